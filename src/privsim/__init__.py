@@ -1,0 +1,23 @@
+"""privsim: agent-based simulation and strategy testing for private-domain (私域) member operations.
+
+Library API (what the CLI calls)::
+
+    import privsim
+    scenario, text = privsim.load_scenario("scenarios/quickstart.yaml")
+    run = privsim.run_scenario(scenario, replications=5)
+    run.summary        # mean and 95 % CI per strategy and metric (pandas)
+    run.differences    # paired differences against the first strategy
+    run.write("results/my-run")
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("privsim")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+from privsim.errors import PrivsimError, ScenarioError
+from privsim.scenario import Scenario, load_scenario, parse_scenario
+
+__all__ = ["PrivsimError", "Scenario", "ScenarioError", "load_scenario", "parse_scenario", "__version__"]

@@ -1,0 +1,1 @@
+"""Agents: the member population (rows of arrays), contact accounts, and member behaviour."""

@@ -1,0 +1,116 @@
+"""How members behave: latent traits and their daily modulation.
+
+The core is the "buy till you die" structure that transaction logs fit
+(BG/NBD with Gamma-Gamma order values):
+
+- member i has a latent purchase rate ``lambda_i ~ Gamma(r, mean / r)`` per
+  day, a chance ``p_i ~ Beta(a, b)`` to drop out (turn silent) after each
+  repeat purchase, and a mean order value ``nu_i ~ Gamma`` around which each
+  order's list value is Gamma-distributed.
+
+The operator's actions modulate it. On a day, member i's purchase hazard is
+
+    h_i = lambda_i
+          * exp(s_T * (trust_i - T_ref))                     trust
+          * (1 - e_i) ** (-elasticity)                       price of the offer
+          * exp(-s_H * max(0, reference_i - e_i))            habituation
+          * (1 + reminder_lift if an offer is valid)         reminder
+
+where ``e_i`` is the effective discount today (a valid offer combined with
+the tier's member discount when the strategy grants it), and the purchase
+probability is ``1 - exp(-h_i)``. Trust also scales dropout (down) and
+blocking (down). Each function here is vectorised over the rows it is given;
+the engine decides which rows and when.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from privsim.scenario import Behaviour, Population
+
+
+def draw_traits(
+    population: Population, n: int, quality: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent traits of ``n`` new members: (rate_per_day, dropout_prob, order_value_mean_rmb).
+
+    ``quality`` multiplies the purchase rate (an acquisition channel's prior).
+    """
+    pr = population.purchase_rate
+    rate = rng.gamma(pr.shape, pr.mean_per_year / 365.0 / pr.shape, n) * quality
+    d = population.dropout_after_purchase
+    a = max(d.mean * d.concentration, 1e-9)
+    b = max((1.0 - d.mean) * d.concentration, 1e-9)
+    dropout = rng.beta(a, b, n)
+    ov = population.order_value
+    value_mean = _gamma_with_mean_cv(ov.mean_rmb, ov.cv_across_members, n, rng)
+    return rate.astype(np.float32), dropout.astype(np.float32), value_mean.astype(np.float32)
+
+
+def _gamma_with_mean_cv(mean: np.ndarray | float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Gamma draws with the given mean(s) and coefficient of variation (cv = 0: the mean itself)."""
+    if cv == 0.0:
+        return np.broadcast_to(np.asarray(mean, dtype=np.float64), (n,)).copy()
+    shape = 1.0 / cv**2
+    return rng.gamma(shape, np.asarray(mean, dtype=np.float64) / shape, n)
+
+
+def order_values_rmb(value_mean_rmb: np.ndarray, cv_within: float, rng: np.random.Generator) -> np.ndarray:
+    """List value of one order per given member, around each member's mean."""
+    return _gamma_with_mean_cv(value_mean_rmb, cv_within, len(value_mean_rmb), rng)
+
+
+def effective_discount(offer_depth: np.ndarray, member_discount: np.ndarray) -> np.ndarray:
+    """Combined share off list price of an offer and a tier discount: 1 - (1 - o)(1 - t)."""
+    return 1.0 - (1.0 - offer_depth) * (1.0 - member_discount)
+
+
+def purchase_probability(
+    rate_per_day: np.ndarray,
+    trust: np.ndarray,
+    discount: np.ndarray,
+    reference_discount: np.ndarray,
+    offer_valid: np.ndarray,
+    behaviour: Behaviour,
+) -> np.ndarray:
+    """Chance to buy today, ``1 - exp(-h)`` with ``h`` as in the module docstring."""
+    t, dr, c = behaviour.trust, behaviour.discount, behaviour.contact
+    log_h = t.purchase_sensitivity * (trust - t.reference)
+    log_h -= dr.price_elasticity * np.log1p(-discount)
+    log_h -= dr.habituation_sensitivity * np.maximum(reference_discount - discount, 0.0)
+    log_h += np.where(offer_valid, np.log1p(c.reminder_lift), 0.0)
+    return -np.expm1(-rate_per_day * np.exp(log_h))
+
+
+def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Chance to turn silent after a repeat purchase: p * exp(-s_D (trust - T_ref)), capped at 1."""
+    t = behaviour.trust
+    return np.minimum(dropout_prob * np.exp(-t.dropout_sensitivity * (trust - t.reference)), 1.0)
+
+
+def block_probability(fatigue: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Chance that a contact makes the member block the account.
+
+    ``min(1, k * max(0, fatigue - threshold)) * exp(-s_B (trust - T_ref))``, capped at 1.
+    """
+    c, t = behaviour.contact, behaviour.trust
+    excess = np.maximum(fatigue - c.fatigue_threshold, 0.0)
+    base = np.minimum(c.block_prob_per_excess_fatigue * excess, 1.0)
+    return np.minimum(base * np.exp(-t.block_sensitivity * (trust - t.reference)), 1.0)
+
+
+def toward_one(value: np.ndarray, share: float) -> np.ndarray:
+    """Move values in [0, 1] ``share`` of the way to 1 (a trust gain)."""
+    return value + share * (1.0 - value)
+
+
+def deep_discount_trust_loss(depth: float, behaviour: Behaviour) -> float:
+    """Share of trust lost on receiving an offer of ``depth`` (0 when not deeper than the threshold)."""
+    t = behaviour.trust
+    return min(1.0, t.loss_per_deep_discount * max(0.0, depth - t.deep_discount_threshold))
+
+
+def fatigue_decay_per_day(behaviour: Behaviour) -> float:
+    """Factor fatigue is multiplied by each day: 2 ** (-1 / half_life_days)."""
+    return float(2.0 ** (-1.0 / behaviour.contact.fatigue_half_life_days))

@@ -1,0 +1,205 @@
+"""Every number privsim reports, defined exactly.
+
+Money is RMB. A *month* is a calendar month counted from the scenario's
+``start_date`` (month 0 contains day 0); the last month may be partial.
+
+Monthly flows (summed over the days of the month)
+--------------------------------------------------
+leads
+    Contacts reached by acquisition channels (Poisson per channel and day).
+added
+    Leads who added a brand account and found room on one (become members).
+leads_declined
+    Leads who did not add an account (1 - the channel's add rate).
+leads_over_capacity
+    Leads who would have added but found no account with room that day.
+orders
+    Purchases (one order per member and day at most).
+first_orders
+    Orders that were a member's first ever.
+gmv_rmb
+    Value of all orders at list price, before any discount.
+discounts_rmb
+    List value minus price paid: offers and tier member discounts.
+net_sales_rmb
+    ``gmv_rmb - discounts_rmb``: what members paid.
+cogs_rmb
+    Cost of goods: ``gmv_rmb * (1 - gross_margin_share)``.
+gross_margin_rmb
+    ``net_sales_rmb - cogs_rmb``.
+acquisition_cost_rmb
+    ``leads x cost_per_lead_rmb`` summed over channels.
+contact_cost_rmb
+    Per-contact costs of broadcasts and personal contacts (SMS, calls).
+staff_cost_rmb
+    Operators' pay, accrued daily at ``count x cost_per_person_per_month x 12 / 365``.
+fixed_cost_rmb
+    Other fixed costs, accrued daily likewise.
+profit_rmb
+    ``gross_margin_rmb - acquisition_cost_rmb - contact_cost_rmb - staff_cost_rmb - fixed_cost_rmb``,
+    so ``gmv - discounts - (cogs + acquisition + contact + staff + fixed) = profit``.
+aov_rmb
+    ``gmv_rmb / orders`` (list price; NaN in a month without orders).
+broadcasts, personal_contacts
+    Contacts delivered, by mode.
+dropouts
+    Customers who turned silent after a repeat purchase.
+reactivations
+    Silent members who started buying again after an offer.
+churned_blocked, churned_deleted, churned_lifecycle
+    Members who churned this month, by reason: blocked after a contact
+    (fatigue), deleted the account (the account kind's hazard), need ended.
+
+Month-end stocks (at the end of the month's last simulated day)
+----------------------------------------------------------------
+members_added, members_customer, members_silent, members_churned
+    Members in each state.
+members_reachable
+    Members not churned.
+active_members
+    Members not churned whose last purchase was within the last 90 days
+    (``day - last_purchase_day < 90``).
+tier.<name>
+    Members not churned in each tier.
+
+Per replication (over the whole horizon)
+----------------------------------------
+The sum of each monthly flow above (``gmv_rmb``, ``profit_rmb``, ...),
+``aov_rmb`` as total GMV over total orders, the month-end stocks of the last
+month (``active_members``, ``members_churned``, ...), and:
+
+repurchase_rate
+    Share of the members who were customers at the end of day
+    ``D = horizon_days - 366`` (at least one purchase, not churned) who
+    bought again within the following 365 days (days D+1 .. D+365).
+    Members who churned in the window count as not repurchasing. NaN when
+    ``horizon_days < 366`` or there were no customers on day D.
+
+Cohort retention
+----------------
+A cohort is the members added in one month (the day-0 base is not a
+cohort). ``retention`` of cohort c after n months is the share of the
+cohort that is *active* (as ``active_members`` above) at the end of month
+c + n.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from privsim.agents.population import ChurnReason, Members, State
+
+#: Days within which a last purchase makes a member active.
+ACTIVE_WITHIN_DAYS = 90
+#: Length of the repurchase window, days.
+REPURCHASE_WINDOW_DAYS = 365
+
+#: Flows counted by the engine, summed per month.
+FLOWS = (
+    "leads",
+    "added",
+    "leads_declined",
+    "leads_over_capacity",
+    "orders",
+    "first_orders",
+    "gmv_rmb",
+    "discounts_rmb",
+    "cogs_rmb",
+    "acquisition_cost_rmb",
+    "contact_cost_rmb",
+    "staff_cost_rmb",
+    "fixed_cost_rmb",
+    "broadcasts",
+    "personal_contacts",
+    "dropouts",
+    "reactivations",
+    "churned_blocked",
+    "churned_deleted",
+    "churned_lifecycle",
+)
+
+#: Churn reason → the flow that counts it.
+CHURN_FLOW = {
+    ChurnReason.BLOCKED: "churned_blocked",
+    ChurnReason.DELETED: "churned_deleted",
+    ChurnReason.LIFECYCLE: "churned_lifecycle",
+}
+
+#: Summary metrics shown in the comparison table, in order, with their labels.
+HEADLINE = {
+    "gmv_rmb": "GMV (RMB)",
+    "profit_rmb": "profit (RMB)",
+    "active_members": "active members",
+    "members_churned": "churned members",
+    "repurchase_rate": "repurchase rate",
+}
+
+
+def derived_flows(flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """net_sales, gross_margin, profit and aov from the counted flows (arrays over months)."""
+    net_sales = flows["gmv_rmb"] - flows["discounts_rmb"]
+    gross_margin = net_sales - flows["cogs_rmb"]
+    costs = (
+        flows["acquisition_cost_rmb"] + flows["contact_cost_rmb"] + flows["staff_cost_rmb"] + flows["fixed_cost_rmb"]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aov = np.where(flows["orders"] > 0, flows["gmv_rmb"] / flows["orders"], np.nan)
+    return {
+        "net_sales_rmb": net_sales,
+        "gross_margin_rmb": gross_margin,
+        "profit_rmb": gross_margin - costs,
+        "aov_rmb": aov,
+    }
+
+
+def active_mask(members: Members, day: int) -> np.ndarray:
+    """Rows of members who are not churned and bought within the last ACTIVE_WITHIN_DAYS days."""
+    n = members.n
+    return (members.state[:n] != State.CHURNED) & (day - members.last_purchase_day[:n] < ACTIVE_WITHIN_DAYS)
+
+
+def stocks(members: Members, day: int, tier_names: list[str]) -> dict[str, float]:
+    """Month-end stocks (see the module docstring) at the end of ``day``."""
+    by_state = members.count_by_state()
+    n = members.n
+    reachable = members.state[:n] != State.CHURNED
+    by_tier = np.bincount(members.tier[:n][reachable], minlength=len(tier_names))
+    out = {
+        "members_added": by_state[State.ADDED],
+        "members_customer": by_state[State.CUSTOMER],
+        "members_silent": by_state[State.SILENT],
+        "members_churned": by_state[State.CHURNED],
+        "members_reachable": int(reachable.sum()),
+        "active_members": int(active_mask(members, day).sum()),
+    }
+    out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(tier_names)})
+    return {k: float(v) for k, v in out.items()}
+
+
+def customers_mask(members: Members) -> np.ndarray:
+    """Rows of members who have bought at least once and are not churned (repurchase base)."""
+    n = members.n
+    return (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
+
+
+def repurchase_rate(base: np.ndarray | None, members: Members, reference_day: int) -> float:
+    """Share of ``base`` rows (customers on ``reference_day``) whose last purchase is after that day.
+
+    Called at the end of the window (see the module docstring); a member who
+    bought again and then churned still counts as repurchasing, one who
+    churned without buying does not.
+    """
+    if base is None or not base.any():
+        return float("nan")
+    bought_again = members.last_purchase_day[: len(base)] > reference_day
+    return float((base & bought_again).sum() / base.sum())
+
+
+def cohort_counts(members: Members, day: int, n_months: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cohort sizes, active members per cohort) at the end of ``day``, indexed by joining month."""
+    n = members.n
+    cohort = members.cohort_month[:n]
+    joined = cohort >= 0
+    sizes = np.bincount(cohort[joined], minlength=n_months)
+    active = np.bincount(cohort[joined & active_mask(members, day)], minlength=n_months)
+    return sizes, active

@@ -1,0 +1,26 @@
+"""Policies: what the operator does, one module each, selected in a scenario by ``kind:``.
+
+To add a policy: write a module with a subclass of :class:`Policy` whose
+``kind`` is a ``Literal`` of its name, and add the class to ``POLICY_CLASSES``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from privsim.policies.base import Contacts, Policy
+from privsim.policies.clearance import Clearance
+from privsim.policies.none import NoPolicy
+from privsim.policies.nurture import Nurture
+
+POLICY_CLASSES: tuple[type[Policy], ...] = (NoPolicy, Clearance, Nurture)
+
+#: kind name → policy class.
+REGISTRY: dict[str, type[Policy]] = {cls.model_fields["kind"].annotation.__args__[0]: cls for cls in POLICY_CLASSES}
+
+#: The scenario field type: one of the policy classes, chosen by ``kind:``.
+PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
+
+__all__ = ["Contacts", "Policy", "PolicySpec", "REGISTRY", "POLICY_CLASSES"]

@@ -1,0 +1,43 @@
+"""``clearance``: frequent deep discounts pushed to everyone by broadcast."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from privsim.policies.base import Contacts, Policy
+
+if TYPE_CHECKING:
+    from privsim.engine import World
+
+
+class Clearance(Policy):
+    """Every `every_days` days, broadcast a deep discount to every reachable member.
+
+    The clearance era of the APPAREL case: moments and mass messages selling
+    stock at a price advantage, no segmentation, no care, no tier benefits.
+    """
+
+    kind: Literal["clearance"] = Field(description="Policy selector.")
+    discount_depth: float = Field(
+        0.4, ge=0.0, lt=1.0, description="Share off list price offered in each campaign."
+    )
+    every_days: int = Field(7, ge=1, description="Days between campaigns.")
+    first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
+    offer_window_days: int = Field(3, ge=1, description="Days each campaign's offer stays valid.")
+
+    def event_days(self, horizon_days: int) -> Sequence[int]:
+        return range(self.first_day, horizon_days, self.every_days)
+
+    def on_event(self, world: World, rng: np.random.Generator) -> list[Contacts]:
+        return [
+            Contacts(
+                world.members.reachable_rows(),
+                "broadcast",
+                offer_depth=self.discount_depth,
+                offer_window_days=self.offer_window_days,
+            )
+        ]

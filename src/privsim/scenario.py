@@ -1,0 +1,381 @@
+"""Scenario files: the world a brand operates in and the strategies to compare.
+
+A scenario is a YAML file validated by the frozen pydantic models below
+(``extra="forbid"``: an unknown field is an error, not silently ignored).
+Every field carries a description with its unit. :func:`load_scenario` turns
+a path into a :class:`Scenario` or raises :class:`~privsim.errors.ScenarioError`
+naming the file, the field path, the value and what is allowed.
+
+Units: money in RMB (``_rmb``), time in days (``_days``), rates per day or
+per year as the name says, shares and probabilities in [0, 1].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from privsim.base import Model, NonNegative, Positive, Share
+from privsim.errors import ScenarioError, format_validation_error
+from privsim.policies import PolicySpec
+
+
+class InitialGroup(Model):
+    """A block of the member base present on day 0."""
+
+    state: Literal["added", "customer", "silent"] = Field(
+        description="State of these members on day 0 (churned members are not part of the base)."
+    )
+    tier: str = Field(description="Name of their tier; must be one of `tiers[].name`.")
+    count: int = Field(ge=0, description="Number of members in this block.")
+
+
+class PurchaseRate(Model):
+    """Gamma heterogeneity of the latent purchase rate across members."""
+
+    mean_per_year: Positive = Field(
+        4.0, description="Mean latent purchase rate across members, purchases per year, before modulation."
+    )
+    shape: Positive = Field(
+        1.0,
+        description="Gamma shape r (dimensionless); smaller = more heterogeneous. "
+        "The rate of member i is Gamma(shape, mean/shape).",
+    )
+
+
+class Dropout(Model):
+    """Beta heterogeneity of the chance to stop buying after each purchase."""
+
+    mean: Share = Field(0.15, description="Mean chance across members to drop out (turn silent) after a purchase.")
+    concentration: Positive = Field(
+        4.0, description="Beta a + b (dimensionless); smaller = more heterogeneous. a = mean x concentration."
+    )
+
+
+class OrderValue(Model):
+    """Gamma-Gamma heterogeneity of order value (list price, before discounts)."""
+
+    mean_rmb: Positive = Field(300.0, description="Mean order value at list price across members, RMB.")
+    cv_across_members: NonNegative = Field(
+        0.5, description="Coefficient of variation of members' mean order value (dimensionless)."
+    )
+    cv_within_member: NonNegative = Field(
+        0.3, description="Coefficient of variation of one member's orders around their mean (dimensionless)."
+    )
+
+
+class Population(Model):
+    """The member base on day 0 and how members differ."""
+
+    initial: tuple[InitialGroup, ...] = Field((), description="Counts of members by state and tier on day 0.")
+    initial_last_purchase_within_days: int = Field(
+        180,
+        ge=1,
+        description="Initial customers and silent members last bought uniformly within this many days before day 0.",
+    )
+    purchase_rate: PurchaseRate = Field(PurchaseRate(), description="Latent purchase-rate distribution.")
+    dropout_after_purchase: Dropout = Field(Dropout(), description="Dropout-chance distribution.")
+    order_value: OrderValue = Field(OrderValue(), description="Order-value distribution.")
+    gross_margin_share: Share = Field(
+        0.5, description="Gross margin at list price: (list price - cost of goods) / list price."
+    )
+
+
+class Trust(Model):
+    """Trust in the brand, a number in [0, 1] per member."""
+
+    initial: Share = Field(0.3, description="Trust of a newly added member and of the initial base.")
+    reference: Share = Field(0.3, description="Trust at which purchase and dropout are unmodulated.")
+    purchase_sensitivity: NonNegative = Field(
+        1.5, description="Purchase hazard is multiplied by exp(purchase_sensitivity x (trust - reference))."
+    )
+    dropout_sensitivity: NonNegative = Field(
+        3.0, description="Dropout chance is multiplied by exp(-dropout_sensitivity x (trust - reference)), capped at 1."
+    )
+    block_sensitivity: NonNegative = Field(
+        2.0, description="Blocking chance is multiplied by exp(-block_sensitivity x (trust - reference))."
+    )
+    gain_per_purchase: Share = Field(
+        0.04, description="On each purchase trust moves this share of the way to 1 (a satisfying purchase)."
+    )
+    gain_per_service_contact: Share = Field(
+        0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
+    )
+    loss_per_unwanted_message: Share = Field(
+        0.05,
+        description="On each broadcast received while fatigue is above `contact.fatigue_threshold`, "
+        "trust loses this share of its value (spam).",
+    )
+    deep_discount_threshold: Share = Field(
+        0.25, description="Offers deeper than this share of list price erode trust (over-discounting)."
+    )
+    loss_per_deep_discount: NonNegative = Field(
+        0.3,
+        description="On each offer deeper than the threshold, trust loses "
+        "min(1, loss x (depth - threshold)) of its value.",
+    )
+
+
+class DiscountResponse(Model):
+    """How discounts move purchases now and habituate members later."""
+
+    price_elasticity: NonNegative = Field(
+        2.5, description="Purchase hazard is multiplied by (1 - effective discount)^(-price_elasticity)."
+    )
+    habituation_rate: Share = Field(
+        0.3,
+        description="On each offer, a member's reference discount moves this share of the way to the offer's depth.",
+    )
+    habituation_sensitivity: NonNegative = Field(
+        4.0,
+        description="Purchase hazard is multiplied by exp(-sensitivity x max(0, reference discount - current discount)): "
+        "a member used to discounts buys less at full price.",
+    )
+    reference_decay_per_day: Share = Field(
+        0.005, description="Share of the reference discount forgotten per day without offers."
+    )
+
+
+class Contact(Model):
+    """Reminders, fatigue and blocking."""
+
+    reminder_lift: NonNegative = Field(
+        0.5, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
+    )
+    fatigue_per_broadcast: NonNegative = Field(1.0, description="Fatigue added by one broadcast message (units).")
+    fatigue_per_personal: NonNegative = Field(
+        0.3, description="Fatigue added by one personal contact (message or call) (units)."
+    )
+    fatigue_half_life_days: Positive = Field(7.0, description="Days for fatigue to halve without contact.")
+    fatigue_threshold: NonNegative = Field(
+        1.5, description="Fatigue above which a contact can make the member block the account (units)."
+    )
+    block_prob_per_excess_fatigue: Share = Field(
+        0.01,
+        description="Chance per contact to block, per unit of fatigue above the threshold (capped at 1), "
+        "before trust modulation.",
+    )
+
+
+class Behaviour(Model):
+    """Member response parameters shared by every strategy of the scenario."""
+
+    trust: Trust = Field(Trust(), description="Trust dynamics and effects.")
+    discount: DiscountResponse = Field(DiscountResponse(), description="Discount response and habituation.")
+    contact: Contact = Field(Contact(), description="Contact fatigue and blocking.")
+    silent_reactivation_prob_per_offer: Share = Field(
+        0.01, description="Chance that a silent member who receives an offer starts buying again."
+    )
+
+
+class Lifecycle(Model):
+    """The end of a member's need (the child outgrows diapers)."""
+
+    tenure_days: int = Field(ge=1, description="Longest time a member stays in the market after joining, days.")
+    spread_share: Share = Field(
+        0.5,
+        description="A member's remaining need at joining is uniform in [(1 - spread) x tenure, tenure] days; "
+        "initial members are uniformly part-way through.",
+    )
+
+
+class Channel(Model):
+    """An acquisition channel: where leads come from."""
+
+    name: str = Field(description="Unique channel name, used in results.")
+    kind: Literal["package_card", "sms", "store_qr", "paid_traffic", "referral", "other"] = Field(
+        "other", description="What the channel is (informative; behaviour comes from the numbers below)."
+    )
+    leads_per_day: NonNegative = Field(description="Mean leads reached per day (Poisson), contacts/day.")
+    cost_per_lead_rmb: NonNegative = Field(0.0, description="Cost of reaching one lead, RMB.")
+    add_rate: Share = Field(description="Share of leads who add a brand account.")
+    quality: Positive = Field(
+        1.0, description="Purchase-rate multiplier of members from this channel (1 = population average)."
+    )
+
+
+class Account(Model):
+    """A kind of contact account members are added to."""
+
+    name: str = Field(description="Unique account-pool name, used in results.")
+    kind: Literal["personal_wechat", "wecom", "phone"] = Field(description="Account technology.")
+    count: int = Field(ge=0, description="Number of accounts of this kind.")
+    daily_add_cap: int = Field(ge=0, description="New members one account can add per day.")
+    members_per_account: int = Field(ge=1, description="Most members one account can hold.")
+    member_churn_rate_per_year: NonNegative = Field(
+        0.05, description="Hazard that a member deletes this kind of account, per member-year."
+    )
+    cost_per_broadcast_rmb: NonNegative = Field(0.0, description="Cost of one broadcast to one member, RMB.")
+    cost_per_personal_contact_rmb: NonNegative = Field(
+        0.0, description="Cost of one personal contact (message or call) on top of staff pay, RMB."
+    )
+
+
+class Staff(Model):
+    """The member-operations team."""
+
+    count: int = Field(0, ge=0, description="Operators on the team.")
+    cost_per_person_per_month_rmb: NonNegative = Field(12000.0, description="Loaded cost of one operator, RMB/month.")
+    personal_contacts_per_person_per_day: int = Field(
+        100, ge=0, description="Personal contacts (follow-ups, care) one operator can make per day."
+    )
+
+
+class Tier(Model):
+    """A rung of the trust-tier ladder; the first tier is where added members start."""
+
+    name: str = Field(description="Unique tier name.")
+    min_purchases: int = Field(0, ge=0, description="Purchases needed (counted since the last demotion) to reach it.")
+    min_spend_rmb: NonNegative = Field(0.0, description="List-price spend needed (since the last demotion), RMB.")
+    demote_after_inactive_days: int | None = Field(
+        None, ge=1, description="Days without a purchase after which a member drops one tier; null = never."
+    )
+    member_discount: Share = Field(
+        0.0, description="Share off list price on every order, when the strategy grants tier benefits."
+    )
+
+
+class Costs(Model):
+    """Costs not tied to members."""
+
+    fixed_per_month_rmb: NonNegative = Field(0.0, description="Other fixed costs (tools, rent), RMB/month.")
+
+
+class Strategy(Model):
+    """A named list of policies run together."""
+
+    name: str = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
+    description: str = Field("", description="Free text shown in reports.")
+    policies: tuple[PolicySpec, ...] = Field((), description="Policies run together, selected by `kind:`.")
+
+
+class Scenario(Model):
+    """A brand's world and the strategies to compare in it."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name used in result folder names.")
+    description: str = Field("", description="Free text shown in reports.")
+    horizon_days: int = Field(ge=1, le=36500, description="Days simulated.")
+    start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
+    seed: int = Field(0, ge=0, description="Root seed of the run's numpy SeedSequence.")
+    replications: int = Field(10, ge=1, description="Independent replications per strategy.")
+    population: Population = Field(Population(), description="Member base and heterogeneity.")
+    behaviour: Behaviour = Field(Behaviour(), description="Member response parameters.")
+    lifecycle: Lifecycle | None = Field(None, description="End of need; null = members never age out.")
+    channels: tuple[Channel, ...] = Field((), description="Acquisition channels.")
+    accounts: tuple[Account, ...] = Field(
+        min_length=1, description="Contact-account pools; new members fill them in the order listed."
+    )
+    staff: Staff = Field(Staff(), description="Member-operations team.")
+    tiers: tuple[Tier, ...] = Field(min_length=1, description="Trust-tier ladder, lowest first.")
+    costs: Costs = Field(Costs(), description="Other fixed costs.")
+    strategies: tuple[Strategy, ...] = Field(min_length=1, description="Strategies compared; the first is the baseline.")
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        _unique(self.tiers, "tiers")
+        _unique(self.channels, "channels")
+        _unique(self.accounts, "accounts")
+        _unique(self.strategies, "strategies")
+        names = [t.name for t in self.tiers]
+        for i, group in enumerate(self.population.initial):
+            if group.tier not in names:
+                raise _FieldError(
+                    ("population", "initial", i, "tier"), group.tier, f"must be one of the tier names {names}"
+                )
+        for i in range(1, len(self.tiers)):
+            lower, upper = self.tiers[i - 1], self.tiers[i]
+            if upper.min_purchases < lower.min_purchases or upper.min_spend_rmb < lower.min_spend_rmb:
+                raise _FieldError(
+                    ("tiers", i, "min_purchases"),
+                    upper.min_purchases,
+                    f"a tier's thresholds must not be below those of the tier under it ({lower.name!r})",
+                )
+        capacity = sum(a.count * a.members_per_account for a in self.accounts)
+        base = sum(g.count for g in self.population.initial)
+        if base > capacity:
+            raise _FieldError(
+                ("population", "initial"),
+                base,
+                f"the initial base must fit the accounts' capacity of {capacity} members "
+                "(sum of accounts[].count x members_per_account)",
+            )
+        return self
+
+    def strategy(self, name: str) -> Strategy:
+        """The strategy called ``name``; ``KeyError`` listing the names if there is none."""
+        for s in self.strategies:
+            if s.name == name:
+                return s
+        raise KeyError(f"no strategy {name!r}; the scenario has {[s.name for s in self.strategies]}")
+
+
+class _FieldError(ValueError):
+    """A cross-field check failure that knows its field path (turned into a ScenarioError)."""
+
+    def __init__(self, loc: tuple, value: object, allowed: str) -> None:
+        super().__init__(allowed)
+        self.loc, self.value, self.allowed = loc, value, allowed
+
+
+def _unique(items: tuple, field: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.name in seen:
+            raise _FieldError((field, i, "name"), item.name, f"must be unique within `{field}`")
+        seen.add(item.name)
+
+
+def scenario_hash(text: str) -> str:
+    """SHA-256 of the scenario file's text, hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed YAML/JSON data; raise ScenarioError on bad input."""
+    if not isinstance(data, dict):
+        raise ScenarioError(source, (), data, "the file must be a mapping of fields (name:, horizon_days:, ...)")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        cause = _cross_field_cause(err)
+        if cause is not None:
+            raise ScenarioError(source, cause.loc, cause.value, cause.allowed) from None
+        raise format_validation_error(err, source, Scenario) from None
+
+
+def _cross_field_cause(err: ValidationError) -> _FieldError | None:
+    for e in err.errors():
+        ctx_error = (e.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            return ctx_error
+    return None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, str]:
+    """Read and validate a scenario file; return the scenario and the file's text.
+
+    Raises ScenarioError (one line: file, field path, value, what is allowed).
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, (), None, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(source, (), None, "is a directory, expected a scenario .yaml file") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioError(source, (), None, f"{where}malformed YAML ({problem})") from None
+    return parse_scenario(data, source), text
