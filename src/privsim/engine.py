@@ -86,9 +86,7 @@ class World:
             "fixed_cost_rmb": scenario.costs.fixed_per_month_rmb * 12.0 / 365.0,
         }
 
-        days = np.datetime64(scenario.start_date, "D") + np.arange(scenario.horizon_days)
-        months = days.astype("datetime64[M]")
-        self.month_of_day = (months - months[0]).astype(np.int64)
+        self.month_of_day = scenario.month_of_day()
         self.n_months = int(self.month_of_day[-1]) + 1
         self._flows = {name: np.zeros(self.n_months) for name in metrics.FLOWS}
         self._stocks: dict[str, np.ndarray] = {}

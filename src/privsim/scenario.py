@@ -17,6 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
@@ -305,6 +306,18 @@ class Scenario(Model):
                 "(sum of accounts[].count x members_per_account)",
             )
         return self
+
+    def month_of_day(self) -> np.ndarray:
+        """Calendar month index (0 = the month of day 0) of each simulated day."""
+        months = self._days().astype("datetime64[M]")
+        return (months - months[0]).astype(np.int64)
+
+    def month_starts(self) -> np.ndarray:
+        """First calendar day of each simulated month (datetime64[M])."""
+        return np.unique(self._days().astype("datetime64[M]"))
+
+    def _days(self) -> np.ndarray:
+        return np.datetime64(self.start_date, "D") + np.arange(self.horizon_days)
 
     def strategy(self, name: str) -> Strategy:
         """The strategy called ``name``; ``KeyError`` listing the names if there is none."""

@@ -1,0 +1,205 @@
+"""The ``privsim`` command: a thin typer layer over :mod:`privsim.runner`.
+
+Errors in the user's input print one line (file, field, value, what is
+allowed) to stderr and exit with code 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from privsim.errors import PrivsimError
+from privsim.metrics import HEADLINE
+from privsim.policies import REGISTRY
+from privsim.runner import Run, run_scenario
+from privsim.scenario import load_scenario
+
+app = typer.Typer(
+    help="Simulate private-domain member operations and compare strategies on GMV, profit and retention.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario YAML file (see scenarios/quickstart.yaml).", show_default=False)
+]
+
+
+def _fail(err: PrivsimError) -> typer.Exit:
+    err_console.print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    replications: Annotated[
+        Optional[int], typer.Option("--replications", "-n", min=1, help="Replications per strategy [default: the file's].")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root random seed [default: the file's].")] = None,
+    strategy: Annotated[
+        Optional[list[str]], typer.Option("--strategy", "-s", help="Run only this strategy (repeatable); the first run is the baseline.")
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Results folder [default: results/<scenario>-<timestamp>].")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU.")] = 0,
+) -> None:
+    """Run every strategy of SCENARIO and print the comparison table.
+
+    Example: privsim run scenarios/quickstart.yaml --replications 5 --strategy none --strategy nurture
+    """
+    try:
+        loaded, text = load_scenario(scenario)
+        with _ProgressBar() as bar:
+            result = run_scenario(
+                loaded,
+                text,
+                replications=replications,
+                seed=seed,
+                strategies=strategy,
+                jobs=jobs,
+                progress=bar.update,
+                source=str(scenario),
+                command=["privsim", *sys.argv[1:]],
+            )
+        folder = result.write(out)
+    except PrivsimError as err:
+        raise _fail(err) from None
+    _print_comparison(result)
+    out_console.print(f"Results written to {folder}", highlight=False)
+
+
+@app.command()
+def check(scenario: ScenarioArg) -> None:
+    """Validate SCENARIO without running it.
+
+    Example: privsim check scenarios/quickstart.yaml
+    """
+    try:
+        loaded, _ = load_scenario(scenario)
+    except PrivsimError as err:
+        raise _fail(err) from None
+    base = sum(g.count for g in loaded.population.initial)
+    names = ", ".join(s.name for s in loaded.strategies)
+    out_console.print(
+        f"{scenario}: OK — {loaded.name}: {loaded.horizon_days} days from {loaded.start_date}, "
+        f"{base:,} initial members, {len(loaded.channels)} channels, {len(loaded.accounts)} account pools, "
+        f"{len(loaded.tiers)} tiers, strategies: {names}; {loaded.replications} replications, seed {loaded.seed}",
+        highlight=False,
+    )
+
+
+@app.command()
+def policies() -> None:
+    """List the policy kinds a strategy can use, with their parameters.
+
+    Example: privsim policies
+    """
+    for kind, cls in REGISTRY.items():
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        out_console.print(f"[bold]{kind}[/bold] — {doc}", highlight=False)
+        for name, info in cls.model_fields.items():
+            if name == "kind":
+                continue
+            out_console.print(f"    {name} = {info.default!r}: {info.description}", markup=False, highlight=False)
+        out_console.print()
+
+
+class _ProgressBar:
+    """A progress bar on stderr that appears only once a run has taken more than a second."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._progress is None:
+            if time.perf_counter() - self._start < 1.0 or done == total:
+                return
+            self._progress = Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("replications"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("run", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_comparison(result: Run) -> None:
+    summary = result.tables.summary.set_index(["strategy", "metric"])
+    diffs = result.tables.differences.set_index(["strategy", "metric"])
+    title = (
+        f"{result.scenario.name}: {result.scenario.horizon_days} days, {result.replications} replications, "
+        f"seed {result.seed} — mean ± half-width of the 95 % CI"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("strategy")
+    for label in HEADLINE.values():
+        table.add_column(label, justify="right")
+    for name in result.strategies:
+        table.add_row(name, *(_cell(summary, name, metric) for metric in HEADLINE))
+    out_console.print(table)
+    if len(result.strategies) > 1:
+        baseline = result.strategies[0]
+        table = Table(
+            title=f"Paired difference against {baseline} (same random numbers per replication) — mean ± 95 % CI",
+            title_justify="left",
+        )
+        table.add_column("strategy")
+        for label in HEADLINE.values():
+            table.add_column(f"Δ {label}", justify="right")
+        for name in result.strategies[1:]:
+            table.add_row(f"{name} − {baseline}", *(_cell(diffs, name, metric, signed=True) for metric in HEADLINE))
+        out_console.print(table)
+
+
+def _cell(table, strategy: str, metric: str, signed: bool = False) -> str:
+    row = table.loc[(strategy, metric)]
+    fmt = _percent if metric == "repurchase_rate" else _number
+    if math.isnan(row["mean"]):
+        return "n/a"
+    mean = fmt(row["mean"], signed)
+    if math.isnan(row["ci_low"]):
+        return mean
+    return f"{mean} ± {fmt((row['ci_high'] - row['ci_low']) / 2)}"
+
+
+def _number(value: float, signed: bool = False) -> str:
+    sign = "+" if signed and value > 0 else ""
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= limit:
+            return f"{sign}{value / unit:.2f}{suffix}"
+    return f"{sign}{value:,.0f}"
+
+
+def _percent(value: float, signed: bool = False) -> str:
+    text = f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
+    return text + (" pt" if signed else "%")
+
+

@@ -1,0 +1,209 @@
+"""Result tables of a run, their statistics, and the results folder.
+
+Tables are tidy (one row per key and metric) pandas DataFrames:
+
+``timeseries``    strategy, replication, month, month_start, metric, value
+``replications``  strategy, replication, metric, value (one figure per replication, see metrics)
+``summary``       strategy, metric, mean, ci_low, ci_high, sd, n
+``differences``   strategy, baseline, metric, mean, ci_low, ci_high, sd, n
+                  (paired: strategy minus baseline within each replication)
+``cohorts``       strategy, replication, cohort_month, months_since_join, cohort_size, active, retention
+
+Confidence intervals are two-sided 95 % Student-t intervals over
+replications: ``mean ± t(0.975, n-1) · sd / sqrt(n)`` (NaN when n < 2).
+Replications with a NaN value (e.g. no repurchase window) are left out of
+that metric's statistics.
+
+A results folder holds ``manifest.json``, ``scenario.yaml`` (the file as
+run) and one CSV per table. It is written to a temporary folder beside the
+target and renamed into place, so a folder either is complete or does not
+exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from privsim.engine import ReplicationResult
+from privsim.errors import PrivsimError
+
+#: Version of the folder layout; readers refuse other versions.
+FORMAT_VERSION = 1
+TABLES = ("timeseries", "replications", "summary", "differences", "cohorts")
+CONFIDENCE = 0.95
+
+
+def replication_figures(result: ReplicationResult) -> dict[str, float]:
+    """One figure per metric for a replication: flow totals, last month-end stocks, repurchase rate."""
+    out: dict[str, float] = {}
+    for name, series in result.monthly.items():
+        if name == "aov_rmb":
+            continue
+        out[name] = float(series[-1]) if _is_stock(name) else float(series.sum())
+    orders = out["orders"]
+    out["aov_rmb"] = out["gmv_rmb"] / orders if orders > 0 else float("nan")
+    out["repurchase_rate"] = result.repurchase_rate
+    return out
+
+
+def _is_stock(name: str) -> bool:
+    return name.startswith(("members_", "tier.")) or name == "active_members"
+
+
+def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_starts: list[str]) -> pd.DataFrame:
+    frames = []
+    for (strategy, rep), res in results.items():
+        for metric, series in res.monthly.items():
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "strategy": strategy,
+                        "replication": rep,
+                        "month": np.arange(len(series)),
+                        "month_start": month_starts,
+                        "metric": metric,
+                        "value": series,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def replications_table(results: dict[tuple[str, int], ReplicationResult]) -> pd.DataFrame:
+    rows = [
+        (strategy, rep, metric, value)
+        for (strategy, rep), res in results.items()
+        for metric, value in replication_figures(res).items()
+    ]
+    return pd.DataFrame(rows, columns=["strategy", "replication", "metric", "value"])
+
+
+def cohorts_table(results: dict[tuple[str, int], ReplicationResult]) -> pd.DataFrame:
+    frames = []
+    for (strategy, rep), res in results.items():
+        month_end, cohort = np.tril_indices(len(res.cohort_sizes))  # cohort <= month_end
+        sizes = res.cohort_sizes[month_end, cohort]
+        keep = sizes > 0
+        month_end, cohort, sizes = month_end[keep], cohort[keep], sizes[keep]
+        active = res.cohort_active[month_end, cohort]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "strategy": strategy,
+                    "replication": rep,
+                    "cohort_month": cohort,
+                    "months_since_join": month_end - cohort,
+                    "cohort_size": sizes,
+                    "active": active,
+                    "retention": active / sizes,
+                }
+            )
+        )
+    columns = ["strategy", "replication", "cohort_month", "months_since_join", "cohort_size", "active", "retention"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def t_interval(values: np.ndarray) -> tuple[float, float, float, float, int]:
+    """(mean, ci_low, ci_high, sd, n) of the finite values: a two-sided 95 % Student-t interval."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n == 0:
+        return (np.nan, np.nan, np.nan, np.nan, 0)
+    mean = float(values.mean())
+    if n < 2:
+        return (mean, np.nan, np.nan, np.nan, n)
+    sd = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / np.sqrt(n)
+    return (mean, mean - half, mean + half, sd, n)
+
+
+def summary_table(replications: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
+    rows = []
+    for (strategy, metric), group in replications.groupby(["strategy", "metric"], sort=False):
+        rows.append((strategy, metric, *t_interval(group["value"].to_numpy())))
+    table = pd.DataFrame(rows, columns=["strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"])
+    return _in_strategy_order(table, strategies)
+
+
+def differences_table(replications: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
+    """Paired differences of every strategy against the first one (common random numbers)."""
+    wide = replications.pivot_table(index=["metric", "replication"], columns="strategy", values="value", dropna=False)
+    baseline = strategies[0]
+    rows = []
+    for strategy in strategies[1:]:
+        diff = (wide[strategy] - wide[baseline]).groupby(level="metric", sort=False)
+        for metric, values in diff:
+            rows.append((strategy, baseline, metric, *t_interval(values.to_numpy())))
+    columns = ["strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"]
+    return _in_strategy_order(pd.DataFrame(rows, columns=columns), strategies)
+
+
+def _in_strategy_order(table: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
+    order = {name: i for i, name in enumerate(strategies)}
+    table = table.assign(_order=table["strategy"].map(order)).sort_values(["_order", "metric"], kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The tables of a run (see the module docstring)."""
+
+    timeseries: pd.DataFrame
+    replications: pd.DataFrame
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    cohorts: pd.DataFrame
+
+
+def build_tables(
+    results: dict[tuple[str, int], ReplicationResult], strategies: list[str], month_starts: list[str]
+) -> RunTables:
+    """All tables of a run from its replication results, keyed by (strategy, replication)."""
+    replications = replications_table(results)
+    return RunTables(
+        timeseries=timeseries_table(results, month_starts),
+        replications=replications,
+        summary=summary_table(replications, strategies),
+        differences=differences_table(replications, strategies),
+        cohorts=cohorts_table(results),
+    )
+
+
+def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: str) -> Path:
+    """Write a results folder atomically (temporary folder, then rename). Returns ``out``."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise PrivsimError(f"{out}: already exists and is not an empty folder; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        files = {"scenario.yaml": scenario_text.encode("utf-8")}
+        for name in TABLES:
+            files[f"{name}.csv"] = getattr(tables, name).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,165 @@
+"""Run a scenario: every strategy × replication, then the tables and the results folder.
+
+This is the library entry point the CLI and notebooks share::
+
+    scenario, text = load_scenario("scenarios/quickstart.yaml")
+    run = run_scenario(scenario, text, replications=5, jobs=2)
+    run.tables.summary
+    run.write("results/quickstart-test")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import privsim
+from privsim.engine import ReplicationResult, simulate
+from privsim.errors import ScenarioError
+from privsim.results import RunTables, build_tables, write_folder
+from privsim.scenario import Scenario, scenario_hash
+
+#: progress(done, total) is called after each finished replication.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run: its inputs, its tables and its timing."""
+
+    scenario: Scenario
+    scenario_text: str
+    seed: int
+    replications: int
+    strategies: list[str]
+    tables: RunTables
+    started_at: str
+    finished_at: str
+    elapsed_seconds: float
+    source: str = "<scenario>"
+    command: list[str] = field(default_factory=list)
+
+    def manifest(self) -> dict:
+        """What the run was: scenario, seed, versions, command, times."""
+        return {
+            "privsim_version": privsim.__version__,
+            "scenario": {
+                "name": self.scenario.name,
+                "file": self.source,
+                "sha256": scenario_hash(self.scenario_text),
+            },
+            "seed": self.seed,
+            "replications": self.replications,
+            "strategies": self.strategies,
+            "baseline": self.strategies[0],
+            "horizon_days": self.scenario.horizon_days,
+            "start_date": self.scenario.start_date.isoformat(),
+            "command": self.command,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        }
+
+    def write(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
+        """Write the results folder (default ``results/<scenario>-<timestamp>``) and return its path."""
+        if out is None:
+            out = default_out_dir(Path(results_root), self.scenario.name, self.started_at)
+        return write_folder(Path(out), self.tables, self.manifest(), self.scenario_text)
+
+
+def default_out_dir(root: Path, name: str, started_at: str) -> Path:
+    """``root/<name>-<YYYYmmdd-HHMMSS>``, with a ``-2``, ``-3`` … suffix if taken."""
+    stamp = dt.datetime.fromisoformat(started_at).strftime("%Y%m%d-%H%M%S")
+    out, k = root / f"{name}-{stamp}", 2
+    while out.exists():
+        out, k = root / f"{name}-{stamp}-{k}", k + 1
+    return out
+
+
+def select_strategies(scenario: Scenario, names: Sequence[str] | None, source: str) -> list[str]:
+    """The strategy names to run, in the scenario's order (all when ``names`` is empty)."""
+    known = [s.name for s in scenario.strategies]
+    if not names:
+        return known
+    for name in names:
+        if name not in known:
+            raise ScenarioError(source, ("strategies",), name, f"no such strategy; the file has {', '.join(known)}")
+    return [name for name in known if name in names]
+
+
+def run_scenario(
+    scenario: Scenario,
+    scenario_text: str = "",
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    strategies: Sequence[str] | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    source: str = "<scenario>",
+    command: Sequence[str] | None = None,
+) -> Run:
+    """Simulate every selected strategy ``replications`` times and build the tables.
+
+    ``replications`` and ``seed`` default to the scenario's. Replication k of
+    every strategy uses the same random streams (common random numbers), so
+    results do not depend on ``jobs`` (worker processes; 0 = one per CPU).
+    """
+    replications = scenario.replications if replications is None else replications
+    seed = scenario.seed if seed is None else seed
+    if replications < 1:
+        raise ScenarioError(source, ("replications",), replications, "must be at least 1")
+    if seed < 0:
+        raise ScenarioError(source, ("seed",), seed, "must be a non-negative integer")
+    names = select_strategies(scenario, strategies, source)
+    started = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    tasks = [(name, rep) for name in names for rep in range(replications)]
+    results = _simulate_all(scenario, seed, tasks, jobs, progress)
+    month_starts = [str(m) for m in scenario.month_starts()]
+    tables = build_tables({task: results[task] for task in tasks}, names, month_starts)
+    return Run(
+        scenario=scenario,
+        scenario_text=scenario_text,
+        seed=seed,
+        replications=replications,
+        strategies=names,
+        tables=tables,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        elapsed_seconds=time.perf_counter() - clock,
+        source=source,
+        command=list(command) if command is not None else list(sys.argv),
+    )
+
+
+def _simulate_all(
+    scenario: Scenario, seed: int, tasks: list[tuple[str, int]], jobs: int, progress: Progress | None
+) -> dict[tuple[str, int], ReplicationResult]:
+    if jobs == 0:
+        jobs = os.cpu_count() or 1
+    results: dict[tuple[str, int], ReplicationResult] = {}
+    if jobs <= 1 or len(tasks) == 1:
+        for name, rep in tasks:
+            results[(name, rep)] = simulate(scenario, scenario.strategy(name), seed, rep)
+            if progress:
+                progress(len(results), len(tasks))
+        return results
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = {pool.submit(simulate, scenario, scenario.strategy(name), seed, rep): (name, rep) for name, rep in tasks}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(len(results), len(tasks))
+    return results
