@@ -181,13 +181,15 @@ def _print_comparison(result: Run) -> None:
 
 def _cell(table, strategy: str, metric: str, signed: bool = False) -> str:
     row = table.loc[(strategy, metric)]
-    fmt = _percent if metric == "repurchase_rate" else _number
     if math.isnan(row["mean"]):
         return "n/a"
-    mean = fmt(row["mean"], signed)
-    if math.isnan(row["ci_low"]):
-        return mean
-    return f"{mean} ± {fmt((row['ci_high'] - row['ci_low']) / 2)}"
+    half = (row["ci_high"] - row["ci_low"]) / 2
+    if metric == "repurchase_rate":
+        unit = " pt" if signed else "%"
+        mean = f"{row['mean'] * 100:{'+' if signed else ''}.1f}{unit}"
+        return mean if math.isnan(half) else f"{mean} ± {half * 100:.1f}{unit}"
+    mean = _number(row["mean"], signed)
+    return mean if math.isnan(half) else f"{mean} ± {_number(half)}"
 
 
 def _number(value: float, signed: bool = False) -> str:
@@ -196,10 +198,3 @@ def _number(value: float, signed: bool = False) -> str:
         if abs(value) >= limit:
             return f"{sign}{value / unit:.2f}{suffix}"
     return f"{sign}{value:,.0f}"
-
-
-def _percent(value: float, signed: bool = False) -> str:
-    text = f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
-    return text + (" pt" if signed else "%")
-
-
