@@ -46,14 +46,14 @@ def _fail(err: PrivsimError) -> typer.Exit:
 def run(
     scenario: ScenarioArg,
     replications: Annotated[
-        Optional[int], typer.Option("--replications", "-n", min=1, help="Replications per strategy [default: the file's].")
+        Optional[int], typer.Option("--replications", "-n", min=1, help="Replications per strategy (default: the file's).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root random seed [default: the file's].")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root random seed (default: the file's).")] = None,
     strategy: Annotated[
         Optional[list[str]], typer.Option("--strategy", "-s", help="Run only this strategy (repeatable); the first run is the baseline.")
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option(help="Results folder [default: results/<scenario>-<timestamp>].")
+        Optional[Path], typer.Option(help="Results folder (default: results/<scenario>-<timestamp>).")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU.")] = 0,
 ) -> None:
