@@ -24,7 +24,7 @@ import simpy
 from privsim import metrics
 from privsim.agents import behaviour
 from privsim.agents.accounts import AccountTable
-from privsim.agents.population import NEVER, ChurnReason, Members, State
+from privsim.agents.population import NEVER, NO_END, ChurnReason, Members, State
 from privsim.policies import Contacts
 from privsim.rng import replication_streams
 from privsim.scenario import Scenario, Strategy
@@ -131,6 +131,20 @@ class World:
             m.tier_since_day[rows] = m.joined_day[rows]
         order = rng.permutation(m.n)
         m.account[: m.n][order] = self.accounts.place_initial(m.n)
+        self._draw_deletion_days(slice(0, m.n))
+
+    def _draw_deletion_days(self, rows: slice) -> None:
+        """Day each member deletes its account: the pool's daily hazard as a geometric waiting time.
+
+        Equivalent to a daily Bernoulli draw with ``p = 1 - exp(-rate / 365)``
+        from the day the member is placed (memoryless), drawn once.
+        """
+        m = self.members
+        p = self._pool_churn_prob[self.accounts.pool[m.account[rows]]]
+        days = np.full(len(p), NO_END, dtype=np.int64)
+        hazard = p > 0
+        days[hazard] = self.day - 1 + self.rng["population"].geometric(p[hazard])
+        m.deletion_day[rows] = np.minimum(days, NO_END)
 
     # -- the calendar ---------------------------------------------------------------------------
 
@@ -216,6 +230,7 @@ class World:
         m.joined_day[rows] = m.tier_since_day[rows] = self.day
         m.trust[rows] = self.behaviour.trust.initial
         m.account[rows] = self.accounts.place_new(total)
+        self._draw_deletion_days(rows)
         lifecycle = self.scenario.lifecycle
         if lifecycle is not None:
             low = (1.0 - lifecycle.spread_share) * lifecycle.tenure_days
@@ -323,15 +338,12 @@ class World:
                 m.tier_spend_rmb[rows] = np.minimum(m.tier_spend_rmb[rows], lower.min_spend_rmb)
 
     def _churn(self, month: int) -> None:
-        m = self.members
-        alive = np.flatnonzero(m.state[: m.n] != State.CHURNED)
-        p = self._pool_churn_prob[self.accounts.pool[m.account[alive]]]
-        deleted = alive[self.rng["behaviour"].random(len(alive)) < p]
-        self._churn_rows(deleted, ChurnReason.DELETED, month)
-        if self.scenario.lifecycle is not None:
-            n = m.n
-            ended = np.flatnonzero((m.lifecycle_end_day[:n] <= self.day) & (m.state[:n] != State.CHURNED))
-            self._churn_rows(ended, ChurnReason.LIFECYCLE, month)
+        m, n, day = self.members, self.members.n, self.day
+        alive = m.state[:n] != State.CHURNED
+        ended = alive & (m.lifecycle_end_day[:n] <= day)
+        self._churn_rows(np.flatnonzero(ended), ChurnReason.LIFECYCLE, month)
+        deleted = alive & ~ended & (m.deletion_day[:n] <= day)
+        self._churn_rows(np.flatnonzero(deleted), ChurnReason.DELETED, month)
 
     def _churn_rows(self, rows: np.ndarray, reason: ChurnReason, month: int) -> None:
         if len(rows) == 0:

@@ -51,7 +51,8 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "channel": (np.int16, -1),  # acquisition channel; -1 = initial base
     "cohort_month": (np.int16, -1),  # month of joining; -1 = initial base
     "joined_day": (np.int32, 0),
-    "lifecycle_end_day": (np.int32, NO_END),
+    "lifecycle_end_day": (np.int32, NO_END),  # churns (LIFECYCLE) at the end of this day
+    "deletion_day": (np.int32, NO_END),  # deletes the account (DELETED) at the end of this day
     "rate_per_day": (np.float32, 0.0),  # latent purchase rate
     "dropout_prob": (np.float32, 0.0),  # chance to turn silent after a repeat purchase
     "order_value_mean_rmb": (np.float32, 0.0),
