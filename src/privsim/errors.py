@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -70,11 +71,8 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
     bounds = _bounds(root, loc)
     if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         return ScenarioError(source, loc, first["input"], f"must be {bounds}" + more)
-    message = first["msg"]
-    if message.startswith("Input should be"):
-        message = "must be" + message[len("Input should be") :]
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
+    message = message.removeprefix("Value error, ")
     return ScenarioError(source, loc, first.get("input"), message + more)
 
 

@@ -290,12 +290,14 @@ class Scenario(Model):
                 )
         for i in range(1, len(self.tiers)):
             lower, upper = self.tiers[i - 1], self.tiers[i]
-            if upper.min_purchases < lower.min_purchases or upper.min_spend_rmb < lower.min_spend_rmb:
-                raise _FieldError(
-                    ("tiers", i, "min_purchases"),
-                    upper.min_purchases,
-                    f"a tier's thresholds must not be below those of the tier under it ({lower.name!r})",
-                )
+            for threshold in ("min_purchases", "min_spend_rmb"):
+                if getattr(upper, threshold) < getattr(lower, threshold):
+                    raise _FieldError(
+                        ("tiers", i, threshold),
+                        getattr(upper, threshold),
+                        f"must not be below {getattr(lower, threshold)}, the {threshold} of the tier under it "
+                        f"({lower.name!r})",
+                    )
         capacity = sum(a.count * a.members_per_account for a in self.accounts)
         base = sum(g.count for g in self.population.initial)
         if base > capacity:

@@ -62,8 +62,10 @@ class Nurture(Policy):
         last = m.last_purchase_day[: m.n]
         followed = m.followed_up_day[: m.n]
         joined = m.joined_day[: m.n]
+        # Follow-ups run before the day's purchases, so a purchase on the day of
+        # the last follow-up (last == followed) came after it and is still due.
         after_purchase = np.flatnonzero(
-            (state == State.CUSTOMER) & (last > followed) & (day - last < self.followup_within_days)
+            (state == State.CUSTOMER) & (last >= followed) & (day - last < self.followup_within_days)
         )
         order = np.lexsort((last[after_purchase], -m.tier[after_purchase]))
         welcome = np.flatnonzero(
