@@ -1,0 +1,106 @@
+"""Small valid scenarios for tests, built in Python (no YAML files).
+
+``scenario_dict(**overrides)`` returns a plain dict that
+``privsim.parse_scenario`` accepts: a few thousand members, a one-year
+horizon, two acquisition channels, two account pools, four tiers and a
+``none`` strategy. Overrides are merged recursively into nested mappings
+(``behaviour={"trust": {"initial": 0.5}}`` changes only that field); lists
+and scalars replace the default.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import privsim
+from privsim.scenario import Scenario
+
+BASE: dict[str, Any] = {
+    "name": "test-small",
+    "horizon_days": 365,
+    "start_date": "2025-01-01",
+    "seed": 12345,
+    "replications": 3,
+    "population": {
+        "initial": [
+            {"state": "added", "tier": "prospect", "count": 600},
+            {"state": "customer", "tier": "first_order", "count": 1200},
+            {"state": "customer", "tier": "member", "count": 400},
+            {"state": "customer", "tier": "vip", "count": 100},
+            {"state": "silent", "tier": "first_order", "count": 500},
+        ],
+        "initial_last_purchase_within_days": 180,
+        "purchase_rate": {"mean_per_year": 3.0, "shape": 1.0},
+        "dropout_after_purchase": {"mean": 0.15, "concentration": 4.0},
+        "order_value": {"mean_rmb": 300.0, "cv_across_members": 0.5, "cv_within_member": 0.3},
+        "gross_margin_share": 0.55,
+    },
+    "behaviour": {},
+    "lifecycle": None,
+    "channels": [
+        {"name": "card", "kind": "package_card", "leads_per_day": 15, "cost_per_lead_rmb": 0.5, "add_rate": 0.2},
+        {"name": "sms", "kind": "sms", "leads_per_day": 20, "cost_per_lead_rmb": 0.05, "add_rate": 0.05, "quality": 0.8},
+    ],
+    "accounts": [
+        {
+            "name": "personal",
+            "kind": "personal_wechat",
+            "count": 2,
+            "daily_add_cap": 20,
+            "members_per_account": 2000,
+            "member_churn_rate_per_year": 0.05,
+        },
+        {
+            "name": "wecom",
+            "kind": "wecom",
+            "count": 1,
+            "daily_add_cap": 50,
+            "members_per_account": 5000,
+            "member_churn_rate_per_year": 0.35,
+            "cost_per_broadcast_rmb": 0.01,
+            "cost_per_personal_contact_rmb": 0.1,
+        },
+    ],
+    "staff": {"count": 1, "cost_per_person_per_month_rmb": 12000, "personal_contacts_per_person_per_day": 100},
+    "tiers": [
+        {"name": "prospect"},
+        {"name": "first_order", "min_purchases": 1},
+        {"name": "member", "min_purchases": 5, "demote_after_inactive_days": 365, "member_discount": 0.03},
+        {
+            "name": "vip",
+            "min_purchases": 12,
+            "min_spend_rmb": 5000,
+            "demote_after_inactive_days": 180,
+            "member_discount": 0.08,
+        },
+    ],
+    "costs": {"fixed_per_month_rmb": 5000},
+    "strategies": [{"name": "none", "policies": [{"kind": "none"}]}],
+}
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    """A deep copy of ``base`` with ``overrides`` merged in recursively (dicts merge, the rest replaces)."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def scenario_dict(**overrides: Any) -> dict:
+    """The default small scenario as a dict, with ``overrides`` merged in."""
+    return merge(BASE, overrides)
+
+
+def small_scenario(**overrides: Any) -> Scenario:
+    """``scenario_dict(**overrides)`` validated into a :class:`~privsim.scenario.Scenario`."""
+    return privsim.parse_scenario(scenario_dict(**overrides))
+
+
+def strategy(name: str, *policies: dict) -> dict:
+    """A strategy entry for ``strategies=[...]``."""
+    return {"name": name, "policies": list(policies)}
