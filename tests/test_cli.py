@@ -1,0 +1,339 @@
+"""The ``privsim`` command end to end, as a real process (the console script next to sys.executable).
+
+Every ``scenarios/**/*.yaml`` file is run with ``--replications 2`` after
+shrinking its horizon to at most 120 days (the rest of the file is kept as is,
+comments included); the comparison table on stdout and the results folder
+(manifest.json, scenario.yaml and the five CSV tables documented in
+``privsim.results``) are checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import privsim
+from privsim.policies import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO_FILES = sorted((ROOT / "scenarios").glob("**/*.yaml"))
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+PRIVSIM = Path(sys.executable).parent / "privsim"
+MAX_HORIZON = 120
+
+HEADLINE_LABELS = ("GMV", "profit", "active members", "churned members", "repurchase rate")
+HEADLINE_METRICS = ("gmv_rmb", "profit_rmb", "active_members", "members_churned", "repurchase_rate")
+COLUMNS = {
+    "timeseries.csv": ["strategy", "replication", "month", "month_start", "metric", "value"],
+    "replications.csv": ["strategy", "replication", "metric", "value"],
+    "summary.csv": ["strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"],
+    "differences.csv": ["strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"],
+    "cohorts.csv": [
+        "strategy",
+        "replication",
+        "cohort_month",
+        "months_since_join",
+        "cohort_size",
+        "active",
+        "retention",
+    ],
+}
+FOLDER_FILES = {"manifest.json", "scenario.yaml", *COLUMNS}
+MANIFEST_KEYS = {
+    "seed",
+    "replications",
+    "privsim_version",
+    "scenario",
+    "command",
+    "started_at",
+    "finished_at",
+    "format_version",
+    "files",
+}
+
+
+def privsim_cmd(*args: object, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the console script; COLUMNS is wide so rich tables do not wrap."""
+    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}}
+    env.update(COLUMNS="250", PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [str(PRIVSIM), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+def shrink_horizon(text: str) -> str:
+    """``text`` with its top-level ``horizon_days`` lowered to at most MAX_HORIZON, nothing else changed."""
+    new, count = re.subn(
+        r"^(horizon_days:[ \t]*)(\d+)",
+        lambda m: f"{m.group(1)}{min(int(m.group(2)), MAX_HORIZON)}",
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    if count == 1 and yaml.safe_load(new)["horizon_days"] <= MAX_HORIZON:
+        return new
+    data = yaml.safe_load(text)  # unusual layout: fall back to a round trip (comments are lost)
+    data["horizon_days"] = min(data["horizon_days"], MAX_HORIZON)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def tiny_quickstart(folder: Path) -> Path:
+    """quickstart.yaml with 60 days and 1/50 of the members, written to ``folder``."""
+    data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
+    data["horizon_days"] = 60
+    for group in data["population"]["initial"]:
+        group["count"] //= 50
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def table_rows(text: str) -> list[str]:
+    """First cells of the body rows of the rich table(s) in ``text`` (box drawing or ASCII)."""
+    rows = []
+    for line in text.splitlines():
+        if not line.lstrip().startswith(("│", "|")):
+            continue
+        cells = [c.strip() for c in re.split(r"[│|]", line)]
+        rows.append(cells[1])
+    return rows
+
+
+def header_text(text: str) -> str:
+    """The header lines of the rich table(s) in ``text``, joined."""
+    return "\n".join(line for line in text.splitlines() if line.lstrip().startswith(("┃", "|")))
+
+
+def scenario_id(path: Path) -> str:
+    return str(path.relative_to(ROOT / "scenarios"))
+
+
+def test_scenario_files_found() -> None:
+    assert QUICKSTART in SCENARIO_FILES
+    assert PRIVSIM.exists(), f"no console script at {PRIVSIM}"
+
+
+# ---------------------------------------------------------------------------
+# privsim run FILE --replications 2 --out DIR, once per scenario file
+
+
+@dataclass(frozen=True)
+class Ran:
+    source: Path
+    text: str  # the shrunk file as run
+    data: dict
+    strategies: list[str]
+    proc: subprocess.CompletedProcess
+    out: Path
+
+
+@pytest.fixture(scope="module", params=SCENARIO_FILES, ids=scenario_id)
+def ran(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Ran:
+    source: Path = request.param
+    folder = tmp_path_factory.mktemp("run")
+    text = shrink_horizon(source.read_text(encoding="utf-8"))
+    path = folder / source.name
+    path.write_text(text, encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert data["horizon_days"] <= MAX_HORIZON
+    proc = privsim_cmd("run", path.name, "--replications", 2, "--out", "out", cwd=folder)
+    return Ran(source, text, data, [s["name"] for s in data["strategies"]], proc, folder / "out")
+
+
+def test_run_exits_0(ran: Ran) -> None:
+    assert ran.proc.returncode == 0, ran.proc.stderr
+    assert "Traceback" not in ran.proc.stderr and "error" not in ran.proc.stderr.lower(), ran.proc.stderr
+    assert ran.proc.stdout.rstrip().endswith("Results written to out")
+
+
+def test_run_prints_comparison_table(ran: Ran) -> None:
+    stdout = ran.proc.stdout
+    main, _, paired = stdout.partition("Paired difference")
+    assert f"{ran.data['name']}: {ran.data['horizon_days']} days, 2 replications" in main
+    headers = header_text(main)
+    for label in HEADLINE_LABELS:
+        assert label in headers, f"column {label!r} missing:\n{main}"
+    assert table_rows(main) == ran.strategies  # every strategy, in the file's order
+    if len(ran.strategies) >= 2:
+        baseline = ran.strategies[0]
+        assert paired, f"no 'Paired difference' table:\n{stdout}"
+        assert paired.startswith(f" against {baseline}")
+        for label in HEADLINE_LABELS:
+            assert f"Δ {label}" in header_text(paired)
+        assert table_rows(paired) == [f"{name} − {baseline}" for name in ran.strategies[1:]]
+    else:
+        assert not paired
+
+
+def test_run_writes_results_folder(ran: Ran) -> None:
+    assert ran.out.is_dir(), ran.proc.stderr
+    assert {p.name for p in ran.out.iterdir()} == FOLDER_FILES
+    assert (ran.out / "scenario.yaml").read_text(encoding="utf-8") == ran.text
+    assert not list(ran.out.parent.glob(".out.tmp-*"))
+    assert not (ran.out.parent / "results").exists()
+
+
+def test_run_manifest(ran: Ran) -> None:
+    manifest = json.loads((ran.out / "manifest.json").read_text(encoding="utf-8"))
+    assert MANIFEST_KEYS <= manifest.keys()
+    assert manifest["seed"] == ran.data.get("seed", 0)
+    assert manifest["replications"] == 2
+    assert manifest["privsim_version"] == privsim.__version__
+    assert manifest["scenario"]["sha256"] == hashlib.sha256(ran.text.encode("utf-8")).hexdigest()
+    assert manifest["strategies"] == ran.strategies
+    assert manifest["format_version"] == 1
+    command = manifest["command"]
+    assert isinstance(command, list) and command[:2] == ["privsim", "run"]
+    assert "--replications" in command and "2" in command
+    started = dt.datetime.fromisoformat(manifest["started_at"])
+    finished = dt.datetime.fromisoformat(manifest["finished_at"])
+    assert started.tzinfo is not None and started <= finished
+    assert abs(dt.datetime.now(dt.timezone.utc) - finished) < dt.timedelta(hours=1)
+    files = manifest["files"]
+    assert set(files) == FOLDER_FILES - {"manifest.json"}
+    for name, digest in files.items():
+        assert hashlib.sha256((ran.out / name).read_bytes()).hexdigest() == digest, name
+
+
+def read(ran: Ran, name: str) -> pd.DataFrame:
+    table = pd.read_csv(ran.out / name)
+    assert list(table.columns) == COLUMNS[name], name
+    return table
+
+
+def test_run_csv_tables(ran: Ran) -> None:
+    names = ran.strategies
+    timeseries = read(ran, "timeseries.csv")
+    assert list(timeseries["strategy"].unique()) == names
+    assert set(timeseries["replication"]) == {0, 1}
+    start = dt.date.fromisoformat(str(ran.data.get("start_date", "2025-01-01")))
+    last = start + dt.timedelta(days=ran.data["horizon_days"] - 1)
+    months = (last.year - start.year) * 12 + last.month - start.month + 1
+    assert sorted(timeseries["month"].unique()) == list(range(months))
+    assert timeseries["month_start"].min() == f"{start:%Y-%m}"
+
+    replications = read(ran, "replications.csv")
+    for (strategy, rep), group in replications.groupby(["strategy", "replication"]):
+        assert set(HEADLINE_METRICS) <= set(group["metric"]), (strategy, rep)
+    assert len(replications) == len(names) * 2 * replications["metric"].nunique()
+
+    summary = read(ran, "summary.csv")
+    assert list(summary["strategy"].unique()) == names
+    headline = summary[summary["metric"].isin(HEADLINE_METRICS)]
+    assert len(headline) == len(names) * len(HEADLINE_METRICS)
+    assert (summary["n"] <= 2).all()
+    finite = summary.dropna(subset=["ci_low", "ci_high"])
+    assert (finite["ci_low"] <= finite["mean"] + 1e-9).all() and (finite["mean"] <= finite["ci_high"] + 1e-9).all()
+
+    differences = read(ran, "differences.csv")
+    if len(names) >= 2:
+        assert list(differences["strategy"].unique()) == names[1:]
+        assert set(differences["baseline"]) == {names[0]}
+        assert set(HEADLINE_METRICS) <= set(differences["metric"])
+    else:
+        assert differences.empty
+
+    cohorts = read(ran, "cohorts.csv")
+    assert set(cohorts["strategy"]) <= set(names)
+    assert (cohorts["active"] <= cohorts["cohort_size"]).all()
+    assert cohorts["retention"].between(0, 1).all()
+
+
+# ---------------------------------------------------------------------------
+# privsim check, policies, --help
+
+
+@pytest.mark.parametrize("source", SCENARIO_FILES, ids=scenario_id)
+def test_check_ok(source: Path, tmp_path: Path) -> None:
+    proc = privsim_cmd("check", source, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{source}: OK")
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.iterdir()), "check must not write anything"
+
+
+def test_policies_lists_kinds_and_parameters(tmp_path: Path) -> None:
+    proc = privsim_cmd("policies", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    blocks: dict[str, list[str]] = {}
+    current = None
+    for line in proc.stdout.splitlines():
+        head = re.match(r"^(\w+) — ", line)
+        if head:
+            current = head.group(1)
+            blocks[current] = []
+        elif current and (param := re.match(r"^    (\w+) = ", line)):
+            blocks[current].append(param.group(1))
+    assert set(blocks) == {"clearance", "none", "nurture"}
+    assert {"discount_depth", "every_days", "offer_window_days"} <= set(blocks["clearance"])
+    assert {"followup_within_days", "offer_depth", "offer_every_days"} <= set(blocks["nurture"])
+    for kind, cls in REGISTRY.items():
+        assert blocks[kind] == [name for name in cls.model_fields if name != "kind"], kind
+
+
+@pytest.mark.parametrize("command", ["run", "check", "policies"])
+def test_help_has_example(command: str, tmp_path: Path) -> None:
+    proc = privsim_cmd(command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"privsim {command}" in proc.stdout
+    assert "Example:" in proc.stdout
+    assert re.search(rf"Example: privsim {command}\b", proc.stdout)
+
+
+# ---------------------------------------------------------------------------
+# Options
+
+
+def test_strategy_option_runs_only_those_in_file_order(tmp_path: Path) -> None:
+    path = tiny_quickstart(tmp_path)
+    order = [s["name"] for s in yaml.safe_load(path.read_text(encoding="utf-8"))["strategies"]]
+    expected = [name for name in order if name in {"nurture", "none"}]
+    assert expected == ["none", "nurture"] and len(order) > 2  # the option order differs from the file's
+    proc = privsim_cmd(
+        "run", path.name, "--strategy", "nurture", "--strategy", "none", "--replications", 1, "--out", "out", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    main, _, paired = proc.stdout.partition("Paired difference")
+    assert table_rows(main) == expected
+    assert paired.startswith(" against none")
+    assert table_rows(paired) == ["nurture − none"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["strategies"] == expected
+    assert manifest["replications"] == 1
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert list(summary["strategy"].unique()) == expected
+    differences = pd.read_csv(tmp_path / "out" / "differences.csv")
+    assert set(differences["strategy"]) == {"nurture"} and set(differences["baseline"]) == {"none"}
+
+
+def test_default_out_folder_is_results_name_timestamp(tmp_path: Path) -> None:
+    path = tiny_quickstart(tmp_path)
+    proc = privsim_cmd("run", path.name, "--replications", 1, "--strategy", "none", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"tiny.yaml", "results"}
+    folders = list((tmp_path / "results").iterdir())
+    assert len(folders) == 1
+    folder = folders[0]
+    assert re.fullmatch(r"quickstart-\d{8}-\d{6}", folder.name), folder.name
+    assert {p.name for p in folder.iterdir()} == FOLDER_FILES
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    stamp = dt.datetime.fromisoformat(manifest["started_at"]).strftime("%Y%m%d-%H%M%S")
+    assert folder.name == f"quickstart-{stamp}"
+    assert f"Results written to {Path('results') / folder.name}" in proc.stdout
