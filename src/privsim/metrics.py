@@ -72,7 +72,9 @@ repurchase_rate
     Share of the members who were customers at the end of day
     ``D = horizon_days - 366`` (at least one purchase, not churned) who
     bought again within the following 365 days (days D+1 .. D+365).
-    Members who churned in the window count as not repurchasing. NaN when
+    Members who churned in the window without buying again count as not
+    repurchasing; those who bought again and then churned count as
+    repurchasing. NaN when
     ``horizon_days < 366`` or there were no customers on day D.
 
 Cohort retention

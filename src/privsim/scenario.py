@@ -236,8 +236,8 @@ class Tier(Model):
     demote_after_inactive_days: int | None = Field(
         None, ge=1, description="Days without a purchase after which a member drops one tier; null = never."
     )
-    member_discount: Share = Field(
-        0.0, description="Share off list price on every order, when the strategy grants tier benefits."
+    member_discount: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Share off list price on every order, when the strategy grants tier benefits."
     )
 
 

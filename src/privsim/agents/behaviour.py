@@ -49,8 +49,8 @@ def draw_traits(
 
 
 def _gamma_with_mean_cv(mean: np.ndarray | float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Gamma draws with the given mean(s) and coefficient of variation (cv = 0: the mean itself)."""
-    if cv == 0.0:
+    """Gamma draws with the given mean(s) and coefficient of variation (cv < 1e-6: the mean itself)."""
+    if cv < 1e-6:
         return np.broadcast_to(np.asarray(mean, dtype=np.float64), (n,)).copy()
     shape = 1.0 / cv**2
     return rng.gamma(shape, np.asarray(mean, dtype=np.float64) / shape, n)

@@ -23,6 +23,8 @@ class Nurture(Policy):
       purchase, and a welcome contact with a first-order coupon to each newly
       added member. Staff capacity limits them: purchase follow-ups go first,
       higher tiers first, the oldest first (their window closes soonest).
+      On offer days the personal offers, made at the start of the day, use
+      staff capacity first.
     - Every `offer_every_days`, a shallow offer goes to the segment of
       customers who bought within `active_within_days` and were not contacted
       in the last `rest_days`: personally to tiers at or above
