@@ -94,8 +94,12 @@ class World:
         self._cohort_active = np.zeros((self.n_months, self.n_months), dtype=np.int64)
         self._repurchase_day = scenario.horizon_days - metrics.REPURCHASE_WINDOW_DAYS - 1
         self._repurchase_base: np.ndarray | None = None
+        self._entries: dict[int, int] = {}
+        for entry in scenario.population.entries:
+            self._entries[entry.day] = self._entries.get(entry.day, 0) + entry.count
 
         expected_adds = scenario.horizon_days * sum(c.leads_per_day * c.add_rate for c in scenario.channels)
+        expected_adds += sum(e.count for e in scenario.population.entries)
         base = sum(g.count for g in scenario.population.initial)
         self.members = Members(capacity=int(base + 1.1 * expected_adds) + 16)
         self._create_initial_base()
@@ -183,6 +187,7 @@ class World:
         self._begin_day(day)
         month = self.month_of_day[day]
         self._acquire(month)
+        self._enter_scheduled(month)
         for policy in self.strategy.policies:
             for contacts in policy.daily(self, self.rng["policy"]):
                 self.apply_contacts(contacts)
@@ -215,27 +220,39 @@ class World:
         f["leads_over_capacity"][month] += (willing - added).sum()
         f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
         total = int(added.sum())
-        if total == 0:
-            return
-        f["added"][month] += total
-        m = self.members
-        rows = m.add(total)
-        channel = np.repeat(np.arange(len(channels)), added)
-        quality = np.array([c.quality for c in channels])[channel]
-        rate, dropout, value = behaviour.draw_traits(self.scenario.population, total, 1.0, self.rng["population"])
+        if total:
+            f["added"][month] += total
+            channel = np.repeat(np.arange(len(channels)), added)
+            quality = np.array([c.quality for c in channels])[channel]
+            rows = self._join(total, month, quality, self.accounts.place_new(total))
+            self.members.channel[rows] = channel
+
+    def _enter_scheduled(self, month: int) -> None:
+        """Scenario ``population.entries`` for today: customers joining with their first purchase."""
+        count = self._entries.get(self.day, 0)
+        if count:
+            self._flows["added"][month] += count
+            rows = self._join(count, month, 1.0, self.accounts.place_new(count, daily_cap=False))
+            self._record_purchases(np.arange(rows.start, rows.stop), np.zeros(count), month)
+
+    def _join(self, count: int, month: int, quality: np.ndarray | float, accounts: np.ndarray) -> slice:
+        """Append ``count`` newly added members placed on ``accounts``; return their rows."""
+        m, rng = self.members, self.rng["population"]
+        rows = m.add(count)
+        rate, dropout, value = behaviour.draw_traits(self.scenario.population, count, 1.0, rng)
         m.rate_per_day[rows] = rate * quality
         m.dropout_prob[rows], m.order_value_mean_rmb[rows] = dropout, value
-        m.channel[rows] = channel
         m.cohort_month[rows] = month
         m.joined_day[rows] = m.tier_since_day[rows] = self.day
         m.trust[rows] = self.behaviour.trust.initial
-        m.account[rows] = self.accounts.place_new(total)
+        m.account[rows] = accounts
         self._draw_deletion_days(rows)
         lifecycle = self.scenario.lifecycle
         if lifecycle is not None:
             low = (1.0 - lifecycle.spread_share) * lifecycle.tenure_days
-            need = self.rng["population"].uniform(low, lifecycle.tenure_days, total)
+            need = rng.uniform(low, lifecycle.tenure_days, count)
             m.lifecycle_end_day[rows] = self.day + np.ceil(need).astype(np.int32)
+        return rows
 
     def apply_contacts(self, contacts: Contacts) -> None:
         """Deliver a batch of contacts: cost, fatigue, trust, offers, reactivation, blocking."""
@@ -276,7 +293,7 @@ class World:
         self._churn_rows(rows[self.rng["behaviour"].random(len(rows)) < p_block], ChurnReason.BLOCKED, month)
 
     def _purchases(self, month: int) -> None:
-        m, day, b, f = self.members, self.day, self.behaviour, self._flows
+        m, day, b = self.members, self.day, self.behaviour
         rng = self.rng["behaviour"]
         state = m.state[: m.n]
         rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
@@ -287,15 +304,21 @@ class World:
             m.rate_per_day[rows], m.trust[rows], discount, m.reference_discount[rows], offer_valid, b
         )
         buy = rng.random(len(rows)) < p
-        buyers, discount = rows[buy], discount[buy]
+        self._record_purchases(rows[buy], discount[buy], month)
+
+    def _record_purchases(self, buyers: np.ndarray, discount: np.ndarray, month: int) -> None:
+        """Book one order per buyer at the given effective discount; update history, trust, tier, dropout."""
         if len(buyers) == 0:
             return
-        values = behaviour.order_values_rmb(m.order_value_mean_rmb[buyers], self.scenario.population.order_value.cv_within_member, rng)
+        m, day, b, f = self.members, self.day, self.behaviour, self._flows
+        rng = self.rng["behaviour"]
+        population = self.scenario.population
+        values = behaviour.order_values_rmb(m.order_value_mean_rmb[buyers], population.order_value.cv_within_member, rng)
         gmv = float(values.sum())
         f["orders"][month] += len(buyers)
         f["gmv_rmb"][month] += gmv
         f["discounts_rmb"][month] += float(np.dot(values, discount))
-        f["cogs_rmb"][month] += gmv * (1.0 - self.scenario.population.gross_margin_share)
+        f["cogs_rmb"][month] += gmv * (1.0 - population.gross_margin_share)
         repeat = m.purchases[buyers] > 0
         first = buyers[~repeat]
         f["first_orders"][month] += len(first)
@@ -320,6 +343,8 @@ class World:
         drop = repeat & (rng.random(len(buyers)) < p_drop)
         m.state[buyers[drop]] = State.SILENT
         f["dropouts"][month] += int(drop.sum())
+
+
 
     def _demote(self) -> None:
         m, day = self.members, self.day

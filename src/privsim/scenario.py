@@ -36,6 +36,13 @@ class InitialGroup(Model):
     count: int = Field(ge=0, description="Number of members in this block.")
 
 
+class Entry(Model):
+    """New customers who join on one day, their first purchase made that day."""
+
+    day: int = Field(ge=0, description="Day (0-based) they join and make their first purchase.")
+    count: int = Field(ge=0, description="Number of customers joining that day.")
+
+
 class PurchaseRate(Model):
     """Gamma heterogeneity of the latent purchase rate across members."""
 
@@ -59,7 +66,13 @@ class Dropout(Model):
 
 
 class OrderValue(Model):
-    """Gamma-Gamma heterogeneity of order value (list price, before discounts)."""
+    """Gamma-Gamma heterogeneity of order value (list price, before discounts).
+
+    In the Gamma-Gamma model's terms (Fader, Hardie & Lee 2005): an order is
+    Gamma(p, nu_i) with p = 1 / cv_within**2, and nu_i ~ Gamma(q, gamma), so a
+    member's mean order value p / nu_i is inverse-gamma across members with
+    q = 2 + 1 / cv_across**2 and gamma = mean_rmb * (q - 1) / p.
+    """
 
     mean_rmb: Positive = Field(300.0, description="Mean order value at list price across members, RMB.")
     cv_across_members: NonNegative = Field(
@@ -74,6 +87,11 @@ class Population(Model):
     """The member base on day 0 and how members differ."""
 
     initial: tuple[InitialGroup, ...] = Field((), description="Counts of members by state and tier on day 0.")
+    entries: tuple[Entry, ...] = Field(
+        (),
+        description="Customers who join on a given day with their first purchase made that day "
+        "(e.g. a brand's real customers on their first-purchase dates, from `privsim fit`).",
+    )
     initial_last_purchase_within_days: int = Field(
         180,
         ge=1,
@@ -306,6 +324,13 @@ class Scenario(Model):
                 base,
                 f"the initial base must fit the accounts' capacity of {capacity} members "
                 "(sum of accounts[].count x members_per_account)",
+            )
+        entering = sum(e.count for e in self.population.entries)
+        if base + entering > capacity:
+            raise _FieldError(
+                ("population", "entries"),
+                entering,
+                f"the initial base ({base}) and the entries must fit the accounts' capacity of {capacity} members",
             )
         return self
 

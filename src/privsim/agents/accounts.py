@@ -51,9 +51,13 @@ class AccountTable:
     def _room(self) -> np.ndarray:
         return np.minimum(self.daily_add_cap - self.added_today, self.capacity - self.occupancy).clip(min=0)
 
-    def place_new(self, n: int) -> np.ndarray:
-        """Accounts for ``n`` members added today (n <= room_today()): pools in order, first accounts first."""
-        room = self._room()
+    def place_new(self, n: int, daily_cap: bool = True) -> np.ndarray:
+        """Accounts for ``n`` members added today: pools in order, first accounts first.
+
+        ``n`` must not exceed ``room_today()`` (or, with ``daily_cap=False``,
+        the free places).
+        """
+        room = self._room() if daily_cap else self.capacity - self.occupancy
         slots = np.repeat(np.arange(len(room)), room)[:n].astype(np.int32)
         counts = np.bincount(slots, minlength=len(room))
         self.added_today += counts

@@ -5,8 +5,9 @@ The core is the "buy till you die" structure that transaction logs fit
 
 - member i has a latent purchase rate ``lambda_i ~ Gamma(r, mean / r)`` per
   day, a chance ``p_i ~ Beta(a, b)`` to drop out (turn silent) after each
-  repeat purchase, and a mean order value ``nu_i ~ Gamma`` around which each
-  order's list value is Gamma-distributed.
+  repeat purchase, and a mean order value (inverse-gamma across members)
+  around which each order's list value is Gamma-distributed: the
+  Gamma-Gamma model, see :class:`privsim.scenario.OrderValue`.
 
 The operator's actions modulate it. On a day, member i's purchase hazard is
 
@@ -44,8 +45,16 @@ def draw_traits(
     b = max((1.0 - d.mean) * d.concentration, 1e-9)
     dropout = rng.beta(a, b, n)
     ov = population.order_value
-    value_mean = _gamma_with_mean_cv(ov.mean_rmb, ov.cv_across_members, n, rng)
+    value_mean = _inverse_gamma_with_mean_cv(ov.mean_rmb, ov.cv_across_members, n, rng)
     return rate.astype(np.float32), dropout.astype(np.float32), value_mean.astype(np.float32)
+
+
+def _inverse_gamma_with_mean_cv(mean: float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Inverse-gamma draws with the given mean and cv (Gamma-Gamma's p / nu; cv < 1e-6: the mean itself)."""
+    if cv < 1e-6:
+        return np.full(n, mean, dtype=np.float64)
+    q = 2.0 + 1.0 / cv**2
+    return mean * (q - 1.0) / rng.gamma(q, 1.0, n)
 
 
 def _gamma_with_mean_cv(mean: np.ndarray | float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:
