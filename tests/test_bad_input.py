@@ -171,22 +171,6 @@ class Case:
         return self.edit(small_scenario())
 
 
-TAG_IN_PATH = pytest.mark.xfail(
-    strict=True,
-    reason="src bug: pydantic's discriminated-union tag ends up in the path "
-    "(strategies[1].policies[0].clearance.discount_depthh) and the allowed fields are not listed",
-)
-OPEN_BOUND = pytest.mark.xfail(
-    strict=True,
-    reason="src bugs: the union tag in the path (see above), and errors._bounds ignores an open upper "
-    "bound (lt=1.0) when there is also a lower one, so it would say 'between 0.0 and 1.0' although 1.0 is refused",
-)
-INF_ACCEPTED = pytest.mark.xfail(
-    strict=True,
-    reason="src bug: NonNegative accepts .inf; leads_per_day: .inf passes validation and "
-    "the run crashes with OverflowError in engine.World.__init__",
-)
-
 CASES = [
     Case(
         "malformed_yaml",
@@ -225,7 +209,6 @@ CASES = [
         value=0.3,
         shown="0.3",
         allowed=("unknown field", "allowed:", "discount_depth", "every_days", "offer_window_days"),
-        marks=(TAG_IN_PATH,),
     ),
     Case(
         "wrong_type",
@@ -250,7 +233,6 @@ CASES = [
         value=float("inf"),
         shown="inf",
         allowed=("finite",),
-        marks=(INF_ACCEPTED,),
     ),
     Case(
         "probability_above_1",
@@ -267,7 +249,6 @@ CASES = [
         value=1.0,
         shown="1.0",
         allowed=("less than 1",),
-        marks=(OPEN_BOUND,),
     ),
     Case(
         "unknown_policy_kind",
@@ -399,18 +380,20 @@ def test_parse_scenario_raises_scenario_error(case: Case) -> None:
     assert "\n" not in str(err)
 
 
-def test_parse_scenario_top_level_list_keeps_value() -> None:
+def test_parse_scenario_top_level_list_says_what_was_found() -> None:
     data = [small_scenario()]
     with pytest.raises(privsim.ScenarioError) as info:
         privsim.parse_scenario(data, "list.yaml")
     assert info.value.field == ""
-    assert info.value.value == data
+    assert "found a list" in info.value.allowed
+    assert "mapping of fields" in info.value.allowed
 
 
 def test_missing_field_value_is_marked_missing(tmp_path: Path) -> None:
     with pytest.raises(privsim.ScenarioError) as info:
         privsim.load_scenario(dump(removing("accounts")(small_scenario()), tmp_path / "s.yaml"))
-    assert (info.value.field, info.value.value) == ("accounts", "(missing)")
+    assert (info.value.field, info.value.value) == ("accounts", privsim.errors.MISSING)
+    assert "accounts = (missing) — required field is missing" in str(info.value)
     assert "required field is missing" in info.value.allowed
 
 
@@ -506,11 +489,6 @@ def test_cli_zero_replications_exits_2_and_writes_nothing(cli, tmp_path: Path) -
     assert tree(tmp_path) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: cli.py `--replications` has typer min=1, so 0 is a click usage error: "
-    "a multi-line 'Usage: ... ╭─ Error ─╮' box without the file, not one `error:` line",
-)
 def test_cli_zero_replications_one_line(cli, tmp_path: Path) -> None:
     path = dump(small_scenario(), tmp_path / "tiny.yaml")
     before = tree(tmp_path)

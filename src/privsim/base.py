@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: A share or probability in [0, 1].
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-#: A number >= 0.
-NonNegative = Annotated[float, Field(ge=0.0)]
-#: A number > 0.
-Positive = Annotated[float, Field(gt=0.0)]
+#: A finite number >= 0.
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+#: A finite number > 0.
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 class Model(BaseModel):

@@ -20,6 +20,7 @@ from rich.table import Table
 from privsim.errors import PrivsimError
 from privsim.metrics import HEADLINE
 from privsim.policies import REGISTRY
+from privsim.results import check_out_dir
 from privsim.runner import Run, run_scenario
 from privsim.scenario import load_scenario
 
@@ -33,7 +34,8 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 ScenarioArg = Annotated[
-    Path, typer.Argument(help="Scenario YAML file (see scenarios/quickstart.yaml).", show_default=False)
+    Path,
+    typer.Argument(help="Scenario YAML file (see scenarios/quickstart.yaml).", show_default=False, metavar="SCENARIO"),
 ]
 
 
@@ -46,16 +48,16 @@ def _fail(err: PrivsimError) -> typer.Exit:
 def run(
     scenario: ScenarioArg,
     replications: Annotated[
-        Optional[int], typer.Option("--replications", "-n", min=1, help="Replications per strategy (default: the file's).")
+        Optional[int], typer.Option("--replications", "-n", help="Replications per strategy (default: the file's).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root random seed (default: the file's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Root random seed (default: the file's).")] = None,
     strategy: Annotated[
         Optional[list[str]], typer.Option("--strategy", "-s", help="Run only this strategy (repeatable); the first run is the baseline.")
     ] = None,
     out: Annotated[
         Optional[Path], typer.Option(help="Results folder (default: results/<scenario>-<timestamp>).")
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")] = 0,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
@@ -63,6 +65,8 @@ def run(
     """
     try:
         loaded, text = load_scenario(scenario)
+        if out is not None:
+            check_out_dir(out)
         with _ProgressBar() as bar:
             result = run_scenario(
                 loaded,

@@ -9,10 +9,20 @@ from collections.abc import Sequence
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 
 class PrivsimError(Exception):
     """Base of the errors privsim reports to a user as one line (exit code 2 in the CLI)."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+#: The value of a field that is absent.
+MISSING = _Missing()
 
 
 class ScenarioError(PrivsimError):
@@ -47,39 +57,39 @@ def _show(value: object) -> str:
 def format_validation_error(err: ValidationError, source: str, root: type[BaseModel]) -> ScenarioError:
     """The first error of a pydantic ValidationError as a one-line ScenarioError.
 
-    ``root`` is the model that was validated; it is used to list allowed
+    ``root`` is the model that was validated; it is used to drop the
+    discriminator tags pydantic puts in the location, to list allowed
     fields and to state both bounds of a range.
     """
     errors = err.errors()
     first = errors[0]
-    loc = tuple(first["loc"])
     kind = first["type"]
     ctx = first.get("ctx") or {}
+    loc, parent, field = _resolve(root, tuple(first["loc"]))
     more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     if kind == "extra_forbidden":
-        parent = _model_at(root, loc[:-1], first.get("input"))
         allowed = f"unknown field; allowed: {', '.join(parent.model_fields)}" if parent else "unknown field"
         return ScenarioError(source, loc, first["input"], allowed + more)
     if kind == "missing":
-        return ScenarioError(source, loc, "(missing)", "required field is missing" + more)
+        return ScenarioError(source, loc, MISSING, "required field is missing" + more)
     if kind == "union_tag_invalid":
         return ScenarioError(
             source, (*loc, "kind"), ctx.get("tag"), f"unknown policy kind; allowed: {ctx.get('expected_tags')}" + more
         )
     if kind == "union_tag_not_found":
-        return ScenarioError(source, (*loc, "kind"), "(missing)", "every policy needs a `kind:`" + more)
-    bounds = _bounds(root, loc)
+        return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`" + more)
+    bounds = _bounds(field) if field is not None else None
     if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         return ScenarioError(source, loc, first["input"], f"must be {bounds}" + more)
+    if bounds and kind == "finite_number":
+        return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}" + more)
     message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
     message = message.removeprefix("Value error, ")
     return ScenarioError(source, loc, first.get("input"), message + more)
 
 
-def _bounds(root: type[BaseModel], loc: tuple) -> str | None:
-    field = _field_at(root, loc)
-    if field is None:
-        return None
+def _bounds(field: FieldInfo) -> str | None:
+    """The allowed range of a numeric field in words, with its description (None if unbounded)."""
     lo = hi = None
     lo_open = hi_open = False
     for meta in field.metadata:
@@ -92,68 +102,82 @@ def _bounds(root: type[BaseModel], loc: tuple) -> str | None:
         elif isinstance(meta, Lt):
             hi, hi_open = meta.lt, True
     unit = f" ({field.description})" if field.description else ""
-    if lo is not None and hi is not None:
-        return f"between {lo} and {hi}{unit}"
-    if lo is not None:
-        return f"{'greater than' if lo_open else 'at least'} {lo}{unit}"
-    if hi is not None:
-        return f"{'less than' if hi_open else 'at most'} {hi}{unit}"
+    low = f"{'greater than' if lo_open else 'at least'} {lo}" if lo is not None else None
+    high = f"{'less than' if hi_open else 'at most'} {hi}" if hi is not None else None
+    if low and high:
+        return (f"between {lo} and {hi}" if not (lo_open or hi_open) else f"{low} and {high}") + unit
+    if low or high:
+        return (low or high) + unit
     return None
 
 
-def _field_at(root: type[BaseModel], loc: tuple):
-    if not loc or not isinstance(loc[-1], str):
-        return None
-    parent = _model_at(root, loc[:-1], None)
-    return parent.model_fields.get(loc[-1]) if parent else None
+def _resolve(root: type[BaseModel], raw: tuple) -> tuple[tuple, type[BaseModel] | None, FieldInfo | None]:
+    """Walk a pydantic error location from ``root``.
 
-
-def _model_at(root: type[BaseModel], loc: tuple, _input: object) -> type[BaseModel] | None:
-    """The model class that holds the field at ``loc`` (None when it cannot be told)."""
+    Returns the location without discriminator tags (what the user wrote),
+    the model holding the last field (None when it cannot be told) and that
+    field's FieldInfo (None when the location does not end at a field).
+    """
+    loc: list[str | int] = []
     current: object = root
-    for part in loc:
-        model = _as_model(current, part)
-        if model is None:
-            current = _element_type(current)
-            if current is None:
-                return None
+    parent: type[BaseModel] | None = None
+    field: FieldInfo | None = None
+    for part in raw:
+        tagged = _tagged_member(current, part)
+        if tagged is not None:
+            current = tagged
             continue
-        if isinstance(part, int):
-            return None
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        current = field.annotation
-    return _as_model(current, None)
+        loc.append(part)
+        model = _as_model(current)
+        if model is not None and isinstance(part, str):
+            parent, field = model, model.model_fields.get(part)
+            current = field.annotation if field is not None else None
+        else:
+            parent, field = _as_model(current), None
+            current = _element_type(current)
+    if field is None and _as_model(current) is not None:
+        parent = _as_model(current)
+    return tuple(loc), parent, field
 
 
-def _as_model(tp: object, next_part: object) -> type[BaseModel] | None:
-    """``tp`` as a model class; for a union of models, the member that has field ``next_part``."""
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp
-    args = typing.get_args(tp)
+def _union_members(tp: object) -> tuple:
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
-        return _as_model(args[0], next_part)
+        return _union_members(typing.get_args(tp)[0])
     if origin in (typing.Union, types.UnionType):
-        models = [m for m in (_as_model(a, next_part) for a in args) if m is not None]
-        matching = [m for m in models if next_part in m.model_fields]
-        if len(matching) == 1:
-            return matching[0]
-        return models[0] if len(models) == 1 else None
+        return typing.get_args(tp)
+    return ()
+
+
+def _tagged_member(tp: object, part: object) -> type[BaseModel] | None:
+    """The member of a discriminated union whose ``kind`` is ``Literal[part]``, if ``part`` is such a tag."""
+    for member in _union_members(tp):
+        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
+            if part in typing.get_args(member.model_fields["kind"].annotation):
+                return member
     return None
+
+
+def _as_model(tp: object) -> type[BaseModel] | None:
+    """``tp`` as a model class, looking through Annotated and Optional."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    if typing.get_origin(tp) is typing.Annotated:
+        return _as_model(typing.get_args(tp)[0])
+    models = [m for m in (_as_model(a) for a in _union_members(tp)) if m is not None]
+    return models[0] if len(models) == 1 else None
 
 
 def _element_type(tp: object) -> object | None:
+    """The element type of a tuple/list annotation (looking through Annotated and Optional)."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _element_type(typing.get_args(tp)[0])
     if origin in (tuple, list):
         args = typing.get_args(tp)
         return args[0] if args else None
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(tp):
-            element = _element_type(arg)
-            if element is not None:
-                return element
+    for arg in _union_members(tp):
+        element = _element_type(arg)
+        if element is not None:
+            return element
     return None

@@ -179,11 +179,17 @@ def build_tables(
     )
 
 
-def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: str) -> Path:
-    """Write a results folder atomically (temporary folder, then rename). Returns ``out``."""
+def check_out_dir(out: Path) -> None:
+    """Refuse a results folder that exists and is not empty (PrivsimError)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PrivsimError(f"{out}: already exists and is not an empty folder; choose another --out")
+
+
+def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: str) -> Path:
+    """Write a results folder atomically (temporary folder, then rename). Returns ``out``."""
+    out = Path(out)
+    check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -207,3 +213,108 @@ def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: st
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+# ---------------------------------------------------------------------------
+# Reading a results folder back (notebooks, ``privsim plot``, ``privsim report``)
+
+#: Columns of each table, as written by :func:`write_folder`.
+COLUMNS = {
+    "timeseries": ("strategy", "replication", "month", "month_start", "metric", "value"),
+    "replications": ("strategy", "replication", "metric", "value"),
+    "summary": ("strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"),
+    "differences": ("strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"),
+    "cohorts": ("strategy", "replication", "cohort_month", "months_since_join", "cohort_size", "active", "retention"),
+}
+_TEXT_COLUMNS = ("strategy", "baseline", "metric", "month_start")
+_FLOAT_COLUMNS = ("value", "mean", "ci_low", "ci_high", "sd", "retention")
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results folder read back: its manifest and its tables (see the module docstring)."""
+
+    path: Path
+    manifest: dict
+    timeseries: pd.DataFrame
+    replications: pd.DataFrame
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    cohorts: pd.DataFrame
+
+    @property
+    def strategies(self) -> list[str]:
+        """Strategy names in run order; the first is the baseline."""
+        return list(self.manifest["strategies"])
+
+    @property
+    def baseline(self) -> str:
+        return self.strategies[0]
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.manifest.get("scenario", {}).get("name", self.path.name))
+
+    @property
+    def seed(self) -> int | None:
+        return self.manifest.get("seed")
+
+    @property
+    def tables(self) -> RunTables:
+        return RunTables(*(getattr(self, name) for name in TABLES))
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a results folder written by ``privsim run`` (or :meth:`privsim.runner.Run.write`).
+
+    Checks that ``manifest.json`` is there and parses, that its
+    ``format_version`` is this privsim's, and that every table is there with
+    its columns; otherwise raises :class:`~privsim.errors.PrivsimError` with
+    a one-line message naming the folder or file and what is wrong.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise PrivsimError(f"{path}: {'is not a folder' if path.exists() else 'no such folder'}; expected a results folder")
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise PrivsimError(f"{path}: not a results folder (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PrivsimError(f"{manifest_path}: cannot be read as JSON ({_one_line(err)})") from None
+    if not isinstance(manifest, dict):
+        raise PrivsimError(f"{manifest_path}: must be a JSON object")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PrivsimError(
+            f"{manifest_path}: format_version = {version!r} — this privsim reads format version {FORMAT_VERSION}; "
+            "re-run the scenario with this version"
+        )
+    strategies = manifest.get("strategies")
+    if not isinstance(strategies, list) or not strategies or not all(isinstance(s, str) for s in strategies):
+        raise PrivsimError(f"{manifest_path}: strategies must be a non-empty list of names")
+    tables = {name: _read_table(path / f"{name}.csv", COLUMNS[name]) for name in TABLES}
+    return Results(path=path, manifest=manifest, **tables)
+
+
+def _read_table(file: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not file.is_file():
+        raise PrivsimError(f"{file}: missing table; the results folder is incomplete")
+    try:
+        table = pd.read_csv(
+            file,
+            dtype={c: str for c in columns if c in _TEXT_COLUMNS},
+            keep_default_na=False,
+            na_values={c: ["", "nan", "NaN"] for c in columns if c in _FLOAT_COLUMNS},
+            float_precision="round_trip",
+        )
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise PrivsimError(f"{file}: cannot be read as a CSV table ({_one_line(err)})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise PrivsimError(f"{file}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+    return table
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())

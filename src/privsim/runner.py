@@ -122,6 +122,8 @@ def run_scenario(
         raise ScenarioError(source, ("replications",), replications, "must be at least 1")
     if seed < 0:
         raise ScenarioError(source, ("seed",), seed, "must be a non-negative integer")
+    if jobs < 0:
+        raise ScenarioError(source, ("jobs",), jobs, "must be 0 (one per CPU) or a positive number of processes")
     names = select_strategies(scenario, strategies, source)
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()

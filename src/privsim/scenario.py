@@ -276,7 +276,10 @@ class Strategy(Model):
 class Scenario(Model):
     """A brand's world and the strategies to compare in it."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name used in result folder names.")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Short name used in result folder names: letters, digits, '_', '.' and '-' only.",
+    )
     description: str = Field("", description="Free text shown in reports.")
     horizon_days: int = Field(ge=1, le=36500, description="Days simulated.")
     start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
@@ -378,7 +381,8 @@ def scenario_hash(text: str) -> str:
 def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed YAML/JSON data; raise ScenarioError on bad input."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, (), data, "the file must be a mapping of fields (name:, horizon_days:, ...)")
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(source, (), None, f"found {found}; a scenario must be a mapping of fields (name:, horizon_days:, ...)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
