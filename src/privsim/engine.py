@@ -89,6 +89,11 @@ class World:
         self.month_of_day = scenario.month_of_day()
         self.n_months = int(self.month_of_day[-1]) + 1
         self._flows = {name: np.zeros(self.n_months) for name in metrics.FLOWS}
+        self._channel_names = [c.name for c in scenario.channels]
+        #: funnel step → [channel, month] counts (see metrics.CHANNEL_FLOWS)
+        self._channel_flows = {
+            step: np.zeros((len(scenario.channels), self.n_months)) for step in metrics.CHANNEL_FLOWS
+        }
         self._stocks: dict[str, np.ndarray] = {}
         self._cohort_sizes = np.zeros((self.n_months, self.n_months), dtype=np.int64)
         self._cohort_active = np.zeros((self.n_months, self.n_months), dtype=np.int64)
@@ -216,6 +221,8 @@ class World:
         room = self.accounts.room_today()
         added = willing if willing.sum() <= room else rng.multivariate_hypergeometric(willing, room)
         f["leads"][month] += leads.sum()
+        self._channel_flows["leads"][:, month] += leads
+        self._channel_flows["added"][:, month] += added
         f["leads_declined"][month] += (leads - willing).sum()
         f["leads_over_capacity"][month] += (willing - added).sum()
         f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
@@ -322,6 +329,15 @@ class World:
         repeat = m.purchases[buyers] > 0
         first = buyers[~repeat]
         f["first_orders"][month] += len(first)
+        channel = m.channel[buyers]
+        acquired = channel >= 0
+        n_channels = len(self._channel_names)
+        self._channel_flows["first_orders"][:, month] += np.bincount(
+            channel[acquired & ~repeat], minlength=n_channels
+        )
+        self._channel_flows["repeat_orders"][:, month] += np.bincount(
+            channel[acquired & repeat], minlength=n_channels
+        )
         m.first_purchase_day[first] = day
         m.purchases[buyers] += 1
         m.spend_rmb[buyers] += values
@@ -389,6 +405,8 @@ class World:
 
     def _result(self) -> ReplicationResult:
         monthly = dict(self._flows)
+        for step, counts in self._channel_flows.items():
+            monthly.update({f"{step}.{name}": counts[i] for i, name in enumerate(self._channel_names)})
         monthly.update(metrics.derived_flows(self._flows))
         monthly.update(self._stocks)
         rate = (

@@ -50,6 +50,14 @@ churned_blocked, churned_deleted, churned_lifecycle
     Members who churned this month, by reason: blocked after a contact
     (fatigue), deleted the account (the account kind's hazard), need ended.
 
+Monthly flows per acquisition channel (the funnel)
+--------------------------------------------------
+leads.<channel>, added.<channel>
+    As ``leads`` and ``added``, for one channel.
+first_orders.<channel>, repeat_orders.<channel>
+    First and later orders of members acquired through that channel (the
+    day-0 base and scheduled entries belong to no channel).
+
 Month-end stocks (at the end of the month's last simulated day)
 ----------------------------------------------------------------
 members_added, members_customer, members_silent, members_churned
@@ -119,6 +127,9 @@ FLOWS = (
     "churned_deleted",
     "churned_lifecycle",
 )
+
+#: Funnel steps counted per acquisition channel, reported as ``<step>.<channel>``.
+CHANNEL_FLOWS = ("leads", "added", "first_orders", "repeat_orders")
 
 #: Churn reason → the flow that counts it.
 CHURN_FLOW = {
