@@ -8,6 +8,7 @@ Library API (what the CLI calls)::
     run.summary        # mean and 95 % CI per strategy and metric (pandas)
     run.differences    # paired differences against the first strategy
     run.write("results/my-run")
+    results = privsim.load_results("results/my-run")   # manifest and tables of a written run
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -18,6 +19,16 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
 from privsim.errors import PrivsimError, ScenarioError
+from privsim.results import Results, load_results
 from privsim.scenario import Scenario, load_scenario, parse_scenario
 
-__all__ = ["PrivsimError", "Scenario", "ScenarioError", "load_scenario", "parse_scenario", "__version__"]
+__all__ = [
+    "PrivsimError",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "load_results",
+    "load_scenario",
+    "parse_scenario",
+    "__version__",
+]

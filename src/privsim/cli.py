@@ -58,6 +58,7 @@ def run(
         Optional[Path], typer.Option(help="Results folder (default: results/<scenario>-<timestamp>).")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")] = 0,
+    plot: Annotated[bool, typer.Option("--plot", help="Also draw the figures into <results>/figures (as privsim plot).")] = False,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
@@ -84,6 +85,8 @@ def run(
         raise _fail(err) from None
     _print_comparison(result)
     out_console.print(f"Results written to {folder}", highlight=False)
+    if plot:
+        _write_figures(folder, "png", None)
 
 
 @app.command()
@@ -120,6 +123,62 @@ def policies() -> None:
                 continue
             out_console.print(f"    {name} = {info.default!r}: {info.description}", markup=False, highlight=False)
         out_console.print()
+
+
+ResultsArg = Annotated[
+    Path, typer.Argument(help="Results folder written by privsim run.", show_default=False, metavar="RESULTS_DIR")
+]
+
+
+@app.command()
+def plot(
+    results_dir: ResultsArg,
+    image_format: Annotated[str, typer.Option("--format", "-f", help="Image format: png, svg or pdf.")] = "png",
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the figures (default: RESULTS_DIR/figures).")] = None,
+) -> None:
+    """Draw the standard figures of a results folder (no re-run): GMV and profit, members by state,
+    tier mix, cohort retention, differences against the baseline, acquisition funnel.
+
+    Example: privsim plot results/my-run --format svg
+    """
+    _write_figures(results_dir, image_format, out)
+
+
+@app.command()
+def report(
+    results_dir: ResultsArg,
+    out: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
+) -> None:
+    """Write one self-contained HTML file (figures embedded) with the scenario summary, the comparison
+    tables, the figures and the manifest of a results folder.
+
+    Example: privsim report results/my-run --out my-run.html
+    """
+    from privsim.report import write_report  # imports matplotlib: only when needed
+    from privsim.results import load_results
+
+    try:
+        results = load_results(results_dir)
+        path = write_report(results, out or results.path / "report.html")
+    except PrivsimError as err:
+        raise _fail(err) from None
+    out_console.print(f"Report written to {path}", highlight=False)
+
+
+def _write_figures(results_dir: Path, image_format: str, out: Path | None) -> None:
+    """``privsim plot``: load, check, draw every figure, then write them (nothing is written on bad input)."""
+    from privsim.plots import FORMATS, write_figures  # imports matplotlib: only when needed
+    from privsim.results import load_results
+
+    try:
+        if image_format not in FORMATS:
+            raise PrivsimError(f"--format = {image_format!r} — must be one of {', '.join(FORMATS)}")
+        results = load_results(results_dir)
+        paths = write_figures(results, out or results.path / "figures", image_format)
+    except PrivsimError as err:
+        raise _fail(err) from None
+    names = ", ".join(path.name for path in paths)
+    out_console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False, soft_wrap=True)
 
 
 class _ProgressBar:
