@@ -306,7 +306,6 @@ def _read_table(file: Path, columns: tuple[str, ...]) -> pd.DataFrame:
             dtype={c: str for c in columns if c in _TEXT_COLUMNS},
             keep_default_na=False,
             na_values={c: ["", "nan", "NaN"] for c in columns if c in _FLOAT_COLUMNS},
-            float_precision="round_trip",
         )
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise PrivsimError(f"{file}: cannot be read as a CSV table ({_one_line(err)})") from None
