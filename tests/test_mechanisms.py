@@ -103,8 +103,14 @@ class OrdersPerDay:
             self.orders[world.day - 1] = self.count(world, world.day - 1)
         return []
 
-    def grants_tier_benefits(self) -> bool:
-        return False
+    def standing_discount(self, world: World, rows: np.ndarray) -> None:
+        return None
+
+    def placement_order(self, world: World) -> None:
+        return None
+
+    def over_cap_share(self) -> float:
+        return 0.0
 
     @staticmethod
     def count(world: World, day: int) -> int:

@@ -325,12 +325,10 @@ def check_invariants(data: dict) -> None:
     assert np.all(result.cohort_active <= result.cohort_sizes)
 
     # money adds up, month by month
-    gmv, disc = monthly["gmv_rmb"], monthly["discounts_rmb"]
-    costs = sum(
-        monthly[k] for k in ("cogs_rmb", "acquisition_cost_rmb", "contact_cost_rmb", "staff_cost_rmb", "fixed_cost_rmb")
-    )
-    scale = gmv + costs + ABS_TOL
-    assert np.all(np.abs(gmv - disc - costs - monthly["profit_rmb"]) <= REL_TOL * scale + ABS_TOL)
+    gmv, disc, fees = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["membership_fees_rmb"]
+    costs = monthly["cogs_rmb"] + sum(monthly[k] for k in metrics.COSTS)
+    scale = gmv + fees + costs + ABS_TOL
+    assert np.all(np.abs(gmv - disc + fees - costs - monthly["profit_rmb"]) <= REL_TOL * scale + ABS_TOL)
     np.testing.assert_allclose(monthly["net_sales_rmb"], gmv - disc, rtol=REL_TOL, atol=ABS_TOL)
     np.testing.assert_allclose(
         monthly["cogs_rmb"], gmv * (1 - scenario.population.gross_margin_share), rtol=REL_TOL, atol=ABS_TOL

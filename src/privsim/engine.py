@@ -2,16 +2,20 @@
 
 The calendar is a ``simpy.Environment`` whose time unit is the day:
 
-- each policy's timed events (a campaign, a promotion day) fire at time
-  ``t`` (the start of day t);
+- each policy's timed events (a campaign, a promotion day, a swap) fire at
+  time ``t`` (the start of day t);
 - the daily tick fires at ``t + 0.5``, after the day's events, so an offer
   made by a campaign on day t can be used on day t.
 
 A tick runs, in order: acquisition (leads → added members, limited by the
-accounts' room), the policies' daily contacts, purchases (with dropout,
-trust gain and tier promotion), tier demotion, churn (account deletion and
-lifecycle end), the daily decay of fatigue and of the reference discount,
-and bookkeeping. Every step is vectorised over member rows.
+accounts' room), scheduled entries, the policies' daily actions, group
+posts, purchases (with dropout, trust gain and tier promotion), tier
+demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
+deletion, account bans), the daily decay of fatigue and of the reference
+discount, and bookkeeping. Every step is vectorised over member rows.
+
+What the policies' actions do (contacts, offers, memberships, top-ups,
+invitations, swaps, moves, groups, KOCs) is in :mod:`privsim.mechanics`.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ import simpy
 from privsim import metrics
 from privsim.agents import behaviour
 from privsim.agents.accounts import AccountTable
+from privsim.agents.groups import ACTIVE, QUIT, GroupTable, KocTable
 from privsim.agents.population import NEVER, NO_END, ChurnReason, Members, State
-from privsim.policies import Contacts
+from privsim.mechanics import Mechanics
 from privsim.rng import replication_streams
 from privsim.scenario import Scenario, Strategy
 
@@ -49,8 +54,9 @@ class ReplicationResult:
     members_simulated: int
 
 
-class World:
-    """The state of one replication; policies read it (``day``, ``members``, ``personal_capacity_left``)."""
+class World(Mechanics):
+    """The state of one replication. Policies read it (``day``, ``members``, ``accounts``,
+    ``groups``, ``kocs``, ``personal_capacity_left``) and return actions it carries out."""
 
     def __init__(self, scenario: Scenario, strategy: Strategy, seed: int, replication: int) -> None:
         self.scenario = scenario
@@ -59,10 +65,7 @@ class World:
         self.rng = replication_streams(seed, replication)
         self.day = 0
         self.tier_names = [t.name for t in scenario.tiers]
-        self.tier_benefits = any(p.grants_tier_benefits() for p in strategy.policies)
-        self._tier_discount = np.array(
-            [t.member_discount if self.tier_benefits else 0.0 for t in scenario.tiers], dtype=np.float64
-        )
+        self._tier_member_discount = np.array([t.member_discount for t in scenario.tiers], dtype=np.float32)
         self._tier_min_purchases = np.array([t.min_purchases for t in scenario.tiers])
         self._tier_min_spend = np.array([t.min_spend_rmb for t in scenario.tiers])
         self.accounts = AccountTable(scenario.accounts)
@@ -72,6 +75,16 @@ class World:
             "personal": np.array([p.cost_per_personal_contact_rmb for p in pools]),
         }
         self._pool_churn_prob = -np.expm1(-np.array([p.member_churn_rate_per_year for p in pools]) / 365.0)
+        self._pool_trust_offset = np.array([p.trust_offset for p in pools], dtype=np.float32)
+        self._pool_reach = [p.broadcast_reach_per_day for p in pools]
+        self.groups = GroupTable()
+        self.kocs = KocTable()
+        self._posted = np.zeros(0, dtype=bool)  # member rows whose group posted today
+        self._placement = next(
+            (order for p in strategy.policies if (order := p.placement_order(self)) is not None), None
+        )
+        self._over_cap_share = max((p.over_cap_share() for p in strategy.policies), default=0.0)
+        self._membership_terms: tuple[float, int] | None = None  # (fee_rmb, duration_days) last offered
         self._fatigue_decay = behaviour.fatigue_decay_per_day(self.behaviour)
         self._fatigue_per = {
             "broadcast": self.behaviour.contact.fatigue_per_broadcast,
@@ -80,6 +93,7 @@ class World:
         staff = scenario.staff
         self._staff_capacity = staff.count * staff.personal_contacts_per_person_per_day
         self.personal_capacity_left = self._staff_capacity
+        self._reach_left = list(self._pool_reach)
         self._capacity_day = -1
         self._daily_fixed = {
             "staff_cost_rmb": staff.count * staff.cost_per_person_per_month_rmb * 12.0 / 365.0,
@@ -109,6 +123,15 @@ class World:
         self.members = Members(capacity=int(base + 1.1 * expected_adds) + 16)
         self._create_initial_base()
 
+    @property
+    def month(self) -> int:
+        """Calendar month index of the current day."""
+        return int(self.month_of_day[self.day])
+
+    def tier_discount(self, rows: np.ndarray) -> np.ndarray:
+        """The tier ``member_discount`` of ``rows`` (for policies that grant tier benefits)."""
+        return self._tier_member_discount[self.members.tier[rows]]
+
     # -- set-up ---------------------------------------------------------------------------------
 
     def _create_initial_base(self) -> None:
@@ -122,7 +145,6 @@ class World:
             m.rate_per_day[rows], m.dropout_prob[rows], m.order_value_mean_rmb[rows] = behaviour.draw_traits(
                 pop, group.count, 1.0, rng
             )
-            m.trust[rows] = self.behaviour.trust.initial
             if lifecycle is not None:
                 remaining = rng.uniform(0.0, lifecycle.tenure_days, group.count)
                 m.lifecycle_end_day[rows] = np.ceil(remaining).astype(np.int32)
@@ -138,15 +160,24 @@ class World:
                 m.purchases[rows] = m.tier_purchases[rows] = purchases
                 m.spend_rmb[rows] = m.tier_spend_rmb[rows] = spend
             m.tier_since_day[rows] = m.joined_day[rows]
+        everyone = slice(0, m.n)
+        m.prefers_phone[everyone] = rng.random(m.n) < self.behaviour.phone_preference_share
         order = rng.permutation(m.n)
-        m.account[: m.n][order] = self.accounts.place_initial(m.n)
-        self._draw_deletion_days(slice(0, m.n))
+        m.account[everyone][order] = self.accounts.place_initial(m.n)
+        self._set_initial_trust(everyone)
+        self._draw_deletion_days(everyone)
 
-    def _draw_deletion_days(self, rows: slice) -> None:
+    def _set_initial_trust(self, rows: slice | np.ndarray, bonus: float = 0.0) -> None:
+        """Initial trust, plus the account pool's offset, moved ``bonus`` of the way to 1 (a referral)."""
+        m = self.members
+        trust = self.behaviour.trust.initial + self._pool_trust_offset[self.accounts.pool[m.account[rows]]]
+        m.trust[rows] = behaviour.toward_one(np.clip(trust, 0.0, 1.0), bonus)
+
+    def _draw_deletion_days(self, rows: slice | np.ndarray) -> None:
         """Day each member deletes its account: the pool's daily hazard as a geometric waiting time.
 
         Equivalent to a daily Bernoulli draw with ``p = 1 - exp(-rate / 365)``
-        from the day the member is placed (memoryless), drawn once.
+        from the day the member is placed (memoryless), drawn once per placement.
         """
         m = self.members
         p = self._pool_churn_prob[self.accounts.pool[m.account[rows]]]
@@ -161,7 +192,7 @@ class World:
         """Simulate the horizon and return the replication's results."""
         env = simpy.Environment()
         for policy in self.strategy.policies:
-            days = [d for d in policy.event_days(self.scenario.horizon_days) if d < self.scenario.horizon_days]
+            days = sorted({d for d in policy.event_days(self.scenario.horizon_days) if 0 <= d < self.scenario.horizon_days})
             if days:
                 env.process(self._timed_events(env, policy, days))
         env.process(self._daily_ticks(env))
@@ -172,8 +203,8 @@ class World:
         for day in days:
             yield env.timeout(day - env.now)
             self._begin_day(day)
-            for contacts in policy.on_event(self, self.rng["policy"]):
-                self.apply_contacts(contacts)
+            for action in policy.on_event(self, self.rng["policy"]):
+                self.apply(action)
 
     def _daily_ticks(self, env: simpy.Environment):
         yield env.timeout(0.5)
@@ -186,6 +217,7 @@ class World:
         if self._capacity_day != day:
             self._capacity_day = day
             self.personal_capacity_left = self._staff_capacity
+            self._reach_left = list(self._pool_reach)
             self.accounts.new_day()
 
     def _tick(self, day: int) -> None:
@@ -194,10 +226,13 @@ class World:
         self._acquire(month)
         self._enter_scheduled(month)
         for policy in self.strategy.policies:
-            for contacts in policy.daily(self, self.rng["policy"]):
-                self.apply_contacts(contacts)
+            for action in policy.daily(self, self.rng["policy"]):
+                self.apply(action)
+        self._group_posts()
         self._purchases(month)
         self._demote()
+        self._koc_upkeep(month)
+        self._expire_memberships(month)
         self._churn(month)
         m = self.members
         m.fatigue[: m.n] *= self._fatigue_decay
@@ -209,7 +244,7 @@ class World:
         if day == self.scenario.horizon_days - 1 or self.month_of_day[day + 1] != month:
             self._close_month(month)
 
-    # -- steps of a tick ------------------------------------------------------------------------
+    # -- joining --------------------------------------------------------------------------------
 
     def _acquire(self, month: int) -> None:
         channels = self.scenario.channels
@@ -217,42 +252,56 @@ class World:
             return
         rng, f = self.rng["acquisition"], self._flows
         leads = rng.poisson([c.leads_per_day for c in channels])
-        willing = rng.binomial(leads, [c.add_rate for c in channels])
-        room = self.accounts.room_today()
-        added = willing if willing.sum() <= room else rng.multivariate_hypergeometric(willing, room)
+        rates = [behaviour.incentive_add_rate(c, self.behaviour) for c in channels]
+        willing = rng.binomial(leads, rates)
+        arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
+        room = self.accounts.room_today(self._over_cap_share)
+        added = arriving if arriving.sum() <= room else rng.multivariate_hypergeometric(arriving, room)
         f["leads"][month] += leads.sum()
+        f["leads_declined"][month] += (leads - willing).sum()
+        f["leads_lost_in_transit"][month] += (willing - arriving).sum()
+        f["leads_over_capacity"][month] += (arriving - added).sum()
+        f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
+        paid_per_add = [c.incentive_value_rmb if c.incentive in ("gift", "lottery") else 0.0 for c in channels]
+        f["incentive_cost_rmb"][month] += float(np.dot(willing, paid_per_add))
         self._channel_flows["leads"][:, month] += leads
         self._channel_flows["added"][:, month] += added
-        f["leads_declined"][month] += (leads - willing).sum()
-        f["leads_over_capacity"][month] += (willing - added).sum()
-        f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
         total = int(added.sum())
-        if total:
-            f["added"][month] += total
-            channel = np.repeat(np.arange(len(channels)), added)
-            quality = np.array([c.quality for c in channels])[channel]
-            rows = self._join(total, month, quality, self.accounts.place_new(total))
-            self.members.channel[rows] = channel
+        if total == 0:
+            return
+        channel = np.repeat(np.arange(len(channels)), added)
+        quality = np.array([c.quality for c in channels])[channel]
+        rows = self.join(total, quality)
+        m = self.members
+        m.channel[rows] = channel
+        coupon = np.array([c.incentive == "coupon" for c in channels])[channel]
+        if coupon.any():
+            with_coupon = np.arange(rows.start, rows.stop)[coupon]
+            m.coupon_value_rmb[with_coupon] = np.array([c.incentive_value_rmb for c in channels])[channel[coupon]]
+            m.coupon_threshold_rmb[with_coupon] = np.array([c.coupon_threshold_rmb for c in channels])[channel[coupon]]
+            m.coupon_until_day[with_coupon] = NO_END
 
     def _enter_scheduled(self, month: int) -> None:
         """Scenario ``population.entries`` for today: customers joining with their first purchase."""
         count = self._entries.get(self.day, 0)
         if count:
-            self._flows["added"][month] += count
-            rows = self._join(count, month, 1.0, self.accounts.place_new(count, daily_cap=False))
+            rows = self.join(count, 1.0, daily_cap=False)
             self._record_purchases(np.arange(rows.start, rows.stop), np.zeros(count), month)
 
-    def _join(self, count: int, month: int, quality: np.ndarray | float, accounts: np.ndarray) -> slice:
-        """Append ``count`` newly added members placed on ``accounts``; return their rows."""
+    def join(self, count: int, quality: np.ndarray | float, daily_cap: bool = True, trust_bonus: float = 0.0) -> slice:
+        """Add ``count`` members today (count must fit the accounts' room); return their rows."""
         m, rng = self.members, self.rng["population"]
+        self._flows["added"][self.month] += count
+        accounts = self.accounts.place_new(count, daily_cap, self._placement, self._over_cap_share)
         rows = m.add(count)
         rate, dropout, value = behaviour.draw_traits(self.scenario.population, count, 1.0, rng)
         m.rate_per_day[rows] = rate * quality
         m.dropout_prob[rows], m.order_value_mean_rmb[rows] = dropout, value
-        m.cohort_month[rows] = month
+        m.cohort_month[rows] = self.month
         m.joined_day[rows] = m.tier_since_day[rows] = self.day
-        m.trust[rows] = self.behaviour.trust.initial
         m.account[rows] = accounts
+        m.prefers_phone[rows] = rng.random(count) < self.behaviour.phone_preference_share
+        self._set_initial_trust(rows, trust_bonus)
         self._draw_deletion_days(rows)
         lifecycle = self.scenario.lifecycle
         if lifecycle is not None:
@@ -261,90 +310,128 @@ class World:
             m.lifecycle_end_day[rows] = self.day + np.ceil(need).astype(np.int32)
         return rows
 
-    def apply_contacts(self, contacts: Contacts) -> None:
-        """Deliver a batch of contacts: cost, fatigue, trust, offers, reactivation, blocking."""
-        m, day, month = self.members, self.day, self.month_of_day[self.day]
-        rows = np.asarray(contacts.members, dtype=np.int64)
-        rows = rows[m.state[rows] != State.CHURNED]
-        if contacts.mode == "personal":
-            rows = rows[: self.personal_capacity_left]
-            self.personal_capacity_left -= len(rows)
-        if len(rows) == 0:
+    # -- purchases ------------------------------------------------------------------------------
+
+    def _standing_discount(self, rows: np.ndarray) -> np.ndarray:
+        """Combined share off list price the strategy's policies give ``rows`` on every order."""
+        keep = np.ones(len(rows), dtype=np.float32)
+        for policy in self.strategy.policies:
+            share = policy.standing_discount(self, rows)
+            if share is not None:
+                keep *= 1.0 - share
+        return 1.0 - keep
+
+    def _group_posts(self) -> None:
+        """Groups post; members of posting groups gain trust (more from a KOC) and a little fatigue."""
+        if len(self.groups) == 0:
+            self._posted = np.zeros(0, dtype=bool)
             return
-        f, b = self._flows, self.behaviour
-        f["broadcasts" if contacts.mode == "broadcast" else "personal_contacts"][month] += len(rows)
-        pools = self.accounts.pool[m.account[rows]]
-        f["contact_cost_rmb"][month] += float(self._pool_cost[contacts.mode][pools].sum())
-        trust = m.trust[rows]
-        if contacts.service:
-            trust = behaviour.toward_one(trust, b.trust.gain_per_service_contact)
-            m.followed_up_day[rows] = day
-        if contacts.mode == "broadcast":
-            spammed = m.fatigue[rows] > b.contact.fatigue_threshold
-            trust = np.where(spammed, trust * (1.0 - b.trust.loss_per_unwanted_message), trust)
-        m.fatigue[rows] += self._fatigue_per[contacts.mode]
-        if contacts.offer_depth > 0:
-            depth = contacts.offer_depth
-            trust = trust * (1.0 - behaviour.deep_discount_trust_loss(depth, b))
-            m.offer_depth[rows] = depth
-            m.offer_until_day[rows] = day + contacts.offer_window_days - 1
-            ref = m.reference_discount[rows]
-            m.reference_discount[rows] = ref + b.discount.habituation_rate * (depth - ref)
-            silent = rows[m.state[rows] == State.SILENT]
-            back = silent[self.rng["behaviour"].random(len(silent)) < b.silent_reactivation_prob_per_offer]
-            m.state[back] = State.CUSTOMER
-            f["reactivations"][month] += len(back)
-        m.trust[rows] = trust
-        m.last_contact_day[rows] = day
-        p_block = behaviour.block_probability(m.fatigue[rows], trust, b)
-        self._churn_rows(rows[self.rng["behaviour"].random(len(rows)) < p_block], ChurnReason.BLOCKED, month)
+        m, g = self.members, self.behaviour.group
+        activity = self.kocs.activity(self.day, self.behaviour.koc.burnout_half_life_days)
+        posted_groups = self.groups.posts(activity, self.rng["behaviour"])
+        group = m.group[: m.n]
+        in_group = group >= 0
+        self._posted = in_group & posted_groups[np.maximum(group, 0)]
+        rows = np.flatnonzero(self._posted & (m.state[: m.n] != State.CHURNED))
+        by_koc = self.groups.host[m.group[rows]] >= 0
+        gain = np.where(by_koc, g.koc_post_trust_gain, g.staff_post_trust_gain)
+        m.trust[rows] = behaviour.toward_one(m.trust[rows], gain)
+        m.fatigue[rows] += g.fatigue_per_post
 
     def _purchases(self, month: int) -> None:
         m, day, b = self.members, self.day, self.behaviour
         rng = self.rng["behaviour"]
         state = m.state[: m.n]
         rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
-        offer_valid = m.offer_until_day[rows] >= day
-        offer = np.where(offer_valid, m.offer_depth[rows], 0.0)
-        discount = behaviour.effective_discount(offer, self._tier_discount[m.tier[rows]])
+        offer_valid = (m.offer_from_day[rows] <= day) & (m.offer_until_day[rows] >= day)
+        offer = np.where(offer_valid, m.offer_depth[rows], np.float32(0.0))
+        coupon_valid = m.coupon_until_day[rows] >= day
+        coupon = np.where(
+            coupon_valid,
+            behaviour.coupon_depth(m.coupon_value_rmb[rows], m.coupon_threshold_rmb[rows], m.order_value_mean_rmb[rows]),
+            np.float32(0.0),
+        )
+        standing = self._standing_discount(rows)
+        percent = behaviour.effective_discount(offer, standing)
+        extra = np.zeros(len(rows), dtype=np.float32)
+        if len(self._posted):
+            extra += np.where(self._posted[rows], np.float32(np.log1p(b.group.post_purchase_lift)), np.float32(0.0))
+        promo = b.promo
+        waiting = (m.wait_until_day[rows] >= day) & ~offer_valid
+        extra += np.where(waiting, np.float32(np.log1p(-min(promo.anticipation_suppression, 1 - 1e-6))), np.float32(0.0))
+        stocked = m.stockpile_until_day[rows] >= day
+        extra += np.where(stocked, np.float32(np.log1p(-min(promo.stockpile_suppression, 1 - 1e-6))), np.float32(0.0))
         p = behaviour.purchase_probability(
-            m.rate_per_day[rows], m.trust[rows], discount, m.reference_discount[rows], offer_valid, b
+            m.rate_per_day[rows],
+            m.trust[rows],
+            behaviour.effective_discount(percent, coupon),
+            m.reference_discount[rows],
+            offer_valid | coupon_valid,
+            b,
+            extra,
         )
         buy = rng.random(len(rows)) < p
-        self._record_purchases(rows[buy], discount[buy], month)
+        sale = offer_valid[buy] & (m.offer_is_sale[rows[buy]] > 0)
+        self._record_purchases(rows[buy], percent[buy], month, coupon_valid[buy], sale)
 
-    def _record_purchases(self, buyers: np.ndarray, discount: np.ndarray, month: int) -> None:
-        """Book one order per buyer at the given effective discount; update history, trust, tier, dropout."""
+    def _record_purchases(
+        self,
+        buyers: np.ndarray,
+        percent: np.ndarray,
+        month: int,
+        coupon_valid: np.ndarray | None = None,
+        sale: np.ndarray | None = None,
+    ) -> None:
+        """Book one order per buyer: value, percent discount, coupon, stored value; then history, trust, tier, dropout."""
         if len(buyers) == 0:
             return
         m, day, b, f = self.members, self.day, self.behaviour, self._flows
         rng = self.rng["behaviour"]
         population = self.scenario.population
         values = behaviour.order_values_rmb(m.order_value_mean_rmb[buyers], population.order_value.cv_within_member, rng)
+        if sale is not None and sale.any():
+            values = np.where(sale, values * (1.0 + b.promo.stockpile_share), values)
+            m.stockpile_until_day[buyers[sale]] = day + b.promo.stockpile_days
+        percent_off = values * percent
+        coupon_off = np.zeros(len(buyers))
+        if coupon_valid is not None and coupon_valid.any():
+            threshold = m.coupon_threshold_rmb[buyers]
+            short = coupon_valid & (values < threshold)
+            values = np.where(short & (rng.random(len(buyers)) < b.coupon.topup_prob), threshold, values)
+            percent_off = values * percent
+            used = coupon_valid & (values >= threshold)
+            coupon_off = np.where(used, np.minimum(m.coupon_value_rmb[buyers], values - percent_off), 0.0)
+            m.coupon_until_day[buyers[used]] = NEVER  # a coupon is used once
+            f["coupons_used"][month] += int(used.sum())
+        net = values - percent_off - coupon_off
+        balance = m.balance_rmb[buyers]
+        from_balance = np.minimum(balance, net)
+        bonus_off = from_balance * (1.0 - m.balance_cash_share[buyers])
+        m.balance_rmb[buyers] = balance - from_balance
+        discount = percent_off + coupon_off + bonus_off
         gmv = float(values.sum())
         f["orders"][month] += len(buyers)
         f["gmv_rmb"][month] += gmv
-        f["discounts_rmb"][month] += float(np.dot(values, discount))
+        f["discounts_rmb"][month] += float(discount.sum())
+        f["stored_value_spent_rmb"][month] += float(from_balance.sum())
         f["cogs_rmb"][month] += gmv * (1.0 - population.gross_margin_share)
+        paid = m.paid_until_day[buyers] >= day
+        m.paid_savings_rmb[buyers[paid]] += (percent_off + coupon_off)[paid]
         repeat = m.purchases[buyers] > 0
         first = buyers[~repeat]
         f["first_orders"][month] += len(first)
         channel = m.channel[buyers]
         acquired = channel >= 0
         n_channels = len(self._channel_names)
-        self._channel_flows["first_orders"][:, month] += np.bincount(
-            channel[acquired & ~repeat], minlength=n_channels
-        )
-        self._channel_flows["repeat_orders"][:, month] += np.bincount(
-            channel[acquired & repeat], minlength=n_channels
-        )
+        self._channel_flows["first_orders"][:, month] += np.bincount(channel[acquired & ~repeat], minlength=n_channels)
+        self._channel_flows["repeat_orders"][:, month] += np.bincount(channel[acquired & repeat], minlength=n_channels)
         m.first_purchase_day[first] = day
         m.purchases[buyers] += 1
         m.spend_rmb[buyers] += values
         m.tier_purchases[buyers] += 1
         m.tier_spend_rmb[buyers] += values
         m.last_purchase_day[buyers] = day
-        m.offer_until_day[buyers] = NEVER  # a coupon is used once
+        m.offer_until_day[buyers] = NEVER  # an offer is used once
         m.state[buyers] = State.CUSTOMER
         trust = behaviour.toward_one(m.trust[buyers], b.trust.gain_per_purchase)
         m.trust[buyers] = trust
@@ -356,11 +443,12 @@ class World:
         m.tier[buyers[promoted]] = qualified[promoted]
         m.tier_since_day[buyers[promoted]] = day
         p_drop = behaviour.dropout_probability(m.dropout_prob[buyers], trust, b)
+        p_drop = np.where(m.balance_rmb[buyers] > 0, p_drop * (1.0 - b.stored_value.dropout_reduction), p_drop)
         drop = repeat & (rng.random(len(buyers)) < p_drop)
         m.state[buyers[drop]] = State.SILENT
         f["dropouts"][month] += int(drop.sum())
 
-
+    # -- upkeep and churn -----------------------------------------------------------------------
 
     def _demote(self) -> None:
         m, day = self.members, self.day
@@ -378,6 +466,44 @@ class World:
                 m.tier_purchases[rows] = np.minimum(m.tier_purchases[rows], lower.min_purchases)
                 m.tier_spend_rmb[rows] = np.minimum(m.tier_spend_rmb[rows], lower.min_spend_rmb)
 
+    def _koc_upkeep(self, month: int) -> None:
+        """Active KOCs are paid (fee accrued daily) and may quit; a quitting KOC's groups fall back to staff."""
+        kocs = self.kocs
+        if len(kocs) == 0:
+            return
+        active = kocs.status == ACTIVE
+        self._flows["koc_cost_rmb"][month] += float(kocs.fee_per_month_rmb[active].sum()) * 12.0 / 365.0
+        p_quit = -np.expm1(-self.behaviour.koc.quit_rate_per_year / 365.0)
+        quit_ = np.flatnonzero((kocs.status != QUIT) & (self.rng["behaviour"].random(len(kocs)) < p_quit))
+        self.retire_kocs(quit_)
+
+    def retire_kocs(self, ids: np.ndarray) -> None:
+        """KOCs ``ids`` stop (quit or churned): status QUIT, their groups go back to staff hosts."""
+        if len(ids) == 0:
+            return
+        self._flows["koc_quit"][self.month] += int((self.kocs.status[ids] != QUIT).sum())
+        self.kocs.status[ids] = QUIT
+        self.groups.host[np.isin(self.groups.host, ids)] = -1
+
+    def _expire_memberships(self, month: int) -> None:
+        """Memberships that ended yesterday: members renew on the value they got (behaviour.membership)."""
+        if self._membership_terms is None:
+            return
+        m = self.members
+        n = m.n
+        ended = np.flatnonzero((m.paid_until_day[:n] == self.day - 1) & (m.state[:n] != State.CHURNED))
+        if len(ended) == 0:
+            return
+        fee, duration = self._membership_terms
+        p = behaviour.membership_probability(
+            m.paid_savings_rmb[ended], fee, m.trust[ended], self.behaviour, renewal=True
+        )
+        renew = ended[self.rng["behaviour"].random(len(ended)) < p]
+        m.paid_savings_rmb[ended] = 0.0
+        m.paid_until_day[renew] = self.day + duration - 1
+        self._flows["membership_renewals"][month] += len(renew)
+        self._flows["membership_fees_rmb"][month] += fee * len(renew)
+
     def _churn(self, month: int) -> None:
         m, n, day = self.members, self.members.n, self.day
         alive = m.state[:n] != State.CHURNED
@@ -385,6 +511,11 @@ class World:
         self._churn_rows(np.flatnonzero(ended), ChurnReason.LIFECYCLE, month)
         deleted = alive & ~ended & (m.deletion_day[:n] <= day)
         self._churn_rows(np.flatnonzero(deleted), ChurnReason.DELETED, month)
+        banned = self.accounts.draw_bans(self.rng["behaviour"])
+        if len(banned):
+            self._flows["account_bans"][month] += len(banned)
+            lost = np.flatnonzero(np.isin(m.account[:n], banned) & (m.state[:n] != State.CHURNED))
+            self._churn_rows(lost, ChurnReason.BANNED, month)
 
     def _churn_rows(self, rows: np.ndarray, reason: ChurnReason, month: int) -> None:
         if len(rows) == 0:
@@ -393,12 +524,17 @@ class World:
         m.state[rows] = State.CHURNED
         m.churn_reason[rows] = reason
         self.accounts.release(m.account[rows])
+        if len(self.groups):
+            self.groups.leave(m.group[rows])
+            m.group[rows] = -1
+        if len(self.kocs):
+            self.retire_kocs(np.flatnonzero(np.isin(self.kocs.member, rows) & (self.kocs.status != QUIT)))
         self._flows[metrics.CHURN_FLOW[reason]][month] += len(rows)
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
     def _close_month(self, month: int) -> None:
-        for name, value in metrics.stocks(self.members, self.day, self.tier_names).items():
+        for name, value in metrics.stocks(self, self.day).items():
             self._stocks.setdefault(name, np.zeros(self.n_months))[month] = value
         sizes, active = metrics.cohort_counts(self.members, self.day, self.n_months)
         self._cohort_sizes[month], self._cohort_active[month] = sizes, active

@@ -29,6 +29,40 @@ gross_margin_rmb
     ``net_sales_rmb - cogs_rmb``.
 acquisition_cost_rmb
     ``leads x cost_per_lead_rmb`` summed over channels.
+incentive_cost_rmb
+    Gifts and lottery prizes paid to leads who added (coupon incentives are
+    discounts when used).
+leads_lost_in_transit
+    Leads who added but were lost before reaching a staff account.
+coupons_used
+    Orders on which a fixed-value coupon was redeemed.
+referral_asked, referral_inviters, referral_invitations
+    Members asked to invite friends; those who sent at least one invitation;
+    invitations sent.
+referral_joined, referral_fake
+    Genuine and fake invitees who joined (fakes never buy and delete the
+    account after ``behaviour.referral.fake_stay_days``).
+referral_reward_cost_rmb
+    Reward steps reached by inviters (fakes count: that is the fraud).
+swap_contacts, swap_joined
+    New contacts received in brand swaps, and those who joined (lottery or fission).
+membership_signups, membership_renewals
+    Paid memberships bought and renewed.
+membership_fees_rmb
+    Fees received for paid memberships (revenue).
+topups, stored_value_topups_rmb
+    Prepayments and the cash received for them (not revenue: a liability
+    until spent).
+stored_value_spent_rmb
+    Balance spent on orders (bonus included).
+koc_recruited, koc_quit
+    Members who accepted a KOC role; KOCs who stopped (quit or churned).
+koc_cost_rmb
+    KOC fees (accrued daily) and awards.
+moved_members
+    Members moved to another account pool.
+account_bans
+    Accounts the platform banned (their members churn as ``banned``).
 contact_cost_rmb
     Per-contact costs of broadcasts and personal contacts (SMS, calls).
 staff_cost_rmb
@@ -36,8 +70,9 @@ staff_cost_rmb
 fixed_cost_rmb
     Other fixed costs, accrued daily likewise.
 profit_rmb
-    ``gross_margin_rmb - acquisition_cost_rmb - contact_cost_rmb - staff_cost_rmb - fixed_cost_rmb``,
-    so ``gmv - discounts - (cogs + acquisition + contact + staff + fixed) = profit``.
+    ``gross_margin_rmb + membership_fees_rmb - (acquisition_cost_rmb + incentive_cost_rmb +
+    contact_cost_rmb + staff_cost_rmb + fixed_cost_rmb + referral_reward_cost_rmb + koc_cost_rmb)``,
+    so ``gmv - discounts + fees - (cogs + all COSTS) = profit``.
 aov_rmb
     ``gmv_rmb / orders`` (list price; NaN in a month without orders).
 broadcasts, personal_contacts
@@ -46,9 +81,10 @@ dropouts
     Customers who turned silent after a repeat purchase.
 reactivations
     Silent members who started buying again after an offer.
-churned_blocked, churned_deleted, churned_lifecycle
+churned_blocked, churned_deleted, churned_lifecycle, churned_banned
     Members who churned this month, by reason: blocked after a contact
-    (fatigue), deleted the account (the account kind's hazard), need ended.
+    (fatigue), deleted the account (the account kind's hazard), need ended,
+    account banned by the platform.
 
 Monthly flows per acquisition channel (the funnel)
 --------------------------------------------------
@@ -69,12 +105,29 @@ active_members
     (``day - last_purchase_day < 90``).
 tier.<name>
     Members not churned in each tier.
+paid_members
+    Members not churned whose paid membership is valid.
+stored_value_liability_rmb
+    Cash value of unspent balances: ``sum(balance x cash share)`` (the bonus is not owed).
+members_in_groups, groups_open
+    Members not churned in a group; groups with at least one member.
+koc_active, koc_hosted_groups, koc_hosted_members
+    Active KOCs; groups they host; members in those groups.
+staff_saved_fte
+    ``koc_hosted_groups / staff.groups_per_person``: operators the KOCs stand in for.
+accounts_banned
+    Accounts banned so far.
 
 Per replication (over the whole horizon)
 ----------------------------------------
 The sum of each monthly flow above (``gmv_rmb``, ``profit_rmb``, ...),
 ``aov_rmb`` as total GMV over total orders, the month-end stocks of the last
 month (``active_members``, ``members_churned``, ...), and:
+
+referral_cac_rmb
+    ``referral_reward_cost_rmb / referral_joined`` (genuine referred members; NaN without any).
+viral_coefficient
+    ``referral_joined / referral_asked``: genuine new members per member asked to invite.
 
 repurchase_rate
     Share of the members who were customers at the end of day
@@ -95,9 +148,15 @@ c + n.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from privsim.agents.groups import ACTIVE
 from privsim.agents.population import ChurnReason, Members, State
+
+if TYPE_CHECKING:
+    from privsim.engine import World
 
 #: Days within which a last purchase makes a member active.
 ACTIVE_WITHIN_DAYS = 90
@@ -126,6 +185,59 @@ FLOWS = (
     "churned_blocked",
     "churned_deleted",
     "churned_lifecycle",
+    "churned_banned",
+    "incentive_cost_rmb",
+    "leads_lost_in_transit",
+    "coupons_used",
+    "referral_asked",
+    "referral_inviters",
+    "referral_invitations",
+    "referral_joined",
+    "referral_fake",
+    "referral_reward_cost_rmb",
+    "swap_contacts",
+    "swap_joined",
+    "membership_signups",
+    "membership_renewals",
+    "membership_fees_rmb",
+    "topups",
+    "stored_value_topups_rmb",
+    "stored_value_spent_rmb",
+    "koc_recruited",
+    "koc_quit",
+    "koc_cost_rmb",
+    "moved_members",
+    "account_bans",
+)
+
+#: Month-end stocks (besides ``tier.<name>``); per replication, the last month's value.
+STOCKS = (
+    "members_added",
+    "members_customer",
+    "members_silent",
+    "members_churned",
+    "members_reachable",
+    "active_members",
+    "paid_members",
+    "stored_value_liability_rmb",
+    "members_in_groups",
+    "groups_open",
+    "koc_active",
+    "koc_hosted_groups",
+    "koc_hosted_members",
+    "staff_saved_fte",
+    "accounts_banned",
+)
+
+#: Flows that are costs in the profit (besides cost of goods).
+COSTS = (
+    "acquisition_cost_rmb",
+    "incentive_cost_rmb",
+    "contact_cost_rmb",
+    "staff_cost_rmb",
+    "fixed_cost_rmb",
+    "referral_reward_cost_rmb",
+    "koc_cost_rmb",
 )
 
 #: Funnel steps counted per acquisition channel, reported as ``<step>.<channel>``.
@@ -136,6 +248,7 @@ CHURN_FLOW = {
     ChurnReason.BLOCKED: "churned_blocked",
     ChurnReason.DELETED: "churned_deleted",
     ChurnReason.LIFECYCLE: "churned_lifecycle",
+    ChurnReason.BANNED: "churned_banned",
 }
 
 #: Summary metrics shown in the comparison table, in order, with their labels.
@@ -152,15 +265,13 @@ def derived_flows(flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """net_sales, gross_margin, profit and aov from the counted flows (arrays over months)."""
     net_sales = flows["gmv_rmb"] - flows["discounts_rmb"]
     gross_margin = net_sales - flows["cogs_rmb"]
-    costs = (
-        flows["acquisition_cost_rmb"] + flows["contact_cost_rmb"] + flows["staff_cost_rmb"] + flows["fixed_cost_rmb"]
-    )
+    costs = sum(flows[name] for name in COSTS)
     with np.errstate(invalid="ignore", divide="ignore"):
         aov = np.where(flows["orders"] > 0, flows["gmv_rmb"] / flows["orders"], np.nan)
     return {
         "net_sales_rmb": net_sales,
         "gross_margin_rmb": gross_margin,
-        "profit_rmb": gross_margin - costs,
+        "profit_rmb": gross_margin + flows["membership_fees_rmb"] - costs,
         "aov_rmb": aov,
     }
 
@@ -171,12 +282,17 @@ def active_mask(members: Members, day: int) -> np.ndarray:
     return (members.state[:n] != State.CHURNED) & (day - members.last_purchase_day[:n] < ACTIVE_WITHIN_DAYS)
 
 
-def stocks(members: Members, day: int, tier_names: list[str]) -> dict[str, float]:
+def stocks(world: World, day: int) -> dict[str, float]:
     """Month-end stocks (see the module docstring) at the end of ``day``."""
+    members = world.members
     by_state = members.count_by_state()
     n = members.n
     reachable = members.state[:n] != State.CHURNED
-    by_tier = np.bincount(members.tier[:n][reachable], minlength=len(tier_names))
+    by_tier = np.bincount(members.tier[:n][reachable], minlength=len(world.tier_names))
+    group = members.group[:n]
+    kocs, groups = world.kocs, world.groups
+    hosted = groups.host >= 0
+    in_hosted = reachable & (group >= 0) & hosted[np.maximum(group, 0)] if len(groups) else np.zeros(n, bool)
     out = {
         "members_added": by_state[State.ADDED],
         "members_customer": by_state[State.CUSTOMER],
@@ -184,8 +300,17 @@ def stocks(members: Members, day: int, tier_names: list[str]) -> dict[str, float
         "members_churned": by_state[State.CHURNED],
         "members_reachable": int(reachable.sum()),
         "active_members": int(active_mask(members, day).sum()),
+        "paid_members": int((reachable & (members.paid_until_day[:n] >= day)).sum()),
+        "stored_value_liability_rmb": float(np.dot(members.balance_rmb[:n], members.balance_cash_share[:n])),
+        "members_in_groups": int((reachable & (group >= 0)).sum()),
+        "groups_open": int((groups.size > 0).sum()),
+        "koc_active": int((kocs.status == ACTIVE).sum()),
+        "koc_hosted_groups": int(hosted.sum()),
+        "koc_hosted_members": int(in_hosted.sum()),
+        "staff_saved_fte": hosted.sum() / world.scenario.staff.groups_per_person,
+        "accounts_banned": int(world.accounts.banned.sum()),
     }
-    out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(tier_names)})
+    out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
     return {k: float(v) for k, v in out.items()}
 
 

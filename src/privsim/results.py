@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from privsim import metrics
 from privsim.engine import ReplicationResult
 from privsim.errors import PrivsimError
 
@@ -49,14 +50,19 @@ def replication_figures(result: ReplicationResult) -> dict[str, float]:
         if name == "aov_rmb":
             continue
         out[name] = float(series[-1]) if _is_stock(name) else float(series.sum())
-    orders = out["orders"]
-    out["aov_rmb"] = out["gmv_rmb"] / orders if orders > 0 else float("nan")
+    out["aov_rmb"] = _ratio(out["gmv_rmb"], out["orders"])
+    out["referral_cac_rmb"] = _ratio(out["referral_reward_cost_rmb"], out["referral_joined"])
+    out["viral_coefficient"] = _ratio(out["referral_joined"], out["referral_asked"])
     out["repurchase_rate"] = result.repurchase_rate
     return out
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("nan")
+
+
 def _is_stock(name: str) -> bool:
-    return name.startswith(("members_", "tier.")) or name == "active_members"
+    return name in metrics.STOCKS or name.startswith("tier.")
 
 
 def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_starts: list[str]) -> pd.DataFrame:

@@ -181,6 +181,140 @@ class Contact(Model):
     )
 
 
+class CouponResponse(Model):
+    """How members use fixed-value coupons ("20 off orders of 200 or more")."""
+
+    topup_prob: Share = Field(
+        0.5, description="Chance that an order below a valid coupon's threshold is raised to the threshold."
+    )
+
+
+class IncentiveResponse(Model):
+    """How an incentive to add an account (gift, lottery, coupon) raises a channel's add rate."""
+
+    value_scale_rmb: Positive = Field(
+        20.0,
+        description="Add rate with an incentive of value v: 1 - (1 - add_rate) x exp(-v / value_scale_rmb), RMB.",
+    )
+
+
+class ReferralResponse(Model):
+    """Who invites friends and who comes (referral, fission)."""
+
+    invites_per_inviter: NonNegative = Field(
+        1.0, description="Mean invitations an eligible member sends per campaign at the reference reward."
+    )
+    reference_reward_rmb: Positive = Field(50.0, description="Reward value at which members send the mean, RMB.")
+    reward_elasticity: NonNegative = Field(
+        0.7, description="Invitations scale with (reward value / reference_reward_rmb) ** reward_elasticity."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Invitations scale with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    acceptance_rate: Share = Field(0.25, description="Share of invited friends who add an account.")
+    fraud_share_physical: Share = Field(
+        0.05, description="Share of accepted invitees who are fake when the reward is a physical gift."
+    )
+    fraud_share_ecard: Share = Field(
+        0.3, description="Share of accepted invitees who are fake when the reward is cash-like (e-card, red packet)."
+    )
+    trust_bonus: Share = Field(
+        0.2, description="A genuine referred member's initial trust moves this share of the way to 1 (a trusted friend)."
+    )
+    quality: Positive = Field(1.0, description="Purchase-rate multiplier of genuine referred members.")
+    fake_stay_days: int = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+
+
+class SwapResponse(Model):
+    """How a partner brand's contacts respond to a brand swap."""
+
+    lottery_join_rate: Share = Field(
+        0.04, description="Share of swapped contacts who join for a pure lottery (DIAPER-SWAP-LOTTERY: ~4 %)."
+    )
+    quality: Positive = Field(0.8, description="Purchase-rate multiplier of members who join through a swap.")
+
+
+class MembershipResponse(Model):
+    """Who buys and renews a paid membership."""
+
+    takeup_at_fair_value: Share = Field(
+        0.05,
+        description="Chance to buy when offered, when expected yearly savings equal the fee, at reference trust.",
+    )
+    value_elasticity: NonNegative = Field(
+        1.5, description="Take-up scales with (expected savings / fee) ** value_elasticity (capped at 1)."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Take-up and renewal scale with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    renewal_at_fair_value: Share = Field(
+        0.5, description="Chance to renew at expiry when the year's savings equalled the fee, at reference trust."
+    )
+
+
+class StoredValueResponse(Model):
+    """Who prepays and what a balance does."""
+
+    takeup_at_reference_bonus: Share = Field(
+        0.05, description="Chance to top up when offered a bonus of the reference share, at reference trust."
+    )
+    reference_bonus_share: Positive = Field(0.1, description="Bonus as a share of the top-up at the reference.")
+    bonus_elasticity: NonNegative = Field(
+        1.5, description="Take-up scales with (bonus share / reference) ** bonus_elasticity (capped at 1)."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Take-up scales with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    dropout_reduction: Share = Field(
+        0.8, description="While a member holds a balance, the dropout chance is multiplied by (1 - dropout_reduction)."
+    )
+
+
+class GroupResponse(Model):
+    """What a group's posts do to its members."""
+
+    post_purchase_lift: NonNegative = Field(
+        0.3, description="Purchase hazard is multiplied by (1 + lift) on a day the member's group has a post."
+    )
+    staff_post_trust_gain: Share = Field(
+        0.002, description="On a staff post, group members' trust moves this share of the way to 1."
+    )
+    koc_post_trust_gain: Share = Field(
+        0.008, description="On a KOC post (a fellow customer's word), members' trust moves this share of the way to 1."
+    )
+    fatigue_per_post: NonNegative = Field(0.05, description="Fatigue a group post adds to each member (units).")
+
+
+class KocResponse(Model):
+    """How KOCs (heavy buyers who host groups) behave."""
+
+    accept_prob: Share = Field(0.5, description="Chance a qualifying member accepts the KOC role when asked.")
+    burnout_half_life_days: Positive = Field(
+        90.0, description="A KOC's posting activity halves every this many days on the same groups (fatigue)."
+    )
+    award_recovery_share: Share = Field(
+        0.5, description="An award moves a KOC's activity this share of the way back to 1."
+    )
+    quit_rate_per_year: NonNegative = Field(0.3, description="Hazard that a KOC quits the role, per KOC-year.")
+
+
+class PromoResponse(Model):
+    """Anticipation and stockpiling around dated sales."""
+
+    anticipation_suppression: Share = Field(
+        0.5, description="During a sale's pre-warm, contacted members' purchase hazard is multiplied by (1 - s)."
+    )
+    stockpile_share: NonNegative = Field(
+        0.5, description="Orders during a sale are (1 + stockpile_share) times the usual value."
+    )
+    stockpile_days: int = Field(
+        30, ge=0, description="After buying in a sale, the member's purchase hazard is suppressed for this many days."
+    )
+    stockpile_suppression: Share = Field(
+        0.6, description="Hazard multiplier during stockpiling is (1 - stockpile_suppression)."
+    )
+
+
 class Behaviour(Model):
     """Member response parameters shared by every strategy of the scenario."""
 
@@ -189,6 +323,18 @@ class Behaviour(Model):
     contact: Contact = Field(Contact(), description="Contact fatigue and blocking.")
     silent_reactivation_prob_per_offer: Share = Field(
         0.01, description="Chance that a silent member who receives an offer starts buying again."
+    )
+    coupon: CouponResponse = Field(CouponResponse(), description="Fixed-value coupon use.")
+    incentive: IncentiveResponse = Field(IncentiveResponse(), description="Add-rate response to incentives.")
+    referral: ReferralResponse = Field(ReferralResponse(), description="Referral / fission response.")
+    swap: SwapResponse = Field(SwapResponse(), description="Brand-swap response.")
+    membership: MembershipResponse = Field(MembershipResponse(), description="Paid-membership response.")
+    stored_value: StoredValueResponse = Field(StoredValueResponse(), description="Stored-value response.")
+    group: GroupResponse = Field(GroupResponse(), description="Group-post effects.")
+    koc: KocResponse = Field(KocResponse(), description="KOC behaviour.")
+    promo: PromoResponse = Field(PromoResponse(), description="Sale anticipation and stockpiling.")
+    phone_preference_share: Share = Field(
+        0.0, description="Share of new members who prefer phone calls to messages (HAPPIGO-AGE)."
     )
 
 
@@ -212,9 +358,25 @@ class Channel(Model):
     )
     leads_per_day: NonNegative = Field(description="Mean leads reached per day (Poisson), contacts/day.")
     cost_per_lead_rmb: NonNegative = Field(0.0, description="Cost of reaching one lead, RMB.")
-    add_rate: Share = Field(description="Share of leads who add a brand account.")
+    add_rate: Share = Field(description="Share of leads who add a brand account without an incentive.")
     quality: Positive = Field(
         1.0, description="Purchase-rate multiplier of members from this channel (1 = population average)."
+    )
+    incentive: Literal["none", "gift", "lottery", "coupon"] = Field(
+        "none",
+        description="What a lead gets for adding: a gift or a sure-win lottery prize (paid per add) or a "
+        "first-order coupon (paid as a discount when used).",
+    )
+    incentive_value_rmb: NonNegative = Field(
+        0.0, description="Value of the incentive (gift cost, expected prize, or coupon face value), RMB."
+    )
+    coupon_threshold_rmb: NonNegative = Field(
+        0.0, description="For a coupon incentive: the order value it needs (0 = no minimum), RMB."
+    )
+    transit_loss_share: Share = Field(
+        0.0,
+        description="Share of adds lost in transit before reaching a staff account (e.g. via an official "
+        "account, STEAK-TRANSIT).",
     )
 
 
@@ -233,6 +395,21 @@ class Account(Model):
     cost_per_personal_contact_rmb: NonNegative = Field(
         0.0, description="Cost of one personal contact (message or call) on top of staff pay, RMB."
     )
+    trust_offset: float = Field(
+        0.0,
+        ge=-1.0,
+        le=1.0,
+        description="Added to a new member's initial trust on this kind of account (e.g. WeCom feels distant), "
+        "clipped to [0, 1].",
+    )
+    ban_prob_per_excess_add: Share = Field(
+        0.0,
+        description="Chance per add beyond an account's daily cap that the platform bans the account "
+        "(its members are lost). Adds go past the cap only when a channel_routing policy pushes them.",
+    )
+    broadcast_reach_per_day: int | None = Field(
+        None, ge=0, description="Most members one broadcast day can reach on this pool (moments cap); null = all."
+    )
 
 
 class Staff(Model):
@@ -242,6 +419,9 @@ class Staff(Model):
     cost_per_person_per_month_rmb: NonNegative = Field(12000.0, description="Loaded cost of one operator, RMB/month.")
     personal_contacts_per_person_per_day: int = Field(
         100, ge=0, description="Personal contacts (follow-ups, care) one operator can make per day."
+    )
+    groups_per_person: int = Field(
+        20, ge=1, description="Groups one operator can host; KOC-hosted groups save staff at this rate."
     )
 
 

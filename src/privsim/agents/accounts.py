@@ -2,10 +2,16 @@
 
 Accounts hold members up to ``members_per_account`` and add at most
 ``daily_add_cap`` new members a day; pools (the scenario's ``accounts``
-entries) are filled in the order listed, so capacity is a resource.
+entries) are filled in the order listed unless a routing policy says
+otherwise, so capacity is a resource. Adding past the daily cap (only a
+routing policy pushes adds that far) risks a platform ban: each excess add
+bans the account with the pool's ``ban_prob_per_excess_add``, and a banned
+account loses its members and its capacity for good.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,8 +27,10 @@ class AccountTable:
         self.pool = np.repeat(np.arange(len(pools)), counts)
         self.capacity = np.repeat([p.members_per_account for p in pools], counts).astype(np.int64)
         self.daily_add_cap = np.repeat([p.daily_add_cap for p in pools], counts).astype(np.int64)
+        self.ban_prob = np.repeat([p.ban_prob_per_excess_add for p in pools], counts).astype(float)
         self.occupancy = np.zeros(len(self.pool), dtype=np.int64)
         self.added_today = np.zeros(len(self.pool), dtype=np.int64)
+        self.banned = np.zeros(len(self.pool), dtype=bool)
 
     def place_initial(self, n: int) -> np.ndarray:
         """Accounts for ``n`` members of the day-0 base: pools in order, spread evenly within a pool."""
@@ -44,26 +52,48 @@ class AccountTable:
         """Reset the daily add counters."""
         self.added_today[:] = 0
 
-    def room_today(self) -> int:
-        """New members the accounts can still add today."""
-        return int(self._room().sum())
+    def _room(self, daily_cap: bool, over_cap_share: float) -> np.ndarray:
+        free = self.capacity - self.occupancy
+        if not daily_cap:
+            return free.clip(min=0)
+        cap = np.floor(self.daily_add_cap * (1.0 + over_cap_share)).astype(np.int64)
+        return np.minimum(cap - self.added_today, free).clip(min=0)
 
-    def _room(self) -> np.ndarray:
-        return np.minimum(self.daily_add_cap - self.added_today, self.capacity - self.occupancy).clip(min=0)
+    def room_today(self, over_cap_share: float = 0.0, pool: int | None = None) -> int:
+        """New members the accounts (of ``pool``, or all) can still add today, past the cap by ``over_cap_share``."""
+        room = self._room(True, over_cap_share)
+        return int(room.sum() if pool is None else room[self.pool == pool].sum())
 
-    def place_new(self, n: int, daily_cap: bool = True) -> np.ndarray:
-        """Accounts for ``n`` members added today: pools in order, first accounts first.
+    def place_new(
+        self,
+        n: int,
+        daily_cap: bool = True,
+        pool_order: Sequence[int] | None = None,
+        over_cap_share: float = 0.0,
+    ) -> np.ndarray:
+        """Accounts for ``n`` members added today: pools in ``pool_order`` (default: as listed), first accounts first.
 
-        ``n`` must not exceed ``room_today()`` (or, with ``daily_cap=False``,
-        the free places).
+        ``n`` must not exceed the room (``room_today(over_cap_share)``, or the
+        free places with ``daily_cap=False``).
         """
-        room = self._room() if daily_cap else self.capacity - self.occupancy
-        slots = np.repeat(np.arange(len(room)), room)[:n].astype(np.int32)
+        room = self._room(daily_cap, over_cap_share)
+        order = np.arange(len(self.pools)) if pool_order is None else np.asarray(pool_order)
+        ids = np.concatenate([np.flatnonzero(self.pool == p) for p in order]) if len(order) else np.zeros(0, int)
+        slots = np.repeat(ids, room[ids])[:n].astype(np.int32)
         counts = np.bincount(slots, minlength=len(room))
         self.added_today += counts
         self.occupancy += counts
         return slots
 
     def release(self, accounts: np.ndarray) -> None:
-        """Free the places of members who churned."""
+        """Free the places of members who churned or moved away."""
         self.occupancy -= np.bincount(accounts, minlength=len(self.occupancy))
+
+    def draw_bans(self, rng: np.random.Generator) -> np.ndarray:
+        """Accounts banned today for adding past their daily cap; they lose their capacity for good."""
+        excess = np.maximum(self.added_today - self.daily_add_cap, 0)
+        p_ban = -np.expm1(excess * np.log1p(-np.minimum(self.ban_prob, 1.0 - 1e-12)))
+        banned = np.flatnonzero(~self.banned & (excess > 0) & (rng.random(len(excess)) < p_ban))
+        self.banned[banned] = True
+        self.capacity[banned] = 0
+        return banned

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from privsim.scenario import Behaviour, Population
+from privsim.scenario import Behaviour, Channel, Population
 
 
 def draw_traits(
@@ -82,14 +82,67 @@ def purchase_probability(
     reference_discount: np.ndarray,
     offer_valid: np.ndarray,
     behaviour: Behaviour,
+    extra_log_hazard: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Chance to buy today, ``1 - exp(-h)`` with ``h`` as in the module docstring."""
+    """Chance to buy today, ``1 - exp(-h)`` with ``h`` as in the module docstring.
+
+    ``extra_log_hazard`` adds the world's other effects on the log hazard: a
+    group post (+log(1 + lift)), waiting for an announced sale or having
+    stocked up in one (+log(1 - suppression)).
+    """
     t, dr, c = behaviour.trust, behaviour.discount, behaviour.contact
-    log_h = t.purchase_sensitivity * (trust - t.reference)
-    log_h -= dr.price_elasticity * np.log1p(-discount)
+    log_h = t.purchase_sensitivity * (trust - t.reference) + extra_log_hazard
+    if dr.price_elasticity:
+        log_h -= dr.price_elasticity * np.log1p(-discount)
     log_h -= dr.habituation_sensitivity * np.maximum(reference_discount - discount, 0.0)
-    log_h += np.where(offer_valid, np.log1p(c.reminder_lift), 0.0)
+    log_h += np.where(offer_valid, np.float32(np.log1p(c.reminder_lift)), np.float32(0.0))
     return -np.expm1(-rate_per_day * np.exp(log_h))
+
+
+def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
+    """A coupon's pull on purchases as a share off: value / max(threshold, the member's usual order), below 0.95."""
+    return np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
+
+
+def incentive_add_rate(channel: Channel, behaviour: Behaviour) -> float:
+    """A channel's add rate with its incentive of value v: ``1 - (1 - add_rate) * exp(-v / value_scale_rmb)``."""
+    if channel.incentive == "none":
+        return channel.add_rate
+    return 1.0 - (1.0 - channel.add_rate) * float(np.exp(-channel.incentive_value_rmb / behaviour.incentive.value_scale_rmb))
+
+
+def trust_factor(trust: np.ndarray, sensitivity: float, behaviour: Behaviour) -> np.ndarray:
+    """``exp(sensitivity x (trust - trust.reference))``: how trust scales a willingness."""
+    return np.exp(sensitivity * (trust - behaviour.trust.reference))
+
+
+def membership_probability(
+    savings_rmb: np.ndarray, fee_rmb: float, trust: np.ndarray, behaviour: Behaviour, renewal: bool = False
+) -> np.ndarray:
+    """Chance to buy (or renew) a paid membership.
+
+    ``base x min(1, (savings / fee) ** value_elasticity) x trust_factor``, capped at 1,
+    where base is ``takeup_at_fair_value`` (or ``renewal_at_fair_value``) and
+    savings are expected (or, for a renewal, realised) over one period.
+    """
+    r = behaviour.membership
+    base = r.renewal_at_fair_value if renewal else r.takeup_at_fair_value
+    value = np.minimum((np.maximum(savings_rmb, 0.0) / fee_rmb) ** r.value_elasticity, 1.0) if fee_rmb > 0 else 1.0
+    return np.minimum(base * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0)
+
+
+def topup_probability(bonus_share: float, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Chance to prepay when offered: ``base x min(1, (bonus share / reference) ** elasticity) x trust_factor``."""
+    r = behaviour.stored_value
+    value = min((bonus_share / r.reference_bonus_share) ** r.bonus_elasticity, 1.0)
+    return np.minimum(r.takeup_at_reference_bonus * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0)
+
+
+def mean_invitations(reward_value_rmb: float, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Mean invitations per asked member: ``invites x (reward / reference) ** elasticity x trust_factor``."""
+    r = behaviour.referral
+    pull = (reward_value_rmb / r.reference_reward_rmb) ** r.reward_elasticity
+    return r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
 
 
 def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:

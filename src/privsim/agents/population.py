@@ -35,7 +35,13 @@ class ChurnReason(IntEnum):
     BLOCKED = 1  #: blocked the account after a contact, from fatigue
     DELETED = 2  #: deleted the account (the account kind's churn hazard)
     LIFECYCLE = 3  #: the need ended (e.g. the child outgrew the product)
+    BANNED = 4  #: the platform banned the member's account (its contacts are lost)
 
+
+#: ``channel`` values of members who came through no acquisition channel.
+BASE_CHANNEL = -1  #: the day-0 base and scheduled entries
+REFERRAL_CHANNEL = -2  #: invited by a member (referral, fission)
+SWAP_CHANNEL = -3  #: joined from a partner brand's pool (brand swap)
 
 #: A day before any simulated day: "never" for last-event columns.
 NEVER = np.iinfo(np.int32).min // 2
@@ -60,7 +66,20 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "fatigue": (np.float32, 0.0),
     "reference_discount": (np.float32, 0.0),  # discount the member has come to expect
     "offer_depth": (np.float32, 0.0),
-    "offer_until_day": (np.int32, NEVER),  # offer valid while day <= this
+    "offer_from_day": (np.int32, NEVER),  # offer valid from this day ...
+    "offer_until_day": (np.int32, NEVER),  # ... while day <= this
+    "offer_is_sale": (np.int8, 0),  # the offer is a dated sale (stockpiling applies)
+    "wait_until_day": (np.int32, NEVER),  # waiting for an announced sale (anticipation) until this day
+    "stockpile_until_day": (np.int32, NEVER),  # stocked up in a sale until this day
+    "coupon_value_rmb": (np.float32, 0.0),  # a fixed-value coupon ...
+    "coupon_threshold_rmb": (np.float32, 0.0),  # ... for orders of at least this value ...
+    "coupon_until_day": (np.int32, NEVER),  # ... valid while day <= this
+    "group": (np.int32, -1),  # row of the group table; -1 = in no group
+    "paid_until_day": (np.int32, NEVER),  # paid membership valid while day <= this
+    "paid_savings_rmb": (np.float32, 0.0),  # discounts received during the current paid year
+    "balance_rmb": (np.float32, 0.0),  # stored value the member can spend
+    "balance_cash_share": (np.float32, 1.0),  # cash paid per RMB of balance (the rest was bonus)
+    "prefers_phone": (np.int8, 0),  # prefers calls to messages (HAPPIGO-FOLLOWUP)
     "purchases": (np.int32, 0),  # lifetime
     "spend_rmb": (np.float32, 0.0),  # lifetime, list price
     "tier_purchases": (np.int32, 0),  # progress toward tiers (reset on demotion)

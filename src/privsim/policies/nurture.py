@@ -55,8 +55,8 @@ class Nurture(Policy):
     def event_days(self, horizon_days: int) -> Sequence[int]:
         return range(0, horizon_days, self.offer_every_days)
 
-    def grants_tier_benefits(self) -> bool:
-        return self.grant_tier_benefits
+    def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:
+        return world.tier_discount(rows) if self.grant_tier_benefits else None
 
     def daily(self, world: World, rng: np.random.Generator) -> list[Contacts]:
         m, day = world.members, world.day
