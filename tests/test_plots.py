@@ -410,6 +410,8 @@ def test_funnel_falls_back_to_totals(values: dict) -> None:
     for k, strategy in enumerate(("a", "b")):
         expected = [1050, 210, 95, 310]  # leads, added, first_orders, orders - first_orders (means)
         np.testing.assert_allclose(widths[strategy], np.array(expected) * (1 + k))
+    # no conversion rates: the totals include the day-0 members, so the steps are not nested
+    assert [t.get_text() for t in fig.axes[0].texts][:4] == ["1.05k", "210", "95", "310"]
 
 
 def test_funnel_of_the_run_is_per_channel_and_equals_the_summary(figures: dict, results: Results) -> None:

@@ -300,7 +300,7 @@ def funnel(results: Results) -> Figure:
     table = funnel_table(results)
     channels = list(dict.fromkeys(table["channel"]))
     total_only = channels == ["all"]
-    title = "Acquisition funnel per channel: totals over the horizon, mean and 95 % CI over replications"
+    title = "Acquisition funnel per channel: totals over the horizon (mean, 95 % CI)"
     if total_only:
         title = "Acquisition funnel, all channels (no per-channel counts in these results)"
     fig, axes = _figure(results, title, ncols=len(channels), sharey=True)
@@ -316,7 +316,9 @@ def funnel(results: Results) -> Figure:
             bars = ax.barh(y, stats["mean"], height=height * 0.92, color=colours[name], label=name)
             if np.isfinite(err).all():
                 ax.errorbar(stats["mean"], y, xerr=err, fmt="none", ecolor=_GREY, elinewidth=0.8, capsize=2)
-            ax.bar_label(bars, labels=_funnel_labels(stats["mean"].to_numpy()), padding=3, fontsize=7)
+            # totals mix in the day-0 members (their first and repeat orders), so no conversion rates then
+            labels = _funnel_labels(stats["mean"].to_numpy()) if not total_only else map(compact, stats["mean"])
+            ax.bar_label(bars, labels=list(labels), padding=3, fontsize=7)
         ax.set_title("all channels (totals; day-0 members included)" if total_only else f"channel {channel}")
         ax.set_xlabel("count over the horizon")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
