@@ -333,7 +333,7 @@ def test_differences_points_equal_the_differences_table(figures: dict, results: 
         # the error bars span the CI
         segments = [seg for coll in ax.collections for seg in coll.get_segments()]
         spans = sorted((round(s[:, 0].min(), 6), round(s[:, 0].max(), 6)) for s in segments)
-        expected = sorted((round(table.loc[(s, metric), "ci_low"], 6), round(table.loc[(s, metric), "ci_high"], 6)) for s in others)
+        expected = sorted(tuple(round(table.loc[(s, metric), c], 6) for c in ("ci_low", "ci_high")) for s in others)
         assert spans == expected
 
 
@@ -401,7 +401,9 @@ def test_funnel_per_channel() -> None:
     assert "115 (1.53 per buyer)" in labels  # repeat orders per first buyer: 115 / 75
 
 
-@pytest.mark.parametrize("values", [TOTALS, {**TOTALS, "leads.card": [1, 1]}], ids=["no channels", "incomplete channel"])
+@pytest.mark.parametrize(
+    "values", [TOTALS, {**TOTALS, "leads.card": [1, 1]}], ids=["no channels", "incomplete channel"]
+)
 def test_funnel_falls_back_to_totals(values: dict) -> None:
     fig = plots.funnel(synthetic(values))
     assert len(fig.axes) == 1 and fig.axes[0].get_title().startswith("all channels")
@@ -452,15 +454,20 @@ def test_cli_plot_writes_the_figures(results: Results, tmp_path: Path) -> None:
     assert "Figures written to" in proc.output
 
 
-@pytest.mark.parametrize("kind", BREAKS)
-def test_cli_plot_bad_folder_exits_2_and_writes_nothing(results: Results, tmp_path: Path, kind: str) -> None:
+def assert_bad_folder_refused(command: str, results: Results, tmp_path: Path, kind: str) -> None:
+    """``privsim COMMAND`` on a broken copy of the results: exit 2, one ``error:`` line naming it, nothing written."""
     folder = broken_copy(results, tmp_path, kind)
     before = sorted(p.name for p in folder.iterdir())
-    proc = invoke("plot", folder)
+    proc = invoke(command, folder)
     assert proc.exit_code == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(folder) in lines[0]
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.parametrize("kind", BREAKS)
+def test_cli_plot_bad_folder_exits_2_and_writes_nothing(results: Results, tmp_path: Path, kind: str) -> None:
+    assert_bad_folder_refused("plot", results, tmp_path, kind)
 
 
 def test_cli_plot_bad_format_exits_2(results: Results, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_plots import BREAKS, PIXELS, broken_copy, invoke, make_results, png_size
+from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
 
 from privsim import plots
 from privsim.errors import PrivsimError
@@ -151,13 +151,7 @@ def test_write_report_refuses_a_folder(results: Results, tmp_path: Path) -> None
 
 @pytest.mark.parametrize("kind", BREAKS)
 def test_cli_report_bad_folder_exits_2_and_writes_nothing(results: Results, tmp_path: Path, kind: str) -> None:
-    folder = broken_copy(results, tmp_path, kind)
-    before = sorted(p.name for p in folder.iterdir())
-    proc = invoke("report", folder)
-    assert proc.exit_code == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and str(folder) in lines[0]
-    assert sorted(p.name for p in folder.iterdir()) == before
+    assert_bad_folder_refused("report", results, tmp_path, kind)
 
 
 def test_cli_report_not_a_results_folder(tmp_path: Path) -> None:

@@ -146,7 +146,8 @@ def _styled(draw: Callable[[Results], Figure]) -> Callable[[Results], Figure]:
 @_styled
 def gmv_profit(results: Results) -> Figure:
     """Monthly GMV and monthly profit per strategy: mean and 95 % CI band over replications."""
-    fig, axes = _figure(results, "Monthly GMV and profit: mean and 95 % CI band over replications", ncols=2, sharex=True)
+    title = "Monthly GMV and profit: mean and 95 % CI band over replications"
+    fig, axes = _figure(results, title, ncols=2, sharex=True)
     colours = strategy_colours(results.strategies)
     for ax, metric, label in zip(axes, ("gmv_rmb", "profit_rmb"), ("GMV", "profit")):
         stats = monthly_mean_ci(results, metric)
@@ -168,49 +169,34 @@ def gmv_profit(results: Results) -> Figure:
 @_styled
 def members_by_state(results: Results) -> Figure:
     """Month-end members by state, stacked (mean over replications), one panel per strategy."""
-    fig, axes = _figure(results, "Members by state at each month end (mean over replications)", ncols=len(results.strategies), sharey=True)
-    colours = strategy_colours(results.strategies)
     states = list(STATE_COLOURS)
-    for ax, name in zip(axes, results.strategies):
-        means = _monthly_means(results, name, [f"members_{s}" for s in states])
-        ax.stackplot(
-            _dates(means.index), means.to_numpy().T, labels=states, colors=list(STATE_COLOURS.values()), linewidth=0
-        )
-        _strategy_title(ax, name, colours)
-        ax.set_xlabel("month")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
-        ax.margins(x=0)
-        _date_axis(ax)
-    axes[0].set_ylabel("members at month end (mean over replications)")
-    _legend(fig, axes[0], stacked=True)
-    return fig
+    return _stacked_by_strategy(
+        results,
+        "Members by state at each month end (mean over replications)",
+        lambda name: _monthly_means(results, name, [f"members_{s}" for s in states]),
+        labels=states,
+        colours=list(STATE_COLOURS.values()),
+        ylabel="members at month end (mean over replications)",
+        formatter=FuncFormatter(lambda v, _: compact(v)),
+    )
 
 
 @_styled
 def tier_mix(results: Results) -> Figure:
     """Share of reachable members in each tier, stacked (mean over replications), one panel per strategy."""
-    fig, axes = _figure(results, "Tier mix of reachable members (mean over replications)", ncols=len(results.strategies), sharey=True)
-    colours = strategy_colours(results.strategies)
     tiers = [m for m in results.timeseries["metric"].unique() if m.startswith("tier.")]
     if not tiers:
         raise PrivsimError(f"{results.path}: timeseries.csv has no tier.<name> metrics")
-    shades = matplotlib.colormaps["YlGnBu"](np.linspace(0.25, 0.9, len(tiers)))
-    for ax, name in zip(axes, results.strategies):
-        ts = results.timeseries
-        rows = ts[(ts["strategy"] == name) & ts["metric"].isin(tiers)]
-        counts = rows.pivot_table(index=["replication", "month_start"], columns="metric", values="value")[tiers]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shares = counts.div(counts.sum(axis=1), axis=0).groupby(level="month_start").mean()
-        labels = [t.removeprefix("tier.") for t in tiers]
-        ax.stackplot(_dates(shares.index), shares.to_numpy().T, labels=labels, colors=shades, linewidth=0)
-        _strategy_title(ax, name, colours)
-        ax.set_xlabel("month")
-        ax.set_ylim(0, 1)
-        ax.margins(x=0)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        _date_axis(ax)
-    axes[0].set_ylabel("share of reachable members at month end")
-    _legend(fig, axes[0], stacked=True)
+    fig = _stacked_by_strategy(
+        results,
+        "Tier mix of reachable members (mean over replications)",
+        lambda name: _tier_shares(results, name, tiers),
+        labels=[t.removeprefix("tier.") for t in tiers],
+        colours=list(matplotlib.colormaps["YlGnBu"](np.linspace(0.25, 0.9, len(tiers)))),
+        ylabel="share of reachable members at month end",
+        formatter=PercentFormatter(1.0),
+    )
+    fig.axes[0].set_ylim(0, 1)  # shared by the panels
     return fig
 
 
@@ -229,7 +215,9 @@ def cohort_retention(results: Results) -> Figure:
     colours = strategy_colours(strategies)
     pooled_ax = axd["pooled"]
     if results.cohorts.empty:
-        pooled_ax.text(0.5, 0.5, "no members joined during the run", ha="center", va="center", transform=pooled_ax.transAxes)
+        pooled_ax.text(
+            0.5, 0.5, "no members joined during the run", ha="center", va="center", transform=pooled_ax.transAxes
+        )
     stats = pooled_retention(results)
     for name in strategies:
         rows = stats[stats["strategy"] == name]
@@ -279,7 +267,9 @@ def differences(results: Results) -> Figure:
             mean, low, high = (np.nan,) * 3 if row is None else (row["mean"], row["ci_low"], row["ci_high"])
             err = [[mean - low], [high - mean]] if math.isfinite(low) and math.isfinite(high) else None
             ax.errorbar([mean], [y], xerr=err, fmt="o", color=colours[name], markersize=7, capsize=4, label=name)
-            text = compact(mean, signed=True) if err is None else f"{compact(mean, signed=True)}\n[{compact(low)}, {compact(high)}]"
+            text = compact(mean, signed=True)
+            if err is not None:
+                text += f"\n[{compact(low)}, {compact(high)}]"
             ax.annotate(text, (mean, y), xytext=(0, 9), textcoords="offset points", ha="center", va="bottom", fontsize=8)
         ax.set_title(label)
         ax.set_xlabel(unit)
@@ -399,7 +389,11 @@ def render(fig: Figure, fmt: str = "png") -> bytes:
     """The figure as an image file's bytes (no timestamps, so the same figure gives the same bytes)."""
     if fmt not in FORMATS:
         raise PrivsimError(f"image format {fmt!r} — must be one of {', '.join(FORMATS)}")
-    metadata = {"png": {"Software": f"privsim {privsim.__version__}"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+    metadata = {
+        "png": {"Software": f"privsim {privsim.__version__}"},
+        "svg": {"Date": None},
+        "pdf": {"CreationDate": None},
+    }
     buffer = io.BytesIO()
     with matplotlib.rc_context(_STYLE):
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata[fmt])
@@ -493,6 +487,40 @@ def _monthly_means(results: Results, strategy: str, metrics: list[str]) -> pd.Da
     if missing:
         raise PrivsimError(f"{results.path}: timeseries.csv has no {', '.join(sorted(missing))} for {strategy}")
     return rows.pivot_table(index="month_start", columns="metric", values="value", aggfunc="mean")[metrics]
+
+
+def _stacked_by_strategy(
+    results: Results,
+    title: str,
+    layers: Callable[[str], pd.DataFrame],
+    labels: list[str],
+    colours: list,
+    ylabel: str,
+    formatter,
+) -> Figure:
+    """One stacked-area panel per strategy; ``layers(strategy)`` is month_start × layer, bottom layer first."""
+    fig, axes = _figure(results, title, ncols=len(results.strategies), sharey=True)
+    strategy_colour = strategy_colours(results.strategies)
+    for ax, name in zip(axes, results.strategies):
+        table = layers(name)
+        ax.stackplot(_dates(table.index), table.to_numpy().T, labels=labels, colors=colours, linewidth=0)
+        _strategy_title(ax, name, strategy_colour)
+        ax.set_xlabel("month")
+        ax.margins(x=0)
+        ax.yaxis.set_major_formatter(formatter)
+        _date_axis(ax)
+    axes[0].set_ylabel(ylabel)
+    _legend(fig, axes[0], stacked=True)
+    return fig
+
+
+def _tier_shares(results: Results, strategy: str, tiers: list[str]) -> pd.DataFrame:
+    """Month × tier: each tier's share of the reachable members, averaged over replications."""
+    ts = results.timeseries
+    rows = ts[(ts["strategy"] == strategy) & ts["metric"].isin(tiers)]
+    counts = rows.pivot_table(index=["replication", "month_start"], columns="metric", values="value")[tiers]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts.div(counts.sum(axis=1), axis=0).groupby(level="month_start").mean()
 
 
 def _dates(month_starts) -> pd.DatetimeIndex:

@@ -140,7 +140,8 @@ def _summary_section(results: Results, scenario: dict) -> list[str]:
     channels = scenario.get("channels")
     if isinstance(channels, list) and channels:
         facts.append(("channels", _e(", ".join(str(c.get("name", "?")) for c in channels if isinstance(c, dict)))))
-    facts.append(("run", _e(f"{m.get('started_at', '?')} to {m.get('finished_at', '?')}, privsim {m.get('privsim_version', '?')}")))
+    run = f"{m.get('started_at', '?')} to {m.get('finished_at', '?')}, privsim {m.get('privsim_version', '?')}"
+    facts.append(("run", _e(run)))
     rows = "".join(f"<tr><th>{_e(label)}</th><td>{value}</td></tr>" for label, value in facts)
     return ["<h2>Scenario</h2>", f'<table class="facts">{rows}</table>']
 
