@@ -109,7 +109,7 @@ class OrdersPerDay:
     def placement_order(self, world: World) -> None:
         return None
 
-    def over_cap_share(self) -> float:
+    def push_past_add_cap(self) -> float:
         return 0.0
 
     @staticmethod

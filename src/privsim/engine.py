@@ -83,7 +83,7 @@ class World(Mechanics):
         self._placement = next(
             (order for p in strategy.policies if (order := p.placement_order(self)) is not None), None
         )
-        self._over_cap_share = max((p.over_cap_share() for p in strategy.policies), default=0.0)
+        self._over_cap_share = max((p.push_past_add_cap() for p in strategy.policies), default=0.0)
         self._membership_terms: tuple[float, int] | None = None  # (fee_rmb, duration_days) last offered
         self._fatigue_decay = behaviour.fatigue_decay_per_day(self.behaviour)
         self._fatigue_per = {
@@ -192,7 +192,8 @@ class World(Mechanics):
         """Simulate the horizon and return the replication's results."""
         env = simpy.Environment()
         for policy in self.strategy.policies:
-            days = sorted({d for d in policy.event_days(self.scenario.horizon_days) if 0 <= d < self.scenario.horizon_days})
+            horizon = self.scenario.horizon_days
+            days = sorted({int(d) for d in policy.event_days(self.scenario) if 0 <= d < horizon})
             if days:
                 env.process(self._timed_events(env, policy, days))
         env.process(self._daily_ticks(env))
@@ -255,7 +256,7 @@ class World(Mechanics):
         rates = [behaviour.incentive_add_rate(c, self.behaviour) for c in channels]
         willing = rng.binomial(leads, rates)
         arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
-        room = self.accounts.room_today(self._over_cap_share)
+        room = self.room_for_new()
         added = arriving if arriving.sum() <= room else rng.multivariate_hypergeometric(arriving, room)
         f["leads"][month] += leads.sum()
         f["leads_declined"][month] += (leads - willing).sum()
@@ -287,6 +288,10 @@ class World(Mechanics):
         if count:
             rows = self.join(count, 1.0, daily_cap=False)
             self._record_purchases(np.arange(rows.start, rows.stop), np.zeros(count), month)
+
+    def room_for_new(self) -> int:
+        """New members the accounts can still add today, in the pools new members go to."""
+        return self.accounts.room_today(self._over_cap_share, self._placement)
 
     def join(self, count: int, quality: np.ndarray | float, daily_cap: bool = True, trust_bonus: float = 0.0) -> slice:
         """Add ``count`` members today (count must fit the accounts' room); return their rows."""

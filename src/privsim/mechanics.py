@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from privsim.agents import behaviour
-from privsim.agents.groups import ACTIVE, QUIT
+from privsim.agents.groups import ACTIVE, QUIT, STANDBY
 from privsim.agents.population import REFERRAL_CHANNEL, SWAP_CHANNEL, ChurnReason, State
 from privsim.policies.base import (
     AwardKocs,
@@ -164,7 +164,7 @@ class Mechanics:
         if accepted == 0:
             return
         rng, r, m, f, month = self.rng["behaviour"], self.behaviour.referral, self.members, self._flows, self.month
-        room = self.accounts.room_today(self._over_cap_share)
+        room = self.room_for_new()
         joining = min(accepted, room)
         f["leads_over_capacity"][month] += accepted - joining
         fraud = r.fraud_share_ecard if reward.kind == "ecard" else r.fraud_share_physical
@@ -187,7 +187,7 @@ class Mechanics:
         f["swap_contacts"][month] += contacts
         if swap.fission_reward is None:
             joining = min(int(rng.binomial(contacts, self.behaviour.swap.lottery_join_rate)),
-                          self.accounts.room_today(self._over_cap_share))
+                          self.room_for_new())
             if joining:
                 rows = self.join(joining, self.behaviour.swap.quality)
                 self.members.channel[rows] = SWAP_CHANNEL
@@ -210,7 +210,7 @@ class Mechanics:
         m = self.members
         rows = self._reachable(move.members)
         rows = rows[self.accounts.pool[m.account[rows]] != move.pool]
-        room = self.accounts.room_today(self._over_cap_share, pool=move.pool)
+        room = self.accounts.room_today(self._over_cap_share, [move.pool])
         rows = rows[:room]
         if len(rows) == 0:
             return
@@ -226,6 +226,7 @@ class Mechanics:
         m = self.members
         rows = self._reachable(action.members)
         rows = rows[m.group[rows] < 0]
+        rows = rows[self.rng["behaviour"].random(len(rows)) < self.behaviour.group.join_prob]
         if len(rows):
             m.group[rows] = self.groups.place(len(rows), action.segment, action.group_size)
 
@@ -245,6 +246,8 @@ class Mechanics:
         self.groups.host[groups] = kocs
         self.kocs.status[changed] = ACTIVE
         self.kocs.since_day[changed] = self.day
+        idle = (self.kocs.status == ACTIVE) & ~np.isin(np.arange(len(self.kocs)), self.groups.host)
+        self.kocs.status[idle] = STANDBY
 
     def _award_kocs(self: World, action: AwardKocs) -> None:
         ids = np.asarray(action.kocs)

@@ -283,6 +283,7 @@ class GroupResponse(Model):
         0.008, description="On a KOC post (a fellow customer's word), members' trust moves this share of the way to 1."
     )
     fatigue_per_post: NonNegative = Field(0.05, description="Fatigue a group post adds to each member (units).")
+    join_prob: Share = Field(0.5, description="Chance a member invited into a group joins it.")
 
 
 class KocResponse(Model):
@@ -499,6 +500,10 @@ class Scenario(Model):
                         f"must not be below {getattr(lower, threshold)}, the {threshold} of the tier under it "
                         f"({lower.name!r})",
                     )
+        for i, strategy in enumerate(self.strategies):
+            for j, policy in enumerate(strategy.policies):
+                for field, value, allowed in policy.check(self):
+                    raise _FieldError(("strategies", i, "policies", j, field), value, allowed)
         capacity = sum(a.count * a.members_per_account for a in self.accounts)
         base = sum(g.count for g in self.population.initial)
         if base > capacity:

@@ -59,10 +59,10 @@ class AccountTable:
         cap = np.floor(self.daily_add_cap * (1.0 + over_cap_share)).astype(np.int64)
         return np.minimum(cap - self.added_today, free).clip(min=0)
 
-    def room_today(self, over_cap_share: float = 0.0, pool: int | None = None) -> int:
-        """New members the accounts (of ``pool``, or all) can still add today, past the cap by ``over_cap_share``."""
+    def room_today(self, over_cap_share: float = 0.0, pools: Sequence[int] | None = None) -> int:
+        """New members the accounts (of ``pools``, or all) can still add today, past the cap by ``over_cap_share``."""
         room = self._room(True, over_cap_share)
-        return int(room.sum() if pool is None else room[self.pool == pool].sum())
+        return int(room.sum() if pools is None else room[np.isin(self.pool, pools)].sum())
 
     def place_new(
         self,

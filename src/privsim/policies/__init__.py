@@ -11,11 +11,35 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from privsim.policies.base import Contacts, Policy
+from privsim.policies.brand_swap import BrandSwap
+from privsim.policies.channel_routing import ChannelRouting
 from privsim.policies.clearance import Clearance
+from privsim.policies.groups import Groups
+from privsim.policies.koc_programme import KocProgramme
 from privsim.policies.none import NoPolicy
 from privsim.policies.nurture import Nurture
+from privsim.policies.paid_membership import PaidMembership
+from privsim.policies.promo_calendar import PromoCalendar
+from privsim.policies.referral import Referral
+from privsim.policies.stored_value import StoredValue
+from privsim.policies.tier_coupons import TierCoupons
+from privsim.policies.winback import Winback
 
-POLICY_CLASSES: tuple[type[Policy], ...] = (NoPolicy, Clearance, Nurture)
+POLICY_CLASSES: tuple[type[Policy], ...] = (
+    NoPolicy,
+    Clearance,
+    Nurture,
+    Referral,
+    BrandSwap,
+    Groups,
+    KocProgramme,
+    PaidMembership,
+    StoredValue,
+    ChannelRouting,
+    PromoCalendar,
+    TierCoupons,
+    Winback,
+)
 
 #: kind name → policy class.
 REGISTRY: dict[str, type[Policy]] = {cls.model_fields["kind"].annotation.__args__[0]: cls for cls in POLICY_CLASSES}

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from privsim.agents.population import State
 from privsim.base import Model
 
 if TYPE_CHECKING:
     from privsim.engine import World
+    from privsim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,14 @@ Action = (
 class Policy(Model):
     """Base of every policy spec; subclasses add ``kind: Literal[...]`` and parameters."""
 
-    def event_days(self, horizon_days: int) -> Sequence[int]:
-        """Days (0-based) on which ``on_event`` runs."""
+    def event_days(self, scenario: Scenario) -> Sequence[int]:
+        """Days (0-based) on which ``on_event`` runs; days outside the horizon are ignored."""
         return ()
+
+    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
+        """Problems of this policy in ``scenario`` (unknown tier rungs, pool names, dates):
+        ``(field, value, what is allowed)`` each; empty when fine."""
+        return []
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
         """Actions taken at a timed event."""
@@ -174,6 +181,47 @@ class Policy(Model):
         """Order in which new members fill the account pools (indices); None = the scenario's order."""
         return None
 
-    def over_cap_share(self) -> float:
+    def push_past_add_cap(self) -> float:
         """How far past each account's daily add cap new members are pushed (0 = respect the cap)."""
         return 0.0
+
+
+def segment(
+    world: World,
+    *,
+    states: tuple[State, ...] = (State.CUSTOMER,),
+    min_tier: int = 0,
+    min_purchases: int = 0,
+    bought_within_days: int | None = None,
+    no_purchase_for_days: int | None = None,
+    rested_days: int | None = None,
+) -> np.ndarray:
+    """Rows an operator can pick from what it observes: state, tier, purchase history, last contact.
+
+    ``bought_within_days``: last purchase fewer than this many days ago;
+    ``no_purchase_for_days``: none for at least this many days;
+    ``rested_days``: not contacted in the last this-many days. (SILENT is a
+    latent state: select it only to model an operator who could see it.)
+    """
+    m, day, n = world.members, world.day, world.members.n
+    mask = np.isin(m.state[:n], states) & (m.tier[:n] >= min_tier) & (m.purchases[:n] >= min_purchases)
+    since_purchase = day - m.last_purchase_day[:n]
+    if bought_within_days is not None:
+        mask &= since_purchase < bought_within_days
+    if no_purchase_for_days is not None:
+        mask &= since_purchase >= no_purchase_for_days
+    if rested_days is not None:
+        mask &= day - m.last_contact_day[:n] > rested_days
+    return np.flatnonzero(mask)
+
+
+def tier_rung_problem(field: str, rung: int, scenario: Scenario) -> list[tuple[str, object, str]]:
+    """A ``check`` problem when ``rung`` is not a rung of the scenario's tier ladder."""
+    top = len(scenario.tiers) - 1
+    return [] if rung <= top else [(field, rung, f"must be a tier rung from 0 to {top} (the scenario has {top + 1} tiers)")]
+
+
+def pool_problem(field: str, name: str | None, scenario: Scenario) -> list[tuple[str, object, str]]:
+    """A ``check`` problem when ``name`` is not one of the scenario's account pools."""
+    names = [a.name for a in scenario.accounts]
+    return [] if name is None or name in names else [(field, name, f"must be one of the account pools {names}")]

@@ -13,6 +13,7 @@ from privsim.policies.base import Contacts, Policy
 
 if TYPE_CHECKING:
     from privsim.engine import World
+    from privsim.scenario import Scenario
 
 
 class Nurture(Policy):
@@ -52,8 +53,8 @@ class Nurture(Policy):
     )
     grant_tier_benefits: bool = Field(True, description="Whether members get their tier's member_discount.")
 
-    def event_days(self, horizon_days: int) -> Sequence[int]:
-        return range(0, horizon_days, self.offer_every_days)
+    def event_days(self, scenario: Scenario) -> Sequence[int]:
+        return range(0, scenario.horizon_days, self.offer_every_days)
 
     def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:
         return world.tier_discount(rows) if self.grant_tier_benefits else None

@@ -1,0 +1,113 @@
+"""``koc_programme``: recruit heavy buyers as group hosts, rotate them, award the best."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from privsim.agents.groups import ACTIVE, QUIT, STANDBY
+from privsim.base import NonNegative, Share
+from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, RecruitKocs, segment
+
+if TYPE_CHECKING:
+    from privsim.engine import World
+    from privsim.scenario import Scenario
+
+
+class KocProgramme(Policy):
+    """Monthly: recruit KOCs from qualifying customers, give each groups to host, award the top ones.
+
+    A KOC buys more than `min_purchases_per_year` times and spends more than
+    `min_spend_per_year_rmb` a year (APPAREL-KOC-CRITERIA), counted over the
+    member's tenure; asked members accept with behaviour.koc.accept_prob.
+    A KOC hosts one high-tier group or `groups_per_koc` ordinary groups
+    (APPAREL-KOC-COVERAGE); their posts carry more trust than staff posts
+    (behaviour.group), but their activity wears off the longer they host the
+    same groups (behaviour.koc.burnout_half_life_days), so every
+    `rotation_days` they move on to other groups and standbys come in.
+    Each month the `awards_per_month` KOCs whose groups had the most
+    recent buyers get an award that restores their activity. KOCs quit at
+    behaviour.koc.quit_rate_per_year. Costs: fees and awards (koc_cost_rmb).
+    Needs a ``groups`` policy in the same strategy.
+    """
+
+    kind: Literal["koc_programme"] = Field(description="Policy selector.")
+    target_kocs: int = Field(50, ge=1, description="KOCs the programme aims to have hosting.")
+    standby_share: Share = Field(0.2, description="Extra KOCs kept on standby, as a share of the target.")
+    min_purchases_per_year: NonNegative = Field(5.0, description="Purchases per year a KOC must exceed.")
+    min_spend_per_year_rmb: NonNegative = Field(10000.0, description="Spend per year a KOC must exceed, RMB.")
+    groups_per_koc: int = Field(4, ge=1, description="Ordinary groups one KOC hosts (one high-tier group instead).")
+    fee_per_month_rmb: NonNegative = Field(300.0, description="Fee or perks (coupons, gifts) per KOC per month, RMB.")
+    rotation_days: int = Field(90, ge=1, description="Days after which KOCs move to other groups.")
+    awards_per_month: int = Field(10, ge=0, description="KOCs awarded each month (top-10 awards).")
+    award_cost_rmb: NonNegative = Field(500.0, description="Cost of one award, RMB.")
+    first_day: int = Field(30, ge=0, description="Day (0-based) the programme starts (groups need to exist).")
+
+    def event_days(self, scenario: Scenario) -> Sequence[int]:
+        return range(self.first_day, scenario.horizon_days, 30)
+
+    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
+        for strategy in scenario.strategies:
+            kinds = [p.kind for p in strategy.policies]
+            if self.kind in kinds and "groups" not in kinds:
+                return [("kind", self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]
+        return []
+
+    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+        kocs, m = world.kocs, world.members
+        actions: list[Action] = []
+        live = int((kocs.status != QUIT).sum()) if len(kocs) else 0
+        wanted = int(round(self.target_kocs * (1 + self.standby_share))) - live
+        if wanted > 0:
+            years = np.maximum((world.day - m.joined_day[: m.n]) / 365.0, 0.25)
+            candidates = segment(world, bought_within_days=60)
+            per_year = years[candidates]
+            qualifies = (m.purchases[candidates] / per_year > self.min_purchases_per_year) & (
+                m.spend_rmb[candidates] / per_year > self.min_spend_per_year_rmb
+            )
+            candidates = candidates[qualifies]
+            candidates = candidates[np.argsort(-m.spend_rmb[candidates], kind="stable")][: 2 * wanted]
+            actions.append(RecruitKocs(candidates, self.fee_per_month_rmb))
+        actions.append(self._assignment(world))
+        if self.awards_per_month and len(kocs):
+            actions.append(AwardKocs(self._top_kocs(world), self.award_cost_rmb))
+        return actions
+
+    def _assignment(self, world: World) -> HostGroups:
+        """Who hosts which groups this month: rotate after `rotation_days`, fill groups without a host."""
+        kocs, groups = world.kocs, world.groups
+        if len(kocs) == 0 or len(groups) == 0:
+            return HostGroups(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        due = (kocs.status == ACTIVE) & (world.day - kocs.since_day >= self.rotation_days)
+        pool = np.flatnonzero(((kocs.status == STANDBY) | due))[: self.target_kocs]
+        keep = np.flatnonzero((kocs.status == ACTIVE) & ~due)
+        room = max(self.target_kocs - len(keep), 0)
+        hosts = pool[:room]
+        kept = np.isin(groups.host, keep)
+        # rotating KOCs give up their groups; open groups are taken high-tier first
+        free = np.flatnonzero(~kept & (groups.size > 0))
+        free = free[np.argsort(-groups.segment[free], kind="stable")]
+        koc_of, group_of, g = [], [], 0
+        for k in hosts:
+            if g >= len(free):
+                break
+            take = 1 if groups.segment[free[g]] == 1 else self.groups_per_koc
+            chunk = free[g : g + take]
+            koc_of.extend([k] * len(chunk))
+            group_of.extend(chunk)
+            g += len(chunk)
+        return HostGroups(np.asarray(koc_of, dtype=np.int64), np.asarray(group_of, dtype=np.int64))
+
+    def _top_kocs(self, world: World) -> np.ndarray:
+        """Active KOCs whose groups had the most buyers in the last 30 days."""
+        m, groups, kocs = world.members, world.groups, world.kocs
+        group = m.group[: m.n]
+        recent = (group >= 0) & (world.day - m.last_purchase_day[: m.n] < 30)
+        buyers = np.bincount(group[recent], minlength=len(groups))
+        hosted = groups.host >= 0
+        per_koc = np.bincount(groups.host[hosted], weights=buyers[hosted], minlength=len(kocs))
+        active = np.flatnonzero(kocs.status == ACTIVE)
+        return active[np.argsort(-per_koc[active], kind="stable")][: self.awards_per_month]

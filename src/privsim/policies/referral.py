@@ -1,0 +1,44 @@
+"""``referral``: ask members to invite friends for a reward (fission)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from privsim.policies.base import Action, Contacts, Invitations, Policy, segment, tier_rung_problem
+from privsim.policies.rewards import RewardSpec
+
+if TYPE_CHECKING:
+    from privsim.engine import World
+    from privsim.scenario import Scenario
+
+
+class Referral(Policy):
+    """Every `every_days`, message recent customers of a tier and up, asking them to invite friends for a reward.
+
+    How many friends each asked member invites grows with the reward's value
+    and the member's trust; a share of invitees accept; cash-like rewards
+    draw more fake invitees (behaviour.referral). Genuine invitees join with
+    extra trust (they came through a friend). Costs: the reward steps reached
+    and the message. DIAPER-FISSION-RULE, DIAPER-FISSION-CAC, MOMCHAIN-GROUP-ENTRY.
+    """
+
+    kind: Literal["referral"] = Field(description="Policy selector.")
+    every_days: int = Field(30, ge=1, description="Days between referral campaigns.")
+    first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
+    min_tier: int = Field(1, ge=0, description="Tier rung (0 = lowest) from which customers are asked.")
+    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are asked.")
+    reward: RewardSpec = Field(RewardSpec(), description="What inviters get.")
+
+    def event_days(self, scenario: Scenario) -> Sequence[int]:
+        return range(self.first_day, scenario.horizon_days, self.every_days)
+
+    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
+        return tier_rung_problem("min_tier", self.min_tier, scenario)
+
+    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+        asked = segment(world, min_tier=self.min_tier, bought_within_days=self.bought_within_days)
+        return [Contacts(asked, "broadcast"), Invitations(asked, self.reward.to_reward())]

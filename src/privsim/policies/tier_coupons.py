@@ -1,0 +1,86 @@
+"""``tier_coupons``: coupons by tier on a monthly member day, and birthday coupons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from privsim.base import Model, NonNegative
+from privsim.policies.base import Action, Contacts, Policy, tier_rung_problem
+
+if TYPE_CHECKING:
+    from privsim.engine import World
+    from privsim.scenario import Scenario
+
+
+class TierCoupon(Model):
+    """The member-day coupon of one tier."""
+
+    tier: int = Field(ge=0, description="Tier rung (0 = lowest).")
+    value_rmb: NonNegative = Field(description="Coupon value, RMB.")
+    threshold_rmb: NonNegative = Field(0.0, description="Order value the coupon needs, RMB.")
+
+
+class TierCoupons(Policy):
+    """On each month's `member_day`, send each tier its coupon, valid `valid_days`; a birthday coupon in the birthday month.
+
+    Low tiers get a low threshold, high tiers a high one (DIAPER-TIER-COUPON,
+    APPAREL-VIP-LINE). A coupon pulls purchases as a discount of value /
+    max(threshold, the member's usual order); an order below the threshold
+    is raised to it with behaviour.coupon.topup_prob; a redeemed coupon is
+    booked as a discount. Members' birthdays are spread evenly over the
+    months (by row). Tiers without an entry get no member-day coupon.
+    """
+
+    kind: Literal["tier_coupons"] = Field(description="Policy selector.")
+    coupons: tuple[TierCoupon, ...] = Field(min_length=1, description="Member-day coupon per tier.")
+    member_day: int = Field(8, ge=1, le=28, description="Day of the month of the member day.")
+    valid_days: int = Field(3, ge=1, description="Days a member-day coupon stays valid.")
+    birthday_coupon_rmb: NonNegative = Field(0.0, description="Birthday coupon value, RMB (0 = none).")
+    birthday_threshold_rmb: NonNegative = Field(0.0, description="Order value the birthday coupon needs, RMB.")
+
+    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
+        return [p for c in self.coupons for p in tier_rung_problem("coupons", c.tier, scenario)]
+
+    def event_days(self, scenario: Scenario) -> Sequence[int]:
+        months = scenario.month_starts()
+        start = np.datetime64(scenario.start_date, "D")
+        member_days = (months.astype("datetime64[D]") + self.member_day - 1 - start).astype(int)
+        month_starts = (months.astype("datetime64[D]") - start).astype(int)
+        return sorted(set(member_days) | set(np.maximum(month_starts, 0)))
+
+    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+        m, n = world.members, world.members.n
+        reachable = m.reachable_rows()
+        today = np.datetime64(world.scenario.start_date, "D") + world.day
+        day_of_month = int((today - today.astype("datetime64[M]").astype("datetime64[D]")).astype(int)) + 1
+        actions: list[Action] = []
+        if day_of_month == self.member_day:
+            for coupon in self.coupons:
+                rows = reachable[m.tier[reachable] == coupon.tier]
+                actions.append(
+                    Contacts(
+                        rows,
+                        "broadcast",
+                        coupon_value_rmb=coupon.value_rmb,
+                        coupon_threshold_rmb=coupon.threshold_rmb,
+                        coupon_window_days=self.valid_days,
+                    )
+                )
+        if day_of_month == 1 and self.birthday_coupon_rmb > 0:
+            month = int(today.astype("datetime64[M]").astype(int) % 12)
+            rows = reachable[reachable % 12 == month]
+            actions.append(
+                Contacts(
+                    rows,
+                    "personal",
+                    coupon_value_rmb=self.birthday_coupon_rmb,
+                    coupon_threshold_rmb=self.birthday_threshold_rmb,
+                    coupon_window_days=30,
+                    service=True,
+                )
+            )
+        return actions
