@@ -281,7 +281,8 @@ def test_policies_lists_kinds_and_parameters(tmp_path: Path) -> None:
             blocks[current] = []
         elif current and (param := re.match(r"^    (\w+) = ", line)):
             blocks[current].append(param.group(1))
-    assert set(blocks) == {"clearance", "none", "nurture"}
+    assert set(blocks) == set(REGISTRY)
+    assert {"clearance", "none", "nurture", "referral", "koc_programme", "winback"} <= set(blocks)
     assert {"discount_depth", "every_days", "offer_window_days"} <= set(blocks["clearance"])
     assert {"followup_within_days", "offer_depth", "offer_every_days"} <= set(blocks["nurture"])
     for kind, cls in REGISTRY.items():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -121,7 +122,7 @@ def policies() -> None:
         for name, info in cls.model_fields.items():
             if name == "kind":
                 continue
-            out_console.print(f"    {name} = {info.default!r}: {info.description}", markup=False, highlight=False)
+            out_console.print(f"    {name} = {_default(info)}: {info.description}", markup=False, highlight=False)
         out_console.print()
 
 
@@ -179,6 +180,18 @@ def _write_figures(results_dir: Path, image_format: str, out: Path | None) -> No
         raise _fail(err) from None
     names = ", ".join(path.name for path in paths)
     out_console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False, soft_wrap=True)
+
+
+def _default(info) -> str:
+    """A field's default as a scenario file would write it, or '(required)'."""
+    if info.is_required():
+        return "(required)"
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
+        value = [v.model_dump() for v in value]
+    return repr(value)
 
 
 class _ProgressBar:
@@ -261,3 +274,7 @@ def _number(value: float, signed: bool = False) -> str:
         if abs(value) >= limit:
             return f"{sign}{value / unit:.2f}{suffix}"
     return f"{sign}{value:,.0f}"
+
+from privsim.fitting.commands import fit_command, forecast_command  # noqa: E402
+app.command("fit")(fit_command)
+app.command("forecast")(forecast_command)
