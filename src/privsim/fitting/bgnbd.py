@@ -34,7 +34,8 @@ from privsim.fitting.mle import Fit, maximise
 from privsim.fitting.orders import CountData
 
 NAMES = ("r", "alpha", "a", "b")
-#: Below this |a - 1| the expectation is the mean of its values at a = 1 -/+ this (the closed form is 0/0 at 1).
+#: Below this |a - 1| the expectation is the mean of its values at a = 1 -/+ this (the closed form is 0/0 at 1;
+#: the error of the mean is of order this squared).
 _A_NEAR_ONE = 1e-6
 
 
@@ -67,11 +68,12 @@ def fit(data: CountData) -> Fit:
 def expected_repeat(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``E[X(t)]``: expected repeat transactions of a new customer in its first ``t`` weeks (t >= 0)."""
     r, alpha, a, b = (float(v) for v in params)
-    if abs(a - 1.0) < _A_NEAR_ONE:
-        lo = expected_repeat((r, alpha, 1.0 - _A_NEAR_ONE, b), t)
-        hi = expected_repeat((r, alpha, 1.0 + _A_NEAR_ONE, b), t)
-        return 0.5 * (lo + hi)
     t = np.asarray(t, dtype=float)
-    z = t / (alpha + t)
-    bracket = 1.0 - np.exp(r * np.log(alpha / (alpha + t))) * hyp2f1(r, b, a + b - 1.0, z)
+    if abs(a - 1.0) < _A_NEAR_ONE:
+        return 0.5 * (_expected(r, alpha, 1.0 - _A_NEAR_ONE, b, t) + _expected(r, alpha, 1.0 + _A_NEAR_ONE, b, t))
+    return _expected(r, alpha, a, b, t)
+
+
+def _expected(r: float, alpha: float, a: float, b: float, t: np.ndarray) -> np.ndarray:
+    bracket = 1.0 - np.exp(r * np.log(alpha / (alpha + t))) * hyp2f1(r, b, a + b - 1.0, t / (alpha + t))
     return (a + b - 1.0) / (a - 1.0) * bracket

@@ -47,6 +47,8 @@ from privsim.fitting.mle import Fit
 from privsim.fitting.orders import Columns, OrderLog, OrderLogError, Summary, summarise
 from privsim.fitting.scenario_block import population_block
 
+#: Fewest cohort customers with a repeat transaction the fit accepts.
+MIN_REPEATERS = 20
 FORMAT = "privsim-fit"
 FORMAT_VERSION = 1
 
@@ -55,17 +57,18 @@ def fit_order_log(log: OrderLog, calibration_end_day: int, columns: Columns = Co
     """Summarise the calibration cohort, fit the three models and return the fit document."""
     summary = summarise(log, calibration_end_day)
     x_rep, m_rep = summary.repeaters()
-    if len(x_rep) < 3:
+    if len(x_rep) < MIN_REPEATERS:
         raise OrderLogError(
             log.source,
             ("--calibration-end",),
             log.date_of(calibration_end_day).isoformat(),
-            f"only {len(x_rep)} customers bought again before it; the models need repeat customers "
+            f"only {len(x_rep)} customers bought again by then; the fit needs at least {MIN_REPEATERS} "
             "(use a later calibration end or a longer log)",
         )
     counts = summary.counts()
     bg = bgnbd.fit(counts)
-    pn = paretonbd.fit(counts, start=(bg.params["r"], bg.params["alpha"]))
+    usable = bg.converged and all(np.isfinite(v) for v in bg.se.values())
+    pn = paretonbd.fit(counts, start=(bg.params["r"], bg.params["alpha"]) if usable else None)
     gg = gammagamma.fit(x_rep, m_rep)
     gg_sim = gammagamma.fit_for_simulator(x_rep, m_rep, gg)
     models = {"bgnbd": bg, "paretonbd": pn, "gammagamma": gg}
@@ -90,7 +93,7 @@ def fit_order_log(log: OrderLog, calibration_end_day: int, columns: Columns = Co
         "periods": _periods(log, summary),
         "data": _data_summary(log, summary),
         "models": {name: fit.to_json() for name, fit in models.items()},
-        "best_count_model": "bgnbd" if bg.aic <= pn.aic else "paretonbd",
+        "best_count_model": "paretonbd" if pn.aic < bg.aic else "bgnbd",
         "simulator": {
             "start_date": log.start.isoformat(),
             "horizon_days": log.last_day + 1,

@@ -105,10 +105,13 @@ def maximise(
         return lower_arr + np.exp(phi)
 
     def objective(phi: np.ndarray) -> float:
-        value = -total_loglik(theta(phi)) / n
+        with np.errstate(all="ignore"):  # extreme trial points: an infinite or NaN value is rejected below
+            value = -total_loglik(theta(phi)) / n
         return value if np.isfinite(value) else 1e300
 
     phi0 = np.log(np.asarray(start, dtype=float) - lower_arr)
+    if objective(phi0) >= 1e300:
+        raise ValueError(f"{model}: the log-likelihood is not finite at the start {list(start)}")
     result = minimize(
         objective,
         phi0,
@@ -122,6 +125,8 @@ def maximise(
     se = np.full(len(names), np.nan)
     notes: list[str] = []
     try:
+        if not np.all(np.abs(hessian) < 1e200):  # a step hit a non-finite log-likelihood
+            raise np.linalg.LinAlgError
         cholesky = np.linalg.cholesky(hessian)
     except np.linalg.LinAlgError:
         notes.append("Hessian not positive definite: standard errors not available")
@@ -131,12 +136,14 @@ def maximise(
     at_bound = np.abs(phi) >= LOG_BOUND - 1e-6
     for k in np.flatnonzero(at_bound):
         notes.append(f"{names[k]} at the search bound: not identified by these data")
+    if not result.success:
+        notes.append(f"the optimiser did not converge ({result.message})")
     est = theta(phi)
     return Fit(
         model=model,
         params={k: float(v) for k, v in zip(names, est)},
         se={k: float(v) for k, v in zip(names, se)},
-        loglik=float(total_loglik(est)),
+        loglik=-n * objective(phi),
         n=int(n),
         converged=bool(result.success) and not at_bound.any(),
         message=str(result.message),
