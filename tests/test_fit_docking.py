@@ -130,3 +130,21 @@ def test_entrants_do_not_buy_again_on_their_entry_day():
     monthly = simulate(scenario, scenario.strategies[0], 0, 0).monthly
     assert monthly["first_orders"][0] == 1000
     assert monthly["orders"][0] - monthly["first_orders"][0] == 0
+
+
+def test_order_values_too_heavy_tailed_for_the_simulator_use_its_limit():
+    # q = 1.8: members' mean order values have infinite variance, which cv_across_members cannot express.
+    from privsim.fitting import gammagamma
+    from privsim.fitting.synthetic import TrueParams
+
+    frame = simulate_orders(4000, 78, 2, TrueParams(q=1.8, gamma=150.0))
+    document = fitfile.fit_order_log(orders.clean_orders(frame, orders.Columns(), "<heavy>"), 7 * 52 - 1)
+    free = document["models"]["gammagamma"]["params"]
+    limited = document["models"]["gammagamma_for_simulator"]
+    assert free["q"] < gammagamma.Q_MIN
+    assert limited["params"]["q"] == gammagamma.Q_MIN and limited["se"]["q"] is None
+    assert limited["loglik"] <= document["models"]["gammagamma"]["loglik"]
+    order_value = document["simulator"]["population"]["order_value"]
+    assert order_value["cv_across_members"] == pytest.approx(gammagamma.CV_ACROSS_MAX)
+    assert order_value["cv_within_member"] == pytest.approx(limited["params"]["p"] ** -0.5)
+    _scenario(document)  # the block is valid

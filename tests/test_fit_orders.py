@@ -51,7 +51,7 @@ def test_summary_of_the_calibration_cohort():
     # cohort: A (first day 0), B (14), C (9) in the order of the log's customer codes
     np.testing.assert_array_equal(s.first_day, [0, 14, 9])
     np.testing.assert_array_equal(s.x, [2, 0, 1])
-    np.testing.assert_allclose(s.t_x, [21 / 7, 0, 19 / 7])
+    np.testing.assert_allclose(s.t_x, [20.5 / 7, 0, 18.5 / 7])  # last repeat mid-day, from the end of day 1
     np.testing.assert_allclose(s.T, [28 / 7, 14 / 7, 19 / 7])
     np.testing.assert_allclose(s.m, [100, np.nan, 30])
     assert s.new_in_holdout == 1

@@ -32,12 +32,22 @@ calibration period
     in the calibration period form the *cohort* that is fitted and forecast.
 x (frequency)
     A cohort customer's number of repeat transactions in the calibration period.
+time origin
+    A customer's clock starts at the *end* of their first-purchase day ``d``:
+    purchases later that day cannot be told from the first one (they are
+    merged), so repeat transactions can be seen from day ``d + 1`` on, and a
+    transaction on day ``k`` is taken to happen mid-day, ``k + 0.5 - (d + 1)``
+    days after the origin. (Counting from the start of day ``d`` instead
+    overstates recency by half a day and biases ``alpha`` up by a few per
+    cent in large logs.)
 t_x (recency)
-    Weeks from the customer's first purchase to their last calibration
-    transaction (0 when ``x = 0``).
+    Weeks from the origin to the customer's last calibration transaction on
+    day ``k``: ``(k - d - 0.5) / 7`` (0 when ``x = 0``).
 T (age)
-    Weeks from the customer's first purchase to the end of the calibration
-    period, ``(D_c - first_day) / 7``.
+    Weeks from the origin to the end of the calibration period (the end of
+    day ``D_c``): ``(D_c - d) / 7``. By the end of day ``D`` a customer has
+    been exposed ``(D - d) / 7`` weeks; forecasts and the simulator's
+    entries use the same clock.
 m (mean repeat order value)
     Mean amount of the customer's repeat transactions in the calibration
     period, RMB (defined when ``x > 0``).

@@ -84,8 +84,8 @@ def fit(x: np.ndarray, m: np.ndarray, q_fixed: float | None = None) -> Fit:
 def fit_for_simulator(x: np.ndarray, m: np.ndarray, free: Fit) -> Fit | None:
     """The refit with ``q = Q_MIN`` when ``free`` has ``q <= Q_MIN`` (None otherwise).
 
-    The log-likelihood being unimodal in q, the best model with ``q >= Q_MIN``
-    then has ``q = Q_MIN``.
+    When the log-likelihood is unimodal in q (the usual case), the best model
+    with ``q >= Q_MIN`` then has ``q = Q_MIN``.
     """
     if free.params["q"] > Q_MIN:
         return None

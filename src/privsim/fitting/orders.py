@@ -310,7 +310,7 @@ def summarise(log: OrderLog, calibration_end_day: int) -> Summary:
     return Summary(
         first_day=first_day[cohort],
         x=x.astype(float),
-        t_x=(last_cal[cohort] - first_day[cohort]) / DAYS_PER_WEEK,
+        t_x=np.where(x > 0, last_cal[cohort] - first_day[cohort] - 0.5, 0.0) / DAYS_PER_WEEK,
         T=(calibration_end_day - first_day[cohort]) / DAYS_PER_WEEK,
         m=m,
         calibration_end_day=int(calibration_end_day),

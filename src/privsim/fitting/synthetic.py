@@ -5,8 +5,9 @@ data ship with privsim. Time is in weeks (see :mod:`privsim.fitting`).
 
 Each customer ``i``:
 
-- makes a first purchase at the start of day ``d_i``, uniform over the
-  first ``acquisition_weeks`` (staggered first purchases);
+- makes a first purchase on day ``d_i``, uniform over the first
+  ``acquisition_weeks`` (staggered first purchases), at a uniform time of
+  that day;
 - draws ``lambda_i ~ Gamma(r, rate alpha)`` per week and then, for
   ``model="bgnbd"``, ``p_i ~ Beta(a, b)``: repeat purchases at the times of a
   Poisson process of rate ``lambda_i``, dropping out right after each
@@ -71,7 +72,8 @@ def simulate_orders(
     horizon_days = int(round(weeks * DAYS_PER_WEEK))
     first_day = rng.integers(0, max(1, int(round(acquisition_weeks * DAYS_PER_WEEK))), customers)
     first_day = np.minimum(first_day, horizon_days - 1)
-    t0 = first_day / DAYS_PER_WEEK
+    time_of_day = rng.uniform(0.0, 1.0, customers)  # first purchase at a uniform time of its day, days
+    t0 = (first_day + time_of_day) / DAYS_PER_WEEK
     window = weeks - t0
     lam = rng.gamma(params.r, 1.0 / params.alpha, customers)
     if model == "bgnbd":
@@ -92,7 +94,8 @@ def simulate_orders(
     owner, times = owner[kept], times[kept]
 
     who = np.concatenate([np.arange(customers), owner])
-    day = np.concatenate([first_day, first_day[owner] + np.floor(times * DAYS_PER_WEEK).astype(np.int64)])
+    repeat_day = np.floor((t0[owner] + times) * DAYS_PER_WEEK).astype(np.int64)
+    day = np.concatenate([first_day, repeat_day])
     keep = day < horizon_days
     who, day = who[keep], day[keep]
     nu = rng.gamma(params.q, 1.0 / params.gamma, customers)
