@@ -7,6 +7,7 @@ target folder, then a rename), after every check has passed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -66,7 +67,7 @@ def fit_command(
     ] = None,
     out: Annotated[
         Optional[Path],
-        typer.Option(help="Folder for fit.json and population.yaml, replaced if present (default: ORDERS-fit next to the file).", show_default=False),
+        typer.Option(help="Folder for fit.json and population.yaml, files replaced if present (default: ORDERS-fit next to the file).", show_default=False),
     ] = None,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma to an order log; write fit.json and a scenario population block.
@@ -137,16 +138,10 @@ def forecast_command(
     if weeks is None:
         weeks = max(1, math.ceil(holdout_days / 7)) if holdout_days > 0 else 52
     result = forecast.forecast(document, weeks)
-    png = folder / "forecast.png"
-    _write_atomically(folder, {"forecast.csv": result.table.to_csv(index=False, lineterminator="\n", float_format="%.6g")})
-    tmp_png = folder / f".forecast.png.tmp-{os.getpid()}"
-    try:
-        forecast.plot(result, document, tmp_png)
-        os.replace(tmp_png, png)
-    finally:
-        tmp_png.unlink(missing_ok=True)
+    csv = result.table.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    _write_atomically(folder, {"forecast.csv": csv, "forecast.png": forecast.plot(result, document)})
     _print_forecast(result, document, weeks, out_console)
-    out_console.print(f"Written: {folder / 'forecast.csv'}, {png}", highlight=False)
+    out_console.print(f"Written: {folder / 'forecast.csv'}, {folder / 'forecast.png'}", highlight=False)
 
 
 def _check_folder(folder: Path) -> None:
@@ -154,14 +149,14 @@ def _check_folder(folder: Path) -> None:
         raise PrivsimError(f"{folder}: exists and is not a folder; choose another --out")
 
 
-def _write_atomically(folder: Path, files: dict[str, str]) -> None:
-    """Write each file to a temporary name in ``folder``, then rename it into place."""
+def _write_atomically(folder: Path, files: dict[str, str | bytes]) -> None:
+    """Write each file (text as UTF-8) to a temporary name in ``folder``, then rename it into place."""
     folder.mkdir(parents=True, exist_ok=True)
     temporary = []
     try:
-        for name, text in files.items():
+        for name, content in files.items():
             tmp = folder / f".{name}.tmp-{os.getpid()}"
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             temporary.append((tmp, folder / name))
         for tmp, final in temporary:
             os.replace(tmp, final)
@@ -264,8 +259,9 @@ def _print_forecast(result: forecast.Forecast, document: dict, weeks: int, conso
     if result.holdout_days <= 0:
         console.print("No holdout: the calibration period covers the whole log, so there is nothing to compare.")
         return
+    first = dt.date.fromisoformat(periods["calibration_end"]) + dt.timedelta(days=1)
     table = Table(
-        title=f"Holdout {periods['calibration_end']} .. {periods['end']} ({result.holdout_days} days)",
+        title=f"Holdout {first} .. {periods['end']} ({result.holdout_days} days)",
         title_justify="left",
     )
     for column in ("model", "expected", "actual", "total error", "weekly-cumulative MAPE"):

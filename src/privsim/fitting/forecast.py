@@ -33,6 +33,7 @@ weekly-cumulative MAPE
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,8 @@ def _holdout_error(
     return HoldoutError(name, float(expected_total), float(actual_total), float(total), int(complete), mape)
 
 
-def plot(result: Forecast, document: dict, path: Path) -> None:
-    """Weekly and cumulative repeat transactions, expected (per model) and actual, as a PNG."""
+def plot(result: Forecast, document: dict) -> bytes:
+    """Weekly and cumulative repeat transactions, expected (per model) and actual: a PNG image's bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -171,5 +172,7 @@ def plot(result: Forecast, document: dict, path: Path) -> None:
     top.legend(loc="upper left")
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
+    image = io.BytesIO()
+    fig.savefig(image, dpi=110, format="png")
     plt.close(fig)
+    return image.getvalue()
