@@ -19,6 +19,7 @@ from helpers import scenario_dict, strategy
 from scipy import stats
 
 import privsim
+from privsim.policies.none import NoPolicy
 from privsim.agents.population import ChurnReason, State
 from privsim.engine import World
 from privsim.runner import run_scenario
@@ -103,14 +104,9 @@ class OrdersPerDay:
             self.orders[world.day - 1] = self.count(world, world.day - 1)
         return []
 
-    def standing_discount(self, world: World, rows: np.ndarray) -> None:
-        return None
-
-    def placement_order(self, world: World) -> None:
-        return None
-
-    def push_past_add_cap(self) -> float:
-        return 0.0
+    def __getattr__(self, name: str):
+        """Every other policy hook: the do-nothing default of the `none` policy."""
+        return getattr(NoPolicy(kind="none"), name)
 
     @staticmethod
     def count(world: World, day: int) -> int:

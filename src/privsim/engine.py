@@ -2,8 +2,9 @@
 
 The calendar is a ``simpy.Environment`` whose time unit is the day:
 
-- each policy's timed events (a campaign, a promotion day, a swap) fire at
-  time ``t`` (the start of day t);
+- the policies' timed events (a campaign, a promotion day, a swap) fire at
+  time ``t`` (the start of day t), in the order the strategy lists the
+  policies;
 - the daily tick fires at ``t + 0.5``, after the day's events, so an offer
   made by a campaign on day t can be used on day t.
 
@@ -31,7 +32,7 @@ from privsim.agents.accounts import AccountTable
 from privsim.agents.groups import ACTIVE, QUIT, GroupTable, KocTable
 from privsim.agents.population import NEVER, NO_END, ChurnReason, Members, State
 from privsim.mechanics import Mechanics
-from privsim.rng import replication_streams
+from privsim.rng import MemberDayUniforms, replication_streams
 from privsim.scenario import Scenario, Strategy
 
 _INITIAL_STATES = {"added": State.ADDED, "customer": State.CUSTOMER, "silent": State.SILENT}
@@ -63,6 +64,7 @@ class World(Mechanics):
         self.strategy = strategy
         self.behaviour = scenario.behaviour
         self.rng = replication_streams(seed, replication)
+        self._uniforms = MemberDayUniforms(seed, replication)
         self.day = 0
         self.tier_names = [t.name for t in scenario.tiers]
         self._tier_member_discount = np.array([t.member_discount for t in scenario.tiers], dtype=np.float32)
@@ -83,6 +85,10 @@ class World(Mechanics):
         self._placement = next(
             (order for p in strategy.policies if (order := p.placement_order(self)) is not None), None
         )
+        self._incentives = [c.incentive for c in scenario.channels]
+        for policy in strategy.policies:
+            for index, incentive in policy.channel_incentives(scenario).items():
+                self._incentives[index] = incentive
         self._over_cap_share = max((p.push_past_add_cap() for p in strategy.policies), default=0.0)
         self._membership_terms: tuple[float, int] | None = None  # (fee_rmb, duration_days) last offered
         self._fatigue_decay = behaviour.fatigue_decay_per_day(self.behaviour)
@@ -122,6 +128,10 @@ class World(Mechanics):
         base = sum(g.count for g in scenario.population.initial)
         self.members = Members(capacity=int(base + 1.1 * expected_adds) + 16)
         self._create_initial_base()
+
+    def uniform(self, purpose: str, rows: np.ndarray) -> np.ndarray:
+        """Today's member-day uniforms of ``rows`` for ``purpose`` (see :mod:`privsim.rng`)."""
+        return self._uniforms.get(purpose, self.day, self.members.n)[rows]
 
     @property
     def month(self) -> int:
@@ -191,21 +201,25 @@ class World(Mechanics):
     def run(self) -> ReplicationResult:
         """Simulate the horizon and return the replication's results."""
         env = simpy.Environment()
+        horizon = self.scenario.horizon_days
+        calendar: dict[int, list] = {}
         for policy in self.strategy.policies:
-            horizon = self.scenario.horizon_days
-            days = sorted({int(d) for d in policy.event_days(self.scenario) if 0 <= d < horizon})
-            if days:
-                env.process(self._timed_events(env, policy, days))
+            for day in sorted({int(d) for d in policy.event_days(self.scenario) if 0 <= d < horizon}):
+                calendar.setdefault(day, []).append(policy)
+        if calendar:
+            env.process(self._timed_events(env, calendar))
         env.process(self._daily_ticks(env))
-        env.run(until=self.scenario.horizon_days)
+        env.run(until=horizon)
         return self._result()
 
-    def _timed_events(self, env: simpy.Environment, policy, days: list[int]):
-        for day in days:
+    def _timed_events(self, env: simpy.Environment, calendar: dict[int, list]):
+        """Each event day, the policies with an event act in the order the strategy lists them."""
+        for day in sorted(calendar):
             yield env.timeout(day - env.now)
             self._begin_day(day)
-            for action in policy.on_event(self, self.rng["policy"]):
-                self.apply(action)
+            for policy in calendar[day]:
+                for action in policy.on_event(self, self.rng["policy"]):
+                    self.apply(action)
 
     def _daily_ticks(self, env: simpy.Environment):
         yield env.timeout(0.5)
@@ -253,7 +267,8 @@ class World(Mechanics):
             return
         rng, f = self.rng["acquisition"], self._flows
         leads = rng.poisson([c.leads_per_day for c in channels])
-        rates = [behaviour.incentive_add_rate(c, self.behaviour) for c in channels]
+        incentives = self._incentives
+        rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
         willing = rng.binomial(leads, rates)
         arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
         room = self.room_for_new()
@@ -263,7 +278,7 @@ class World(Mechanics):
         f["leads_lost_in_transit"][month] += (willing - arriving).sum()
         f["leads_over_capacity"][month] += (arriving - added).sum()
         f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
-        paid_per_add = [c.incentive_value_rmb if c.incentive in ("gift", "lottery") else 0.0 for c in channels]
+        paid_per_add = [i.value_rmb if i.kind in ("gift", "lottery") else 0.0 for i in incentives]
         f["incentive_cost_rmb"][month] += float(np.dot(willing, paid_per_add))
         self._channel_flows["leads"][:, month] += leads
         self._channel_flows["added"][:, month] += added
@@ -275,11 +290,11 @@ class World(Mechanics):
         rows = self.join(total, quality)
         m = self.members
         m.channel[rows] = channel
-        coupon = np.array([c.incentive == "coupon" for c in channels])[channel]
+        coupon = np.array([i.kind == "coupon" for i in incentives])[channel]
         if coupon.any():
             with_coupon = np.arange(rows.start, rows.stop)[coupon]
-            m.coupon_value_rmb[with_coupon] = np.array([c.incentive_value_rmb for c in channels])[channel[coupon]]
-            m.coupon_threshold_rmb[with_coupon] = np.array([c.coupon_threshold_rmb for c in channels])[channel[coupon]]
+            m.coupon_value_rmb[with_coupon] = np.array([i.value_rmb for i in incentives])[channel[coupon]]
+            m.coupon_threshold_rmb[with_coupon] = np.array([i.coupon_threshold_rmb for i in incentives])[channel[coupon]]
             m.coupon_until_day[with_coupon] = NO_END
 
     def _enter_scheduled(self, month: int) -> None:
@@ -333,7 +348,7 @@ class World(Mechanics):
             return
         m, g = self.members, self.behaviour.group
         activity = self.kocs.activity(self.day, self.behaviour.koc.burnout_half_life_days)
-        posted_groups = self.groups.posts(activity, self.rng["behaviour"])
+        posted_groups = self.groups.posts(activity, self.rng["events"])
         group = m.group[: m.n]
         in_group = group >= 0
         self._posted = in_group & posted_groups[np.maximum(group, 0)]
@@ -345,7 +360,6 @@ class World(Mechanics):
 
     def _purchases(self, month: int) -> None:
         m, day, b = self.members, self.day, self.behaviour
-        rng = self.rng["behaviour"]
         state = m.state[: m.n]
         rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
         offer_valid = (m.offer_from_day[rows] <= day) & (m.offer_until_day[rows] >= day)
@@ -375,7 +389,7 @@ class World(Mechanics):
             b,
             extra,
         )
-        buy = rng.random(len(rows)) < p
+        buy = self.uniform("purchase", rows) < p
         sale = offer_valid[buy] & (m.offer_is_sale[rows[buy]] > 0)
         self._record_purchases(rows[buy], percent[buy], month, coupon_valid[buy], sale)
 
@@ -391,7 +405,7 @@ class World(Mechanics):
         if len(buyers) == 0:
             return
         m, day, b, f = self.members, self.day, self.behaviour, self._flows
-        rng = self.rng["behaviour"]
+        rng = self.rng["orders"]
         population = self.scenario.population
         values = behaviour.order_values_rmb(m.order_value_mean_rmb[buyers], population.order_value.cv_within_member, rng)
         if sale is not None and sale.any():
@@ -402,7 +416,8 @@ class World(Mechanics):
         if coupon_valid is not None and coupon_valid.any():
             threshold = m.coupon_threshold_rmb[buyers]
             short = coupon_valid & (values < threshold)
-            values = np.where(short & (rng.random(len(buyers)) < b.coupon.topup_prob), threshold, values)
+            topup = self.uniform("coupon_topup", buyers) < b.coupon.topup_prob
+            values = np.where(short & topup, threshold, values)
             percent_off = values * percent
             used = coupon_valid & (values >= threshold)
             coupon_off = np.where(used, np.minimum(m.coupon_value_rmb[buyers], values - percent_off), 0.0)
@@ -449,7 +464,7 @@ class World(Mechanics):
         m.tier_since_day[buyers[promoted]] = day
         p_drop = behaviour.dropout_probability(m.dropout_prob[buyers], trust, b)
         p_drop = np.where(m.balance_rmb[buyers] > 0, p_drop * (1.0 - b.stored_value.dropout_reduction), p_drop)
-        drop = repeat & (rng.random(len(buyers)) < p_drop)
+        drop = repeat & (self.uniform("dropout", buyers) < p_drop)
         m.state[buyers[drop]] = State.SILENT
         f["dropouts"][month] += int(drop.sum())
 
@@ -479,7 +494,7 @@ class World(Mechanics):
         active = kocs.status == ACTIVE
         self._flows["koc_cost_rmb"][month] += float(kocs.fee_per_month_rmb[active].sum()) * 12.0 / 365.0
         p_quit = -np.expm1(-self.behaviour.koc.quit_rate_per_year / 365.0)
-        quit_ = np.flatnonzero((kocs.status != QUIT) & (self.rng["behaviour"].random(len(kocs)) < p_quit))
+        quit_ = np.flatnonzero((kocs.status != QUIT) & (self.rng["events"].random(len(kocs)) < p_quit))
         self.retire_kocs(quit_)
 
     def retire_kocs(self, ids: np.ndarray) -> None:
@@ -503,7 +518,7 @@ class World(Mechanics):
         p = behaviour.membership_probability(
             m.paid_savings_rmb[ended], fee, m.trust[ended], self.behaviour, renewal=True
         )
-        renew = ended[self.rng["behaviour"].random(len(ended)) < p]
+        renew = ended[self.uniform("renewal", ended) < p]
         m.paid_savings_rmb[ended] = 0.0
         m.paid_until_day[renew] = self.day + duration - 1
         self._flows["membership_renewals"][month] += len(renew)
@@ -516,7 +531,7 @@ class World(Mechanics):
         self._churn_rows(np.flatnonzero(ended), ChurnReason.LIFECYCLE, month)
         deleted = alive & ~ended & (m.deletion_day[:n] <= day)
         self._churn_rows(np.flatnonzero(deleted), ChurnReason.DELETED, month)
-        banned = self.accounts.draw_bans(self.rng["behaviour"])
+        banned = self.accounts.draw_bans(self.rng["events"])
         if len(banned):
             self._flows["account_bans"][month] += len(banned)
             lost = np.flatnonzero(np.isin(m.account[:n], banned) & (m.state[:n] != State.CHURNED))

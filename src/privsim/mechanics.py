@@ -93,13 +93,13 @@ class Mechanics:
             m.coupon_until_day[rows] = day + contacts.coupon_window_days - 1
         if offered:
             silent = rows[m.state[rows] == State.SILENT]
-            back = silent[self.rng["behaviour"].random(len(silent)) < b.silent_reactivation_prob_per_offer]
+            back = silent[self.uniform("reactivation", silent) < b.silent_reactivation_prob_per_offer]
             m.state[back] = State.CUSTOMER
             f["reactivations"][month] += len(back)
         m.trust[rows] = trust
         m.last_contact_day[rows] = day
         p_block = behaviour.block_probability(m.fatigue[rows], trust, b)
-        self._churn_rows(rows[self.rng["behaviour"].random(len(rows)) < p_block], ChurnReason.BLOCKED, month)
+        self._churn_rows(rows[self.uniform("block", rows) < p_block], ChurnReason.BLOCKED, month)
 
     def _within_reach(self: World, rows: np.ndarray) -> np.ndarray:
         """Drop broadcasts beyond each pool's remaining daily reach (moments cap), keeping priority order."""
@@ -123,7 +123,7 @@ class Mechanics:
         eligible = (m.state[rows] != State.CHURNED) & (m.paid_until_day[rows] < self.day)
         rows, savings = rows[eligible], np.asarray(offer.expected_savings_rmb, dtype=float)[eligible]
         p = behaviour.membership_probability(savings, offer.fee_rmb, m.trust[rows], self.behaviour)
-        buyers = rows[self.rng["behaviour"].random(len(rows)) < p]
+        buyers = rows[self.uniform("membership", rows) < p]
         m.paid_until_day[buyers] = self.day + offer.duration_days - 1
         m.paid_savings_rmb[buyers] = 0.0
         self._membership_terms = (offer.fee_rmb, offer.duration_days)
@@ -134,7 +134,7 @@ class Mechanics:
         m, month = self.members, self.month
         rows = self._reachable(offer.members)
         p = behaviour.topup_probability(offer.bonus_rmb / offer.amount_rmb, m.trust[rows], self.behaviour)
-        payers = rows[self.rng["behaviour"].random(len(rows)) < p]
+        payers = rows[self.uniform("top_up", rows) < p]
         balance, share = m.balance_rmb[payers], m.balance_cash_share[payers]
         new_balance = balance + offer.amount_rmb + offer.bonus_rmb
         m.balance_cash_share[payers] = (balance * share + offer.amount_rmb) / new_balance
@@ -147,7 +147,7 @@ class Mechanics:
     def _invite(self: World, invitations: Invitations) -> None:
         """Asked members invite friends; accepted invitees join (some fake); inviters earn the reward steps."""
         m, month, f = self.members, self.month, self._flows
-        rng = self.rng["behaviour"]
+        rng = self.rng["events"]
         r = self.behaviour.referral
         asked = self._reachable(invitations.inviters)
         reward = invitations.reward
@@ -163,7 +163,7 @@ class Mechanics:
         """``accepted`` invitees join as far as accounts have room; a share are fake (behaviour.referral)."""
         if accepted == 0:
             return
-        rng, r, m, f, month = self.rng["behaviour"], self.behaviour.referral, self.members, self._flows, self.month
+        rng, r, m, f, month = self.rng["events"], self.behaviour.referral, self.members, self._flows, self.month
         room = self.room_for_new()
         joining = min(accepted, room)
         f["leads_over_capacity"][month] += accepted - joining
@@ -182,7 +182,7 @@ class Mechanics:
 
     def _swap(self: World, swap: SwapPool) -> None:
         """Exchange pools with a partner: their new contacts join by lottery (or fission); ours see their message."""
-        rng, f, month = self.rng["behaviour"], self._flows, self.month
+        rng, f, month = self.rng["events"], self._flows, self.month
         contacts = int(rng.binomial(swap.pool_size, 1.0 - swap.overlap_share))
         f["swap_contacts"][month] += contacts
         if swap.fission_reward is None:
@@ -226,14 +226,14 @@ class Mechanics:
         m = self.members
         rows = self._reachable(action.members)
         rows = rows[m.group[rows] < 0]
-        rows = rows[self.rng["behaviour"].random(len(rows)) < self.behaviour.group.join_prob]
+        rows = rows[self.uniform("group_join", rows) < self.behaviour.group.join_prob]
         if len(rows):
             m.group[rows] = self.groups.place(len(rows), action.segment, action.group_size)
 
     def _recruit_kocs(self: World, action: RecruitKocs) -> None:
         rows = self._reachable(action.candidates)
         rows = rows[~np.isin(rows, self.kocs.member[self.kocs.status != QUIT])]
-        accept = rows[self.rng["behaviour"].random(len(rows)) < self.behaviour.koc.accept_prob]
+        accept = rows[self.uniform("koc_accept", rows) < self.behaviour.koc.accept_prob]
         self.kocs.add(accept, self.day, action.fee_per_month_rmb)
         self._flows["koc_recruited"][self.month] += len(accept)
 

@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from privsim.base import Model, NonNegative, Positive, Share
 from privsim.errors import ScenarioError, format_validation_error
+from privsim.incentive import Incentive
 from privsim.policies import PolicySpec
 
 
@@ -363,16 +364,8 @@ class Channel(Model):
     quality: Positive = Field(
         1.0, description="Purchase-rate multiplier of members from this channel (1 = population average)."
     )
-    incentive: Literal["none", "gift", "lottery", "coupon"] = Field(
-        "none",
-        description="What a lead gets for adding: a gift or a sure-win lottery prize (paid per add) or a "
-        "first-order coupon (paid as a discount when used).",
-    )
-    incentive_value_rmb: NonNegative = Field(
-        0.0, description="Value of the incentive (gift cost, expected prize, or coupon face value), RMB."
-    )
-    coupon_threshold_rmb: NonNegative = Field(
-        0.0, description="For a coupon incentive: the order value it needs (0 = no minimum), RMB."
+    incentive: Incentive = Field(
+        Incentive(), description="What a lead gets for adding (an `incentives` policy may change it)."
     )
     transit_loss_share: Share = Field(
         0.0,

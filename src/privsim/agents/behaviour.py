@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from privsim.scenario import Behaviour, Channel, Population
+from privsim.incentive import Incentive
+from privsim.scenario import Behaviour, Population
 
 
 def draw_traits(
@@ -104,11 +105,11 @@ def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_m
     return np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
 
 
-def incentive_add_rate(channel: Channel, behaviour: Behaviour) -> float:
-    """A channel's add rate with its incentive of value v: ``1 - (1 - add_rate) * exp(-v / value_scale_rmb)``."""
-    if channel.incentive == "none":
-        return channel.add_rate
-    return 1.0 - (1.0 - channel.add_rate) * float(np.exp(-channel.incentive_value_rmb / behaviour.incentive.value_scale_rmb))
+def incentive_add_rate(add_rate: float, incentive: Incentive, behaviour: Behaviour) -> float:
+    """Add rate with an incentive of value v: ``1 - (1 - add_rate) * exp(-v / value_scale_rmb)``."""
+    if incentive.kind == "none":
+        return add_rate
+    return 1.0 - (1.0 - add_rate) * float(np.exp(-incentive.value_rmb / behaviour.incentive.value_scale_rmb))
 
 
 def trust_factor(trust: np.ndarray, sensitivity: float, behaviour: Behaviour) -> np.ndarray:

@@ -15,6 +15,7 @@ from privsim.policies.brand_swap import BrandSwap
 from privsim.policies.channel_routing import ChannelRouting
 from privsim.policies.clearance import Clearance
 from privsim.policies.groups import Groups
+from privsim.policies.incentives import Incentives
 from privsim.policies.koc_programme import KocProgramme
 from privsim.policies.none import NoPolicy
 from privsim.policies.nurture import Nurture
@@ -36,6 +37,7 @@ POLICY_CLASSES: tuple[type[Policy], ...] = (
     PaidMembership,
     StoredValue,
     ChannelRouting,
+    Incentives,
     PromoCalendar,
     TierCoupons,
     Winback,

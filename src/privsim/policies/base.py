@@ -28,6 +28,7 @@ from privsim.base import Model
 
 if TYPE_CHECKING:
     from privsim.engine import World
+    from privsim.incentive import Incentive
     from privsim.scenario import Scenario
 
 
@@ -180,6 +181,10 @@ class Policy(Model):
     def placement_order(self, world: World) -> Sequence[int] | None:
         """Order in which new members fill the account pools (indices); None = the scenario's order."""
         return None
+
+    def channel_incentives(self, scenario: Scenario) -> dict[int, Incentive]:
+        """Incentives this policy gives leads, by channel index, replacing the channels' own."""
+        return {}
 
     def push_past_add_cap(self) -> float:
         """How far past each account's daily add cap new members are pushed (0 = respect the cap)."""

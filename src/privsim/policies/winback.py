@@ -33,12 +33,13 @@ class Winback(Policy):
     offer_depth: float = Field(0.2, ge=0.0, lt=1.0, description="Share off list price offered.")
     offer_window_days: int = Field(14, ge=1, description="Days the offer stays valid.")
     every_days: int = Field(30, ge=1, description="Days between win-back rounds.")
+    first_day: int = Field(0, ge=0, description="Day (0-based) of the first round.")
     mode: Literal["broadcast", "personal"] = Field(
         "personal", description="A personal message or call by staff (capacity-limited), or a broadcast."
     )
 
     def event_days(self, scenario: Scenario) -> Sequence[int]:
-        return range(0, scenario.horizon_days, self.every_days)
+        return range(self.first_day, scenario.horizon_days, self.every_days)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
         targets = segment(
