@@ -154,6 +154,7 @@ BAD_LOGS = {
     ),
     "calibration end after the log": (GOOD, ["--calibration-end", "2025-01-01"], ["--calibration-end", "outside"]),
     "calibration end not a date": (GOOD, ["--calibration-end", "2024-02-30"], ["--calibration-end", "YYYY-MM-DD"]),
+    "only zero amounts": (HEADER + "A,2024-01-01,0\nB,2024-01-02,0.00\n", [], ["column amount", "no order has a positive amount"]),
     "empty file": ("", [], ["the file is empty"]),
     "header only": (HEADER, [], ["no orders"]),
     "no repeat customers": (HEADER + "A,2024-01-01,10\nB,2024-01-02,5\n", [], ["--calibration-end", "bought again"]),

@@ -13,7 +13,9 @@ The pipeline behind ``privsim fit`` and ``privsim forecast``:
 4. :mod:`~privsim.fitting.scenario_block` turns the BG/NBD + Gamma-Gamma fit
    into the simulator's ``population`` block (and a neutral scenario for the
    docking check).
-5. :mod:`~privsim.fitting.synthetic` makes order logs with known parameters
+5. :mod:`~privsim.fitting.fitfile` ties it together into ``fit.json``;
+   :mod:`~privsim.fitting.commands` holds the two typer commands.
+6. :mod:`~privsim.fitting.synthetic` makes order logs with known parameters
    (tests, benchmark, ``scripts/make_orders.py``).
 
 Units and quantities (used by every module of this package)

@@ -200,10 +200,12 @@ def clean_orders(frame: pd.DataFrame, columns: Columns, source: str, sha256: str
     start = dates.min().date()
     end = dates.max().date()
     keep = ~duplicate & (amount > 0)
+    if not keep.any():
+        raise OrderLogError(source, (f"column {columns.amount}",), "0", "no order has a positive amount")
     day = (dates.dt.normalize().to_numpy(dtype="datetime64[D]") - np.datetime64(start, "D")).astype(np.int64)
-    key = codes[keep].astype(np.int64) * (int(day.max()) + 1) + day[keep]
-    unique_key, inverse = np.unique(key, return_inverse=True)
     span = int(day.max()) + 1
+    key = codes[keep].astype(np.int64) * span + day[keep]
+    unique_key, inverse = np.unique(key, return_inverse=True)
     return OrderLog(
         source=source,
         sha256=sha256,
