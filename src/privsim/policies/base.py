@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from pydantic import Field
 
 from privsim.agents.population import State
 from privsim.base import Model
@@ -189,6 +190,22 @@ class Policy(Model):
     def push_past_add_cap(self) -> float:
         """How far past each account's daily add cap new members are pushed (0 = respect the cap)."""
         return 0.0
+
+
+class RecentCustomerOffer(Policy):
+    """Base of policies that make a periodic offer to recent customers with enough purchases."""
+
+    offer_every_days: int = Field(30, ge=1, description="Days between offers.")
+    min_purchases: int = Field(2, ge=0, description="Purchases a customer needs before being offered.")
+    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are offered.")
+
+    def offer_days(self, scenario: Scenario) -> range:
+        """Days of the periodic offer."""
+        return range(0, scenario.horizon_days, self.offer_every_days)
+
+    def offered(self, world: World) -> np.ndarray:
+        """Customers offered today."""
+        return segment(world, min_purchases=self.min_purchases, bought_within_days=self.bought_within_days)
 
 
 def segment(

@@ -9,14 +9,14 @@ import numpy as np
 from pydantic import Field
 
 from privsim.base import NonNegative
-from privsim.policies.base import Action, Contacts, MembershipOffer, Policy, segment
+from privsim.policies.base import Action, Contacts, MembershipOffer, RecentCustomerOffer
 
 if TYPE_CHECKING:
     from privsim.engine import World
     from privsim.scenario import Scenario
 
 
-class PaidMembership(Policy):
+class PaidMembership(RecentCustomerOffer):
     """Every `offer_every_days`, offer a membership for `fee_rmb` to recent customers with `min_purchases`+.
 
     Benefits: `member_discount` off every order and a coupon of
@@ -34,14 +34,10 @@ class PaidMembership(Policy):
     member_discount: float = Field(0.05, ge=0.0, lt=1.0, description="Share off list price for paying members.")
     monthly_coupon_rmb: NonNegative = Field(20.0, description="Value of the coupon paying members get each month, RMB.")
     coupon_threshold_rmb: NonNegative = Field(0.0, description="Order value the monthly coupon needs, RMB.")
-    offer_every_days: int = Field(30, ge=1, description="Days between membership offers.")
-    min_purchases: int = Field(2, ge=0, description="Purchases a customer needs before being offered.")
-    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are offered.")
 
     def event_days(self, scenario: Scenario) -> Sequence[int]:
         coupon_days = range(0, scenario.horizon_days, 30)
-        offer_days = range(0, scenario.horizon_days, self.offer_every_days)
-        return sorted(set(coupon_days) | set(offer_days))
+        return sorted(set(coupon_days) | set(self.offer_days(scenario)))
 
     def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:
         paying = world.members.paid_until_day[rows] >= world.day
@@ -62,7 +58,7 @@ class PaidMembership(Policy):
                 )
             )
         if day % self.offer_every_days == 0:
-            offered = segment(world, min_purchases=self.min_purchases, bought_within_days=self.bought_within_days)
+            offered = self.offered(world)
             offered = offered[m.paid_until_day[offered] < day]
             years = np.maximum((day - m.joined_day[offered]) / 365.0, 0.25)
             yearly_spend = m.spend_rmb[offered] / years * (self.duration_days / 365.0)

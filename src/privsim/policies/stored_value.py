@@ -9,14 +9,14 @@ import numpy as np
 from pydantic import Field
 
 from privsim.base import NonNegative, Positive
-from privsim.policies.base import Action, Contacts, Policy, TopUpOffer, segment
+from privsim.policies.base import Action, Contacts, RecentCustomerOffer, TopUpOffer
 
 if TYPE_CHECKING:
     from privsim.engine import World
     from privsim.scenario import Scenario
 
 
-class StoredValue(Policy):
+class StoredValue(RecentCustomerOffer):
     """Every `offer_every_days`, offer recent customers to prepay `amount_rmb` and get `bonus_rmb` extra.
 
     Who prepays depends on the bonus share and trust (behaviour.stored_value);
@@ -30,12 +30,10 @@ class StoredValue(Policy):
     amount_rmb: Positive = Field(1000.0, description="Prepayment asked, RMB.")
     bonus_rmb: NonNegative = Field(100.0, description="Extra balance given with it, RMB.")
     offer_every_days: int = Field(60, ge=1, description="Days between offers.")
-    min_purchases: int = Field(2, ge=0, description="Purchases a customer needs before being offered.")
-    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are offered.")
 
     def event_days(self, scenario: Scenario) -> Sequence[int]:
-        return range(0, scenario.horizon_days, self.offer_every_days)
+        return self.offer_days(scenario)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        offered = segment(world, min_purchases=self.min_purchases, bought_within_days=self.bought_within_days)
+        offered = self.offered(world)
         return [Contacts(offered, "broadcast"), TopUpOffer(offered, self.amount_rmb, self.bonus_rmb)]

@@ -53,7 +53,7 @@ class TierCoupons(Policy):
         return sorted(set(member_days) | set(np.maximum(month_starts, 0)))
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        m, n = world.members, world.members.n
+        m = world.members
         reachable = m.reachable_rows()
         today = np.datetime64(world.scenario.start_date, "D") + world.day
         day_of_month = int((today - today.astype("datetime64[M]").astype("datetime64[D]")).astype(int)) + 1
