@@ -324,6 +324,18 @@ def check_invariants(data: dict) -> None:
     np.testing.assert_array_equal(result.cohort_sizes.sum(axis=1), cum_added)
     assert np.all(result.cohort_active <= result.cohort_sizes)
 
+    # breakdowns by pool and by tier add up to the totals
+    pools = [a.name for a in scenario.accounts]
+    churn_total = sum(monthly[f"churned_{r}"] for r in ("blocked", "deleted", "lifecycle", "banned"))
+    np.testing.assert_allclose(sum(monthly[f"by_pool.churned.{p}"] for p in pools), churn_total)
+    np.testing.assert_allclose(sum(monthly[f"by_pool.added.{p}"] for p in pools), monthly["added"])
+    np.testing.assert_allclose(sum(monthly[f"by_pool.first_orders.{p}"] for p in pools), monthly["first_orders"])
+    np.testing.assert_allclose(
+        sum(monthly[f"by_pool.members.{p}"] for p in pools), monthly["members_reachable"]
+    )
+    gmv_by_tier = sum(monthly[f"by_tier.gmv_rmb.{t.name}"] for t in scenario.tiers)
+    np.testing.assert_allclose(gmv_by_tier, monthly["gmv_rmb"], rtol=REL_TOL, atol=ABS_TOL)
+
     # money adds up, month by month
     gmv, disc, fees = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["membership_fees_rmb"]
     costs = monthly["cogs_rmb"] + sum(monthly[k] for k in metrics.COSTS)

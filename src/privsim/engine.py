@@ -114,6 +114,10 @@ class World(Mechanics):
         self._channel_flows = {
             step: np.zeros((len(scenario.channels), self.n_months)) for step in metrics.CHANNEL_FLOWS
         }
+        self._pool_names = [a.name for a in scenario.accounts]
+        #: step → [pool or tier, month] sums (see metrics.POOL_FLOWS, metrics.TIER_FLOWS)
+        self._pool_flows = {step: np.zeros((len(self._pool_names), self.n_months)) for step in metrics.POOL_FLOWS}
+        self._tier_flows = {step: np.zeros((len(scenario.tiers), self.n_months)) for step in metrics.TIER_FLOWS}
         self._stocks: dict[str, np.ndarray] = {}
         self._cohort_sizes = np.zeros((self.n_months, self.n_months), dtype=np.int64)
         self._cohort_active = np.zeros((self.n_months, self.n_months), dtype=np.int64)
@@ -313,6 +317,7 @@ class World(Mechanics):
         m, rng = self.members, self.rng["population"]
         self._flows["added"][self.month] += count
         accounts = self.accounts.place_new(count, daily_cap, self._placement, self._over_cap_share)
+        self._count_by_pool("added", accounts)
         rows = m.add(count)
         rate, dropout, value = behaviour.draw_traits(self.scenario.population, count, 1.0, rng)
         m.rate_per_day[rows] = rate * quality
@@ -437,9 +442,15 @@ class World(Mechanics):
         f["cogs_rmb"][month] += gmv * (1.0 - population.gross_margin_share)
         paid = m.paid_until_day[buyers] >= day
         m.paid_savings_rmb[buyers[paid]] += (percent_off + coupon_off)[paid]
+        f["orders_paid_members"][month] += int(paid.sum())
+        f["gmv_paid_members_rmb"][month] += float(values[paid].sum())
+        self._tier_flows["gmv_rmb"][:, month] += np.bincount(
+            m.tier[buyers], weights=values, minlength=len(self.tier_names)
+        )
         repeat = m.purchases[buyers] > 0
         first = buyers[~repeat]
         f["first_orders"][month] += len(first)
+        self._count_by_pool("first_orders", m.account[first])
         channel = m.channel[buyers]
         acquired = channel >= 0
         n_channels = len(self._channel_names)
@@ -550,6 +561,13 @@ class World(Mechanics):
         if len(self.kocs):
             self.retire_kocs(np.flatnonzero(np.isin(self.kocs.member, rows) & (self.kocs.status != QUIT)))
         self._flows[metrics.CHURN_FLOW[reason]][month] += len(rows)
+        self._count_by_pool("churned", m.account[rows])
+
+    def _count_by_pool(self, step: str, accounts: np.ndarray) -> None:
+        """Add one to ``step`` of this month for each member placed on ``accounts``, by their pool."""
+        self._pool_flows[step][:, self.month] += np.bincount(
+            self.accounts.pool[accounts], minlength=len(self._pool_names)
+        )
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
@@ -563,6 +581,10 @@ class World(Mechanics):
         monthly = dict(self._flows)
         for step, counts in self._channel_flows.items():
             monthly.update({f"{step}.{name}": counts[i] for i, name in enumerate(self._channel_names)})
+        for step, counts in self._pool_flows.items():
+            monthly.update({f"by_pool.{step}.{name}": counts[i] for i, name in enumerate(self._pool_names)})
+        for step, counts in self._tier_flows.items():
+            monthly.update({f"by_tier.{step}.{name}": counts[i] for i, name in enumerate(self.tier_names)})
         monthly.update(metrics.derived_flows(self._flows))
         monthly.update(self._stocks)
         rate = (

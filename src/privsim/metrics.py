@@ -94,6 +94,16 @@ first_orders.<channel>, repeat_orders.<channel>
     First and later orders of members acquired through that channel (the
     day-0 base and scheduled entries belong to no channel).
 
+Monthly flows by account pool and by tier
+-----------------------------------------
+by_pool.added.<pool>, by_pool.first_orders.<pool>, by_pool.churned.<pool>
+    Members placed on the pool when they joined; first orders and churn of
+    members on the pool at the time.
+by_tier.gmv_rmb.<tier>
+    GMV of orders by members of the tier at the time of the order.
+orders_paid_members, gmv_paid_members_rmb
+    Orders and GMV of members whose paid membership was valid that day.
+
 Month-end stocks (at the end of the month's last simulated day)
 ----------------------------------------------------------------
 members_added, members_customer, members_silent, members_churned
@@ -117,6 +127,8 @@ staff_saved_fte
     ``koc_hosted_groups / staff.groups_per_person``: operators the KOCs stand in for.
 accounts_banned
     Accounts banned so far.
+by_pool.members.<pool>
+    Members not churned on each account pool.
 
 Per replication (over the whole horizon)
 ----------------------------------------
@@ -208,6 +220,8 @@ FLOWS = (
     "koc_cost_rmb",
     "moved_members",
     "account_bans",
+    "orders_paid_members",
+    "gmv_paid_members_rmb",
 )
 
 #: Month-end stocks (besides ``tier.<name>``); per replication, the last month's value.
@@ -242,6 +256,10 @@ COSTS = (
 
 #: Funnel steps counted per acquisition channel, reported as ``<step>.<channel>``.
 CHANNEL_FLOWS = ("leads", "added", "first_orders", "repeat_orders")
+
+#: Flows counted per account pool (``by_pool.<step>.<pool>``) and per tier (``by_tier.<step>.<tier>``).
+POOL_FLOWS = ("added", "first_orders", "churned")
+TIER_FLOWS = ("gmv_rmb",)
 
 #: Churn reason → the flow that counts it.
 CHURN_FLOW = {
@@ -311,6 +329,8 @@ def stocks(world: World, day: int) -> dict[str, float]:
         "accounts_banned": int(world.accounts.banned.sum()),
     }
     out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
+    by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))
+    out.update({f"by_pool.members.{a.name}": by_pool[i] for i, a in enumerate(world.scenario.accounts)})
     return {k: float(v) for k, v in out.items()}
 
 
