@@ -5,12 +5,18 @@ fitted with calibration to 2024-12-31, a month end. The scenario is built
 from the fit document alone (:func:`privsim.fitting.scenario_block.docking_scenario`:
 the population block, the cohort entering on its first-purchase days, and
 neutral behaviour: no trust effects, no offers, no contacts, no deletions).
-Twelve replications of the engine are compared with the analytic forecast
+Forty replications of the engine are compared with the analytic forecast
 ``C(D) = sum_i E[X((D - d_i) / 7)]`` (:mod:`privsim.fitting.forecast`) of
 the fitted BG/NBD: the repeat purchases over the holdout (2025-01-01 ..
 2025-06-29), cumulated to each month end.
 
 If this fails, the simulator's behaviour core and the fitted model differ.
+
+The first calibration months are not compared: there the simulator runs
+ahead of the model (+7 % in the first month, +4 % in the second, 3-4
+standard errors of 40 replications) because an entrant can buy again on
+its entry day; see the strict xfail test at the end. Over the holdout that
+extra day shifts the count by under 0.1 %.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from privsim.fitting import bgnbd, fitfile, forecast, orders, scenario_block
 from privsim.fitting.synthetic import simulate_orders
 
 CALIBRATION_END = dt.date(2024, 12, 31)
-REPLICATIONS = 12
+REPLICATIONS = 40
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +98,13 @@ def test_simulator_reproduces_the_analytic_holdout_forecast(document):
     mean = sims.mean(axis=0)
     standard_error = sims.std(axis=0, ddof=1) / np.sqrt(REPLICATIONS)
     # Tolerance = sampling noise + daily discretisation:
-    # - noise: 3 standard errors of the mean of the replications (their own sd / sqrt(12));
+    # - noise: 3 standard errors of the mean of the replications (their own sd / sqrt(40));
     # - discretisation: the engine allows one purchase a day with p = 1 - exp(-lambda_day) < lambda_day,
     #   a relative deficit of at most lambda_day / 2 per purchase; averaged over customers (purchase-
     #   weighted, high-rate customers drop out sooner) it is at most E[lambda^2] / (2 E[lambda]) =
-    #   (r + 1) / (2 alpha_day), alpha_day = 7 alpha. Here about 1.3 %; the exact discrete-time
-    #   expectation (by Monte Carlo over lambda, p) is 0.4 % below the continuous one over this holdout.
+    #   (r + 1) / (2 alpha_day), alpha_day = 7 alpha. Here about 1.2 %; the exact discrete-time
+    #   expectation (by Monte Carlo over lambda, p) is 0.5 % below the continuous one over this holdout,
+    #   and the mean of these 40 replications is within 0.1 % of it.
     r, alpha = params[0], params[1]
     discretisation = (r + 1) / (2 * 7 * alpha)
     tolerance = 3 * standard_error + discretisation * expected
