@@ -1,0 +1,1 @@
+"""Calibration and validation against the five reported cases (see ``scenarios/cases/benchmarks.yaml``)."""
