@@ -12,11 +12,8 @@ the fitted BG/NBD: the repeat purchases over the holdout (2025-01-01 ..
 
 If this fails, the simulator's behaviour core and the fitted model differ.
 
-The first calibration months are not compared: there the simulator runs
-ahead of the model (+4 % in the first month, +2 % in the second, 3.3 and
-3.6 standard errors of 40 replications) because an entrant can buy again
-on its entry day; see the strict xfail test at the end. Over the holdout
-that extra day shifts the count by about 0.1 %.
+An entrant makes no other order on its entry day (one order per member
+and day, as the fit merges same-day orders); the test at the end pins it.
 """
 
 from __future__ import annotations
@@ -116,13 +113,6 @@ def test_simulator_reproduces_the_analytic_holdout_forecast(document):
     assert expected[-1] > 2000  # a holdout with substance: over 2,000 repeat purchases expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a customer entering through population.entries can buy again on the entry day "
-    "(World._tick runs _purchases after _enter_scheduled on the same day), so an entrant gets one more day "
-    "of purchases than the fitted model (orders merged per day: no repeat on the first-purchase day) and "
-    "two orders in one day, against metrics' 'one order per member and day at most'",
-)
 def test_entrants_do_not_buy_again_on_their_entry_day():
     # Customers buying 5 times a day on average would, on a day they may buy, buy with p = 1 - e^-5.
     data = scenario_block.docking_scenario(

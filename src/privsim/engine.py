@@ -366,7 +366,9 @@ class World(Mechanics):
     def _purchases(self, month: int) -> None:
         m, day, b = self.members, self.day, self.behaviour
         state = m.state[: m.n]
-        rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
+        # one order per member and day: scheduled entries made theirs already today
+        may_buy = ((state == State.ADDED) | (state == State.CUSTOMER)) & (m.last_purchase_day[: m.n] < day)
+        rows = np.flatnonzero(may_buy)
         offer_valid = (m.offer_from_day[rows] <= day) & (m.offer_until_day[rows] >= day)
         offer = np.where(offer_valid, m.offer_depth[rows], np.float32(0.0))
         coupon_valid = m.coupon_until_day[rows] >= day
