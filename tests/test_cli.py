@@ -27,7 +27,8 @@ import privsim
 from privsim.policies import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO_FILES = sorted((ROOT / "scenarios").glob("**/*.yaml"))
+# Every scenario file under scenarios/ (the benchmark registry in scenarios/cases/ is not one).
+SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("**/*.yaml") if p.name != "benchmarks.yaml")
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 PRIVSIM = Path(sys.executable).parent / "privsim"
 MAX_HORIZON = 120

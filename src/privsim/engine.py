@@ -269,7 +269,7 @@ class World(Mechanics):
         channels = self.scenario.channels
         if not channels:
             return
-        rng, f = self.rng["acquisition"], self._flows
+        rng, f = self._uniforms.day_generator("acquisition", self.day), self._flows
         leads = rng.poisson([c.leads_per_day for c in channels])
         incentives = self._incentives
         rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
@@ -283,7 +283,7 @@ class World(Mechanics):
         f["leads_over_capacity"][month] += (arriving - added).sum()
         f["acquisition_cost_rmb"][month] += float(np.dot(leads, [c.cost_per_lead_rmb for c in channels]))
         paid_per_add = [i.value_rmb if i.kind in ("gift", "lottery") else 0.0 for i in incentives]
-        f["incentive_cost_rmb"][month] += float(np.dot(willing, paid_per_add))
+        f["incentive_cost_rmb"][month] += float(np.dot(added, paid_per_add))
         self._channel_flows["leads"][:, month] += leads
         self._channel_flows["added"][:, month] += added
         total = int(added.sum())

@@ -160,46 +160,53 @@ class Mechanics:
         self._referred_join(int(accepted.sum()), reward)
 
     def _referred_join(self: World, accepted: int, reward: Reward) -> None:
-        """``accepted`` invitees join as far as accounts have room; a share are fake (behaviour.referral)."""
-        if accepted == 0:
-            return
-        rng, r, m, f, month = self.rng["events"], self.behaviour.referral, self.members, self._flows, self.month
-        room = self.room_for_new()
-        joining = min(accepted, room)
-        f["leads_over_capacity"][month] += accepted - joining
-        fraud = r.fraud_share_ecard if reward.kind == "ecard" else r.fraud_share_physical
-        fake = int(rng.binomial(joining, fraud))
-        genuine = joining - fake
-        if genuine:
-            rows = self.join(genuine, r.quality, trust_bonus=r.trust_bonus)
-            m.channel[rows] = REFERRAL_CHANNEL
-        if fake:
-            rows = self.join(fake, 0.0)
-            m.channel[rows] = REFERRAL_CHANNEL
-            m.deletion_day[rows] = self.day + r.fake_stay_days
-        f["referral_joined"][month] += genuine
+        """``accepted`` invitees join (a share fake, behaviour.referral) with a friend's trust bonus."""
+        r, f, month = self.behaviour.referral, self._flows, self.month
+        genuine, fake = self._admit(accepted, _fraud_share(reward, r), r.quality, r.trust_bonus, REFERRAL_CHANNEL)
+        f["referral_joined"][month] += len(genuine)
         f["referral_fake"][month] += fake
 
+    def _admit(
+        self: World, accepted: int, fraud_share: float, quality: float, trust_bonus: float, channel: int
+    ) -> tuple[np.ndarray, int]:
+        """``accepted`` newcomers join as far as accounts have room (the rest: leads_over_capacity);
+        a ``fraud_share`` of them are fake: they never buy and leave after behaviour.referral.fake_stay_days.
+        Returns the genuine newcomers' rows and the number of fakes."""
+        if accepted == 0:
+            return np.zeros(0, dtype=np.int64), 0
+        m, month = self.members, self.month
+        joining = min(accepted, self.room_for_new())
+        self._flows["leads_over_capacity"][month] += accepted - joining
+        fake = int(self.rng["events"].binomial(joining, fraud_share))
+        genuine = np.zeros(0, dtype=np.int64)
+        if joining - fake:
+            rows = self.join(joining - fake, quality, trust_bonus=trust_bonus)
+            m.channel[rows] = channel
+            genuine = np.arange(rows.start, rows.stop)
+        if fake:
+            rows = self.join(fake, 0.0)
+            m.channel[rows] = channel
+            m.deletion_day[rows] = self.day + self.behaviour.referral.fake_stay_days
+        return genuine, fake
+
     def _swap(self: World, swap: SwapPool) -> None:
-        """Exchange pools with a partner: their new contacts join by lottery (or fission); ours see their message."""
+        """Exchange pools with a partner: their new contacts join by lottery or through a fission task;
+        our members receive the partner's message."""
         rng, f, month = self.rng["events"], self._flows, self.month
         contacts = int(rng.binomial(swap.pool_size, 1.0 - swap.overlap_share))
         f["swap_contacts"][month] += contacts
+        quality = self.behaviour.swap.quality
         if swap.fission_reward is None:
-            joining = min(int(rng.binomial(contacts, self.behaviour.swap.lottery_join_rate)),
-                          self.room_for_new())
-            if joining:
-                rows = self.join(joining, self.behaviour.swap.quality)
-                self.members.channel[rows] = SWAP_CHANNEL
-            f["swap_joined"][month] += joining
+            joining = int(rng.binomial(contacts, self.behaviour.swap.lottery_join_rate))
+            genuine, fake = self._admit(joining, 0.0, quality, 0.0, SWAP_CHANNEL)
         else:
             # Fission: every swapped contact is invited to a task that needs them to join and invite friends.
+            reward = swap.fission_reward
             accepted = int(rng.binomial(contacts, self.behaviour.referral.acceptance_rate))
-            before = self.members.n
-            self._referred_join(accepted, swap.fission_reward)
-            joined = np.arange(before, self.members.n)
-            f["swap_joined"][month] += len(joined)
-            self._invite(Invitations(joined, swap.fission_reward))
+            genuine, fake = self._admit(accepted, _fraud_share(reward, self.behaviour.referral), quality, 0.0, SWAP_CHANNEL)
+            self._invite(Invitations(genuine, reward))
+        f["swap_joined"][month] += len(genuine)
+        f["swap_fake"][month] += fake
         if swap.expose_members:
             self.apply_contacts(Contacts(self.members.reachable_rows(), "broadcast"))
 
@@ -246,6 +253,7 @@ class Mechanics:
         self.groups.host[groups] = kocs
         self.kocs.status[changed] = ACTIVE
         self.kocs.since_day[changed] = self.day
+        self.kocs.hosting_since_day[changed] = self.day
         idle = (self.kocs.status == ACTIVE) & ~np.isin(np.arange(len(self.kocs)), self.groups.host)
         self.kocs.status[idle] = STANDBY
 
@@ -257,6 +265,11 @@ class Mechanics:
         self.kocs.level[ids] = current + share * (1.0 - current)
         self.kocs.since_day[ids] = self.day
         self._flows["koc_cost_rmb"][self.month] += action.cost_rmb * len(ids)
+
+
+def _fraud_share(reward: Reward, referral) -> float:
+    """Share of fake newcomers for a reward's kind (behaviour.referral)."""
+    return referral.fraud_share_ecard if reward.kind == "ecard" else referral.fraud_share_physical
 
 
 def _reward_cost(reward: Reward, accepted: np.ndarray) -> float:

@@ -30,7 +30,7 @@ gross_margin_rmb
 acquisition_cost_rmb
     ``leads x cost_per_lead_rmb`` summed over channels.
 incentive_cost_rmb
-    Gifts and lottery prizes paid to leads who added (coupon incentives are
+    Gifts and lottery prizes paid to leads who joined (coupon incentives are
     discounts when used).
 leads_lost_in_transit
     Leads who added but were lost before reaching a staff account.
@@ -44,8 +44,9 @@ referral_joined, referral_fake
     account after ``behaviour.referral.fake_stay_days``).
 referral_reward_cost_rmb
     Reward steps reached by inviters (fakes count: that is the fraud).
-swap_contacts, swap_joined
-    New contacts received in brand swaps, and those who joined (lottery or fission).
+swap_contacts, swap_joined, swap_fake
+    New contacts received in brand swaps; genuine and fake ones who joined
+    (lottery or fission task; the friends fission joiners invite count as referrals).
 membership_signups, membership_renewals
     Paid memberships bought and renewed.
 membership_fees_rmb
@@ -209,6 +210,7 @@ FLOWS = (
     "referral_reward_cost_rmb",
     "swap_contacts",
     "swap_joined",
+    "swap_fake",
     "membership_signups",
     "membership_renewals",
     "membership_fees_rmb",

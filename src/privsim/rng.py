@@ -6,9 +6,11 @@ spawn_key=(replication, ...))`` directly, which is what
 which replications run or of how many worker processes run them:
 
 - **Sequential streams** (``STREAMS``): one Generator per kind of draw
-  (the initial population and new members' traits, acquisition, order
-  values, aggregate events such as invitations and bans, the policies' own
-  choices).
+  (the initial population and new members' traits, order values,
+  aggregate events such as invitations and bans, the policies' own choices).
+- **Day generators** (:meth:`MemberDayUniforms.day_generator`): a fresh
+  counter-based generator per (purpose, day), e.g. the day's leads, so the
+  same leads arrive on day d in every strategy of a replication.
 - **Member-day uniforms** (:class:`MemberDayUniforms`): counter-based
   (Philox) uniforms addressed by (purpose, day, member row). Member i's
   purchase draw on day d is the same number in every strategy of a
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Named sequential streams of a replication.
-STREAMS = ("population", "acquisition", "orders", "events", "policy")
+STREAMS = ("population", "orders", "events", "policy")
 
 #: Purposes of member-day uniforms (one independent stream each).
 PURPOSES = (
@@ -36,6 +38,7 @@ PURPOSES = (
     "top_up",
     "group_join",
     "koc_accept",
+    "acquisition",
 )
 
 
@@ -59,14 +62,16 @@ class MemberDayUniforms:
         }
         self._cache: dict[str, tuple[int, np.ndarray]] = {}
 
+    def day_generator(self, purpose: str, day: int) -> np.random.Generator:
+        """A Generator for ``purpose`` on ``day`` only, the same in every strategy of a replication."""
+        counter = np.array([0, 0, day, 0], dtype=np.uint64)
+        return np.random.Generator(np.random.Philox(counter=counter, key=self._keys[purpose]))
+
     def get(self, purpose: str, day: int, n: int) -> np.ndarray:
         """The uniforms of rows ``0 .. n-1`` for ``purpose`` on ``day``."""
         cached = self._cache.get(purpose)
         if cached is not None and cached[0] == day and len(cached[1]) >= n:
             return cached[1][:n]
-        counter = np.array([0, 0, day, 0], dtype=np.uint64)
-        values = np.random.Generator(np.random.Philox(counter=counter, key=self._keys[purpose])).random(
-            max(n, 1), dtype=np.float32
-        )
+        values = self.day_generator(purpose, day).random(max(n, 1), dtype=np.float32)
         self._cache[purpose] = (day, values)
         return values[:n]

@@ -495,8 +495,8 @@ class Scenario(Model):
                     )
         for i, strategy in enumerate(self.strategies):
             for j, policy in enumerate(strategy.policies):
-                for field, value, allowed in policy.check(self):
-                    raise _FieldError(("strategies", i, "policies", j, field), value, allowed)
+                for field, value, allowed in policy.check(self, strategy):
+                    raise _FieldError(("strategies", i, "policies", j, *field), value, allowed)
         capacity = sum(a.count * a.members_per_account for a in self.accounts)
         base = sum(g.count for g in self.population.initial)
         if base > capacity:

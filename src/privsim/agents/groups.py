@@ -65,7 +65,8 @@ class KocTable:
         self.member = np.zeros(0, dtype=np.int64)
         self.status = np.zeros(0, dtype=np.int8)
         self.level = np.zeros(0)  # activity right after the last award or (re)assignment, in [0, 1]
-        self.since_day = np.zeros(0, dtype=np.int64)  # day the KOC began hosting their current groups
+        self.since_day = np.zeros(0, dtype=np.int64)  # start of the burnout clock (new groups or an award)
+        self.hosting_since_day = np.zeros(0, dtype=np.int64)  # day the KOC began hosting their current groups
         self.fee_per_month_rmb = np.zeros(0)
 
     def __len__(self) -> int:
@@ -79,6 +80,7 @@ class KocTable:
         self.status = np.concatenate([self.status, np.full(n, STANDBY, dtype=np.int8)])
         self.level = np.concatenate([self.level, np.ones(n)])
         self.since_day = np.concatenate([self.since_day, np.full(n, day)])
+        self.hosting_since_day = np.concatenate([self.hosting_since_day, np.full(n, day)])
         self.fee_per_month_rmb = np.concatenate([self.fee_per_month_rmb, np.full(n, fee_per_month_rmb)])
         return np.arange(first, first + n)
 

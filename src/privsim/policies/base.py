@@ -30,7 +30,11 @@ from privsim.base import Model
 if TYPE_CHECKING:
     from privsim.engine import World
     from privsim.incentive import Incentive
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
+
+
+#: A problem ``check`` reports: (field path within the policy, value, what is allowed).
+Problem = tuple[tuple[str | int, ...], object, str]
 
 
 @dataclass(frozen=True)
@@ -162,9 +166,9 @@ class Policy(Model):
         """Days (0-based) on which ``on_event`` runs; days outside the horizon are ignored."""
         return ()
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        """Problems of this policy in ``scenario`` (unknown tier rungs, pool names, dates):
-        ``(field, value, what is allowed)`` each; empty when fine."""
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        """Problems of this policy in ``strategy`` of ``scenario`` (unknown tier rungs, pool names, a
+        missing companion policy): ``(field path within the policy, value, what is allowed)`` each."""
         return []
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
@@ -237,13 +241,13 @@ def segment(
     return np.flatnonzero(mask)
 
 
-def tier_rung_problem(field: str, rung: int, scenario: Scenario) -> list[tuple[str, object, str]]:
+def tier_rung_problem(field: tuple, rung: int, scenario: Scenario) -> list[Problem]:
     """A ``check`` problem when ``rung`` is not a rung of the scenario's tier ladder."""
     top = len(scenario.tiers) - 1
     return [] if rung <= top else [(field, rung, f"must be a tier rung from 0 to {top} (the scenario has {top + 1} tiers)")]
 
 
-def pool_problem(field: str, name: str | None, scenario: Scenario) -> list[tuple[str, object, str]]:
+def pool_problem(field: tuple, name: str | None, scenario: Scenario) -> list[Problem]:
     """A ``check`` problem when ``name`` is not one of the scenario's account pools."""
     names = [a.name for a in scenario.accounts]
     return [] if name is None or name in names else [(field, name, f"must be one of the account pools {names}")]

@@ -9,11 +9,11 @@ import numpy as np
 from pydantic import Field
 
 from privsim.base import NonNegative
-from privsim.policies.base import Action, Move, Policy, pool_problem
+from privsim.policies.base import Action, Move, Policy, Problem, pool_problem
 
 if TYPE_CHECKING:
     from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class ChannelRouting(Policy):
@@ -39,10 +39,14 @@ class ChannelRouting(Policy):
         0.0, description="Adds per account per day beyond the daily cap, as a share of the cap (0 = respect it)."
     )
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        problems = [p for name in self.new_members_to for p in pool_problem("new_members_to", name, scenario)]
-        return problems + pool_problem("buyers_to", self.buyers_to, scenario) + pool_problem(
-            "phone_pool", self.phone_pool, scenario
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        problems = [
+            p for i, name in enumerate(self.new_members_to) for p in pool_problem(("new_members_to", i), name, scenario)
+        ]
+        return (
+            problems
+            + pool_problem(("buyers_to",), self.buyers_to, scenario)
+            + pool_problem(("phone_pool",), self.phone_pool, scenario)
         )
 
     def placement_order(self, world: World) -> Sequence[int] | None:

@@ -8,11 +8,11 @@ import numpy as np
 from pydantic import Field
 
 from privsim.base import Share
-from privsim.policies.base import Action, JoinGroups, Policy, tier_rung_problem
+from privsim.policies.base import Action, JoinGroups, Policy, Problem, tier_rung_problem
 
 if TYPE_CHECKING:
     from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class Groups(Policy):
@@ -35,8 +35,8 @@ class Groups(Policy):
         True, description="Also invite the customers of the day-0 base on day 0."
     )
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        return tier_rung_problem("high_from_tier", self.high_from_tier, scenario)
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        return tier_rung_problem(("high_from_tier",), self.high_from_tier, scenario)
 
     def daily(self, world: World, rng: np.random.Generator) -> list[Action]:
         world.groups.staff_activity = self.staff_posts_per_day

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from privsim.policies.base import Policy
+from privsim.policies.base import Policy, Problem
 from privsim.incentive import Incentive
 
 if TYPE_CHECKING:
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class Incentives(Policy):
@@ -29,10 +29,12 @@ class Incentives(Policy):
         min_length=1, description="Channel name → incentive (names from the scenario's `channels`)."
     )
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
         names = [c.name for c in scenario.channels]
         return [
-            ("channels", name, f"must be one of the channels {names}") for name in self.channels if name not in names
+            (("channels", name), name, f"must be one of the channels {names}")
+            for name in self.channels
+            if name not in names
         ]
 
     def channel_incentives(self, scenario: Scenario) -> dict[int, Incentive]:

@@ -10,15 +10,15 @@ from pydantic import Field
 
 from privsim.agents.groups import ACTIVE, QUIT, STANDBY
 from privsim.base import NonNegative, Share
-from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, RecruitKocs, segment
+from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, Problem, RecruitKocs, segment
 
 if TYPE_CHECKING:
     from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class KocProgramme(Policy):
-    """Monthly: recruit KOCs from qualifying customers, give each groups to host, award the top ones.
+    """Recruit heavy buyers as group hosts monthly, give standbys groups and rotate hosts daily, award the best.
 
     A KOC buys more than `min_purchases_per_year` times and spends more than
     `min_spend_per_year_rmb` a year (APPAREL-KOC-CRITERIA), counted over the
@@ -49,14 +49,13 @@ class KocProgramme(Policy):
     def event_days(self, scenario: Scenario) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, 30)
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        for strategy in scenario.strategies:
-            kinds = [p.kind for p in strategy.policies]
-            if self.kind in kinds and "groups" not in kinds:
-                return [("kind", self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]
-        return []
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        if "groups" in [p.kind for p in strategy.policies]:
+            return []
+        return [(("kind",), self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+        """Monthly: recruit up to the target plus standbys; award the month's best KOCs."""
         kocs, m = world.kocs, world.members
         actions: list[Action] = []
         live = int((kocs.status != QUIT).sum()) if len(kocs) else 0
@@ -71,35 +70,40 @@ class KocProgramme(Policy):
             candidates = candidates[qualifies]
             candidates = candidates[np.argsort(-m.spend_rmb[candidates], kind="stable")][: 2 * wanted]
             actions.append(RecruitKocs(candidates, self.fee_per_month_rmb))
-        actions.append(self._assignment(world))
         if self.awards_per_month and len(kocs):
             actions.append(AwardKocs(self._top_kocs(world), self.award_cost_rmb))
         return actions
 
-    def _assignment(self, world: World) -> HostGroups:
-        """Who hosts which groups this month: rotate after `rotation_days`, fill groups without a host."""
+    def daily(self, world: World, rng: np.random.Generator) -> list[Action]:
+        """Hosting: standbys take groups without a host; KOCs due for rotation move on to other groups."""
         kocs, groups = world.kocs, world.groups
-        if len(kocs) == 0 or len(groups) == 0:
-            return HostGroups(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        due = (kocs.status == ACTIVE) & (world.day - kocs.since_day >= self.rotation_days)
-        pool = np.flatnonzero(((kocs.status == STANDBY) | due))[: self.target_kocs]
-        keep = np.flatnonzero((kocs.status == ACTIVE) & ~due)
-        room = max(self.target_kocs - len(keep), 0)
-        hosts = pool[:room]
-        kept = np.isin(groups.host, keep)
-        # rotating KOCs give up their groups; open groups are taken high-tier first
-        free = np.flatnonzero(~kept & (groups.size > 0))
-        free = free[np.argsort(-groups.segment[free], kind="stable")]
-        koc_of, group_of, g = [], [], 0
+        if world.day < self.first_day or len(kocs) == 0 or len(groups) == 0:
+            return []
+        active = kocs.status == ACTIVE
+        due = active & (world.day - kocs.hosting_since_day >= self.rotation_days)
+        keep = np.flatnonzero(active & ~due)
+        free = np.flatnonzero(~np.isin(groups.host, keep) & (groups.size > 0))
+        standby = np.flatnonzero(kocs.status == STANDBY)
+        if not due.any() and (len(standby) == 0 or not (groups.host[free] < 0).any()):
+            return []
+        hosts = np.concatenate([standby, np.flatnonzero(due)])[: max(self.target_kocs - len(keep), 0)]
+        free = free[np.argsort(-groups.segment[free], kind="stable")]  # high-tier groups first
+        taken = np.zeros(len(free), dtype=bool)
+        koc_of: list[int] = []
+        group_of: list[int] = []
         for k in hosts:
-            if g >= len(free):
+            # a rotating KOC moves to groups it did not host; if none are left, any free group
+            order = np.flatnonzero(~taken & (groups.host[free] != k))
+            if len(order) == 0:
+                order = np.flatnonzero(~taken)
+            if len(order) == 0:
                 break
-            take = 1 if groups.segment[free[g]] == 1 else self.groups_per_koc
-            chunk = free[g : g + take]
-            koc_of.extend([k] * len(chunk))
-            group_of.extend(chunk)
-            g += len(chunk)
-        return HostGroups(np.asarray(koc_of, dtype=np.int64), np.asarray(group_of, dtype=np.int64))
+            take = 1 if groups.segment[free[order[0]]] == 1 else self.groups_per_koc
+            chosen = order[:take]
+            taken[chosen] = True
+            koc_of.extend([k] * len(chosen))
+            group_of.extend(free[chosen])
+        return [HostGroups(np.asarray(koc_of, dtype=np.int64), np.asarray(group_of, dtype=np.int64))]
 
     def _top_kocs(self, world: World) -> np.ndarray:
         """Active KOCs whose groups had the most buyers in the last 30 days."""

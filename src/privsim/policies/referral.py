@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.policies.base import Action, Contacts, Invitations, Policy, segment, tier_rung_problem
+from privsim.policies.base import Action, Contacts, Invitations, Policy, Problem, segment, tier_rung_problem
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
     from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class Referral(Policy):
@@ -36,8 +36,8 @@ class Referral(Policy):
     def event_days(self, scenario: Scenario) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        return tier_rung_problem("min_tier", self.min_tier, scenario)
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        return tier_rung_problem(("min_tier",), self.min_tier, scenario)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
         asked = segment(world, min_tier=self.min_tier, bought_within_days=self.bought_within_days)

@@ -9,11 +9,11 @@ import numpy as np
 from pydantic import Field
 
 from privsim.base import Model, NonNegative
-from privsim.policies.base import Action, Contacts, Policy, tier_rung_problem
+from privsim.policies.base import Action, Contacts, Policy, Problem, tier_rung_problem
 
 if TYPE_CHECKING:
     from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.scenario import Scenario, Strategy
 
 
 class TierCoupon(Model):
@@ -42,8 +42,8 @@ class TierCoupons(Policy):
     birthday_coupon_rmb: NonNegative = Field(0.0, description="Birthday coupon value, RMB (0 = none).")
     birthday_threshold_rmb: NonNegative = Field(0.0, description="Order value the birthday coupon needs, RMB.")
 
-    def check(self, scenario: Scenario) -> list[tuple[str, object, str]]:
-        return [p for c in self.coupons for p in tier_rung_problem("coupons", c.tier, scenario)]
+    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+        return [p for i, c in enumerate(self.coupons) for p in tier_rung_problem(("coupons", i, "tier"), c.tier, scenario)]
 
     def event_days(self, scenario: Scenario) -> Sequence[int]:
         months = scenario.month_starts()
