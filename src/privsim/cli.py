@@ -278,3 +278,7 @@ def _number(value: float, signed: bool = False) -> str:
 from privsim.fitting.commands import fit_command, forecast_command  # noqa: E402
 app.command("fit")(fit_command)
 app.command("forecast")(forecast_command)
+
+from privsim.calibration.commands import calibrate_command, validate_command  # noqa: E402
+app.command("calibrate")(calibrate_command)
+app.command("validate")(validate_command)

@@ -1,0 +1,455 @@
+"""``privsim calibrate``: fit a case's free parameters to its ``target`` figures (never its holdouts).
+
+Simulated method of moments. The loss of a parameter vector is the sum over
+the case's targets of
+
+    ((s - clamp(s, lo, hi)) / scale)**2  +  PULL * ((s - centre) / reach)**2
+
+where ``s`` is the target's measure averaged over the case's
+``calibration_replications``, ``[lo, hi]`` the target's tolerance band
+(:func:`privsim.calibration.cases.band`), ``scale = tolerance x
+max(|low|, |high|)`` (the band's slack; the magnitude itself when the
+tolerance is 0), ``centre`` the middle of the reported range and ``reach``
+the distance from the centre to the band's farther end. The first term is 0
+inside the band and grows with the miss in units of the slack; the second
+pulls towards the centre, so the optimiser has a direction inside the band,
+and is at most ``PULL`` (0.1) for a value inside it: a target that passes
+costs at most 0.1. A measure that cannot be computed (NaN) costs ``NAN_LOSS``.
+
+Common random numbers: every evaluation runs replications ``0 ..
+calibration_replications - 1`` on the case scenario's own seed, so the loss
+is a deterministic function of the parameters and differences between two
+parameter vectors are not drowned in sampling noise.
+
+Optimiser, on the parameters scaled to [0, 1] and rounded to 4 significant
+figures (the values written are the values evaluated): half the budget for
+a seeded :func:`scipy.optimize.differential_evolution` (a Latin-hypercube
+population that includes the case scenario's own values, no polish), the
+rest for :func:`scipy.optimize.least_squares` (trust-region Gauss-Newton on
+the residuals, bounded) from the best point found, with forward differences
+of ``STEP`` = 0.05: wide enough to see through the small-scale roughness of
+a simulated loss. It stops at the budget of evaluations; repeated points
+are not re-run. The result is the best point evaluated; the same seed gives
+the same result (``jobs`` only spreads evaluations over processes).
+
+Common random numbers hold only as far as the engine keeps its draws
+aligned: a parameter that changes how many random numbers a draw consumes
+(the Beta of ``population.dropout_after_purchase``, the Gamma *shape* of
+``population.purchase_rate``, which numpy samples by rejection) redraws the
+members' traits at every new value, and the loss in it is as noisy as a
+fresh sample; means and scales (``purchase_rate.mean_per_year``,
+``order_value.mean_rmb``) and the behaviour multipliers stay smooth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.optimize import differential_evolution, least_squares
+
+from privsim.calibration.cases import (
+    CaseFiles,
+    band,
+    benchmark_values,
+    cell,
+    check_benchmarks,
+    load_cases,
+    number,
+    passes,
+    strategies_of,
+)
+from privsim.calibration.measures import RunView
+from privsim.calibration.registry import Benchmark, FreeParameter
+from privsim.calibration.scenario_params import (
+    calibrated_text,
+    check_parameters,
+    parameter_value,
+    with_parameters,
+    write_atomically,
+    yaml_number,
+)
+from privsim.errors import ScenarioError
+from privsim.runner import run_scenario
+from privsim.scenario import load_scenario
+
+#: Weight of the pull towards the centre of the reported range (a passing target costs less than this).
+PULL = 0.1
+#: Loss of a target whose measure is NaN (e.g. a ratio with nothing in the denominator).
+NAN_LOSS = 1000.0
+#: Significant figures of the fitted values.
+DIGITS = 4
+#: Step of the finite differences of the local stage, on the parameters scaled to [0, 1]
+#: (wide enough to see through the small-scale roughness of a simulated loss).
+STEP = 0.05
+#: Smallest budget: a population of 5 and a few local steps.
+MIN_BUDGET = 10
+
+#: progress(evaluations done, budget, best loss so far).
+CalibrationProgress = Callable[[int, int, float], None]
+
+
+def target_residuals(b: Benchmark, simulated: float) -> tuple[float, float]:
+    """One target's two residuals: the miss outside the band, and the scaled pull towards the centre.
+
+    Their squares add up to the target's term of the loss (see the module docstring).
+    """
+    if not math.isfinite(simulated):
+        return math.sqrt(NAN_LOSS), 0.0
+    lo, hi = band(b)
+    magnitude = max(abs(b.low), abs(b.high))
+    scale = b.tolerance * magnitude or magnitude or 1.0
+    centre = (b.low + b.high) / 2
+    reach = max(centre - lo, hi - centre) or scale
+    miss = (simulated - min(max(simulated, lo), hi)) / scale
+    return miss, math.sqrt(PULL) * (simulated - centre) / reach
+
+
+def target_loss(b: Benchmark, simulated: float) -> float:
+    """One target's term of the loss (see the module docstring)."""
+    return sum(r * r for r in target_residuals(b, simulated))
+
+
+@dataclass(frozen=True)
+class TargetFit:
+    """A target at the fitted values."""
+
+    benchmark: Benchmark
+    simulated: float
+    loss: float
+    passes: bool
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """What ``privsim calibrate`` found and wrote."""
+
+    case: str
+    parameters: tuple[FreeParameter, ...]
+    start: dict[str, float]
+    values: dict[str, float]
+    loss: float
+    targets: tuple[TargetFit, ...]
+    evaluations: int
+    budget: int
+    seconds: float
+    seed: int
+    scenario_seed: int
+    replications: int
+    files: CaseFiles
+    date: str
+    written: bool = False
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The loss as a picklable function of the scaled parameters (evaluated in worker processes too)."""
+
+    data: dict
+    source: str
+    registry: str
+    parameters: tuple[FreeParameter, ...]
+    targets: tuple[Benchmark, ...]
+    strategies: tuple[str, ...]
+    replications: int
+    sampling_fraction: float
+    jobs: int = 1
+
+    def values(self, u: np.ndarray) -> tuple[float, ...]:
+        """Scaled [0, 1] → parameter values, rounded to DIGITS significant figures, within the bounds."""
+        out = []
+        for p, x in zip(self.parameters, np.clip(u, 0.0, 1.0), strict=True):
+            value = float(f"{p.low + float(x) * (p.high - p.low):.{DIGITS}g}")
+            out.append(min(max(value, p.low), p.high))
+        return tuple(out)
+
+    def simulate(self, values: tuple[float, ...]) -> np.ndarray:
+        """Each target's measure, averaged over the calibration replications (common random numbers)."""
+        _, scenario = with_parameters(self.data, self.parameters, values, self.source)
+        run = run_scenario(
+            scenario,
+            replications=self.replications,
+            seed=scenario.seed,
+            strategies=list(self.strategies),
+            jobs=self.jobs,
+            source=self.source,
+            command=[],
+        )
+        view = RunView(run.tables, self.sampling_fraction)
+        means = []
+        for b in self.targets:
+            values_ = benchmark_values(view, b, self.registry)
+            finite = values_[np.isfinite(values_)]
+            means.append(float(finite.mean()) if len(finite) else math.nan)
+        return np.array(means)
+
+    def residuals(self, simulated: np.ndarray) -> np.ndarray:
+        """Every target's residuals (:func:`target_residuals`); the loss is the sum of their squares."""
+        return np.array([r for b, x in zip(self.targets, simulated, strict=True) for r in target_residuals(b, x)])
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        return self.simulate(self.values(u))
+
+
+class _BudgetSpent(Exception):
+    pass
+
+
+@dataclass
+class _Evaluator:
+    """Counts evaluations against the budget, skips repeated points, keeps the best; runs batches in parallel."""
+
+    problem: _Problem
+    budget: int
+    progress: CalibrationProgress | None
+    pool: ProcessPoolExecutor | None = None
+    simulated: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
+    cache: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
+    best: tuple[float, tuple[float, ...]] = (math.inf, ())
+
+    def batch(self, points: list[np.ndarray]) -> list[np.ndarray]:
+        """The residuals at each scaled point, in order; new points run in parallel (_BudgetSpent past the budget)."""
+        keys = [self.problem.values(u) for u in points]
+        new = [v for v in dict.fromkeys(keys) if v not in self.cache][: self.budget - len(self.cache)]
+        if new:
+            scaled = [_scaled(self.problem.parameters, v) for v in new]
+            if self.pool is not None and len(new) > 1:  # one point per process
+                results = self.pool.map(replace(self.problem, jobs=1), scaled)
+            else:  # one point at a time, its replications spread over ``jobs`` processes
+                results = map(self.problem, scaled)
+            for values, simulated in zip(new, results, strict=True):
+                self.simulated[values] = simulated
+                residuals = self.cache[values] = self.problem.residuals(simulated)
+                loss = float(residuals @ residuals)
+                if loss < self.best[0]:
+                    self.best = (loss, values)
+                if self.progress:
+                    self.progress(len(self.cache), self.budget, self.best[0])
+        if any(v not in self.cache for v in keys):
+            raise _BudgetSpent
+        return [self.cache[v] for v in keys]
+
+    def residuals(self, u: np.ndarray) -> np.ndarray:
+        return self.batch([u])[0]
+
+    def loss(self, u: np.ndarray) -> float:
+        residuals = self.residuals(u)
+        return float(residuals @ residuals)
+
+    def losses(self, _func: object, population: object) -> list[float]:
+        """Differential evolution's ``workers``: the population's losses, in order."""
+        return [float(r @ r) for r in self.batch(list(population))]
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """Forward differences of the residuals with steps of STEP (towards the inside of [0, 1])."""
+        here = self.problem.values(u)
+        x = _scaled(self.problem.parameters, here)
+        steps = np.where(x + STEP <= 1.0, STEP, -STEP)
+        points = [x, *(x + np.eye(len(x))[i] * steps[i] for i in range(len(x)))]
+        r0, *moved = self.batch(points)
+        columns = []
+        for i, r in enumerate(moved):
+            h = _scaled(self.problem.parameters, self.problem.values(points[i + 1]))[i] - x[i]
+            columns.append((r - r0) / h if h else np.zeros_like(r0))
+        return np.column_stack(columns)
+
+
+def _scaled(parameters: tuple[FreeParameter, ...], values: tuple[float, ...]) -> np.ndarray:
+    return np.array([(v - p.low) / (p.high - p.low) for p, v in zip(parameters, values, strict=True)])
+
+
+def _seed_keyword(function: Callable, seed: int) -> dict:
+    """scipy >= 1.15 calls the seed ``rng``; older versions ``seed``."""
+    return {"rng": seed} if "rng" in inspect.signature(function).parameters else {"seed": seed}
+
+
+def _optimise(evaluator: _Evaluator, start: np.ndarray, seed: int) -> None:
+    """Differential evolution on half the budget, then Gauss-Newton (least squares) from the best point."""
+    d, budget = len(start), evaluator.budget
+    size = max(5, min(4 * d, budget // 2))
+    rng = np.random.default_rng(seed)
+    strata = np.argsort(rng.random((size, d)), axis=0)
+    population = (strata + rng.random((size, d))) / size  # Latin hypercube
+    population[0] = np.clip(start, 0.0, 1.0)
+    generations = max(0, (budget // 2 - size) // size)
+    try:
+        differential_evolution(
+            evaluator.loss,
+            [(0.0, 1.0)] * d,
+            maxiter=generations,
+            init=population,
+            polish=False,
+            tol=0.0,
+            updating="deferred",
+            workers=evaluator.losses,
+            **_seed_keyword(differential_evolution, seed),
+        )
+        least_squares(
+            evaluator.residuals,
+            _scaled(evaluator.problem.parameters, evaluator.best[1]),
+            jac=evaluator.jacobian,
+            bounds=(0.0, 1.0),
+            method="trf",
+            x_scale=1.0,
+            max_nfev=budget,
+        )
+    except _BudgetSpent:
+        pass
+
+
+def calibrate_case(
+    registry: str | Path,
+    case_id: str,
+    *,
+    budget: int = 60,
+    seed: int = 0,
+    jobs: int = 1,
+    progress: CalibrationProgress | None = None,
+    write: bool = True,
+) -> CalibrationResult:
+    """Fit ``case_id``'s free parameters to its targets; write the calibrated scenario and the report.
+
+    ``registry`` is the path of ``benchmarks.yaml``. ``budget``: most
+    evaluations of the loss (each runs every target strategy
+    ``calibration_replications`` times); ``seed``: the optimiser's;
+    ``jobs``: worker processes (0 = one per CPU). With ``write=False``
+    nothing is written. Bad input raises ScenarioError before anything runs.
+    """
+    registry = Path(registry)
+    source = str(registry)
+    if budget < MIN_BUDGET:
+        raise ScenarioError(source, ("--budget",), budget, f"must be at least {MIN_BUDGET} evaluations")
+    if seed < 0:
+        raise ScenarioError(source, ("--seed",), seed, "must be a non-negative integer")
+    if jobs < 0:
+        raise ScenarioError(source, ("--jobs",), jobs, "must be 0 (one per CPU) or a positive number of processes")
+    reg, (files,) = load_cases(registry, [case_id])
+    case = files.case
+    targets = [b for b in reg.benchmarks_of(case.id) if b.use == "target"]
+    if not case.free_parameters:
+        raise ScenarioError(source, ("cases", case.id, "free_parameters"), [], "the case has no free parameters to fit")
+    if not targets:
+        raise ScenarioError(source, ("cases", case.id), case.id, "the case has no target benchmarks to fit to")
+    scenario, text = load_scenario(files.scenario)
+    data = yaml.safe_load(text)
+    check_parameters(data, case.free_parameters, str(files.scenario))
+    check_benchmarks(source, targets, scenario)
+    problem = _Problem(
+        data=data,
+        source=str(files.scenario),
+        registry=source,
+        parameters=case.free_parameters,
+        targets=tuple(targets),
+        strategies=tuple(strategies_of(targets)),
+        replications=case.calibration_replications,
+        sampling_fraction=case.sampling_fraction,
+        jobs=jobs,
+    )
+    start = {p.path: parameter_value(scenario, p.path) for p in case.free_parameters}
+    clock = time.perf_counter()
+    workers = (os.cpu_count() or 1) if jobs == 0 else jobs
+    evaluator = _Evaluator(problem, budget, progress)
+    start_scaled = _scaled(case.free_parameters, tuple(start.values()))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            evaluator.pool = pool
+            _optimise(evaluator, start_scaled, seed)
+    else:
+        _optimise(evaluator, start_scaled, seed)
+    best = evaluator.best[1]
+    simulated = evaluator.simulated[best]
+    result = CalibrationResult(
+        case=case.id,
+        parameters=case.free_parameters,
+        start=start,
+        values=dict(zip((p.path for p in case.free_parameters), best, strict=True)),
+        loss=float(np.sum(problem.residuals(simulated) ** 2)),
+        targets=tuple(
+            TargetFit(b, float(s), target_loss(b, float(s)), passes(b, float(s)))
+            for b, s in zip(targets, simulated, strict=True)
+        ),
+        evaluations=len(evaluator.cache),
+        budget=budget,
+        seconds=time.perf_counter() - clock,
+        seed=seed,
+        scenario_seed=scenario.seed,
+        replications=case.calibration_replications,
+        files=files,
+        date=dt.date.today().isoformat(),
+    )
+    if not write:
+        return result
+    write_atomically(files.calibrated, calibrated_text(text, result.values, _header(result)))
+    write_atomically(files.report, report_markdown(result))
+    return replace(result, written=True)
+
+
+def _header(result: CalibrationResult) -> list[str]:
+    values = ", ".join(f"{path} = {yaml_number(v)}" for path, v in result.values.items())
+    return [
+        f"calibrated by privsim calibrate {result.case} on {result.date}, seed {result.seed}, loss {result.loss:.4g}; "
+        f"values: {values}",
+        f"from {result.files.case.scenario} (free parameters and targets in {result.files.registry.name}); "
+        f"report: {result.files.report.name}.",
+        "Do not edit: regenerate with privsim calibrate.",
+    ]
+
+
+def report_markdown(result: CalibrationResult) -> str:
+    """The calibration report: fitted values, loss per target, evaluations, time and seeds."""
+    case = result.files.case
+    lines = [
+        f"# Calibration of {result.case}",
+        "",
+        f"Written by `privsim calibrate {result.case} --seed {result.seed} --budget {result.budget}` "
+        f"on {result.date}; regenerate, do not edit.",
+        "",
+        f"- case scenario: `{case.scenario}`; calibrated scenario: `{case.calibrated}`",
+        f"- common random numbers: every evaluation ran replications 0 .. {result.replications - 1} "
+        f"on the scenario's seed {result.scenario_seed}",
+        f"- optimiser: differential evolution (seed {result.seed}) then least squares (Gauss-Newton), "
+        f"on the parameters scaled to [0, 1]; {result.evaluations} evaluations of a budget of {result.budget}, "
+        f"{result.seconds:.1f} s",
+        f"- loss: {result.loss:.4g} (a target inside its tolerance band costs at most {PULL}); "
+        f"targets passing: {sum(t.passes for t in result.targets)} of {len(result.targets)}",
+        "",
+        "## Free parameters",
+        "",
+        "| parameter | case value | fitted | low | high | why free |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for p in result.parameters:
+        lines.append(
+            f"| `{p.path}` | {result.start[p.path]:.4g} | {result.values[p.path]:.4g} | {p.low:g} | {p.high:g} "
+            f"| {cell(p.reason)} |"
+        )
+    lines += [
+        "",
+        f"## Targets (mean of {result.replications} replications)",
+        "",
+        "| ID | reported | band | simulated | loss | pass |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
+    for t in result.targets:
+        lo, hi = band(t.benchmark)
+        lines.append(
+            f"| {t.benchmark.id} | {cell(t.benchmark.reported)} | {number(lo)} .. {number(hi)} "
+            f"| {number(t.simulated)} | {t.loss:.3g} | {'pass' if t.passes else 'FAIL'} |"
+        )
+    lines += [
+        "",
+        "Loss per target: ((s - clamp(s, band)) / (tolerance x max(|low|, |high|)))^2 "
+        f"+ {PULL} x ((s - centre of the reported range) / (centre to the farther end of the band))^2.",
+        "",
+    ]
+    return "\n".join(lines)
+

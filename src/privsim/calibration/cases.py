@@ -1,0 +1,127 @@
+"""A case as ``privsim calibrate`` and ``privsim validate`` use it.
+
+Its files (paths in the registry are relative to the registry file), its
+benchmarks checked against its scenario before anything runs, the
+per-replication values of a benchmark's measure, and how a simulated value
+is compared with a reported range.
+
+Comparison. A benchmark with reported range ``[low, high]`` and tolerance
+``tol`` *passes* when the simulated mean lies in the band
+``[low - tol·|low|, high + tol·|high|]`` (for figures >= 0 this is the
+registry's ``low x (1 - tol) <= simulated <= high x (1 + tol)``). The
+*relative error* is the distance to the nearest end of the reported range
+divided by that end's magnitude: 0 inside the range, NaN when that end is 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from privsim.calibration.measures import RunView, Window, measure
+from privsim.calibration.registry import Benchmark, Case, Registry, load_registry
+from privsim.errors import ScenarioError
+from privsim.scenario import Scenario
+
+#: Where the registry lives in the repository (the commands' default).
+DEFAULT_REGISTRY = Path("scenarios/cases/benchmarks.yaml")
+
+
+@dataclass(frozen=True)
+class CaseFiles:
+    """A case of a registry and the files it names, resolved against the registry's folder."""
+
+    registry: Path
+    case: Case
+    scenario: Path
+    calibrated: Path
+
+    @property
+    def report(self) -> Path:
+        """The calibration report written beside the calibrated scenario."""
+        return self.calibrated.with_name(f"{self.case.id.lower()}.calibration.md")
+
+
+def case_files(registry_path: str | Path, registry: Registry, case_id: str) -> CaseFiles:
+    """The files of ``case_id``; ScenarioError listing the known cases when there is no such case."""
+    registry_path = Path(registry_path)
+    try:
+        case = registry.case(case_id)
+    except KeyError:
+        known = ", ".join(c.id for c in registry.cases)
+        raise ScenarioError(str(registry_path), ("cases",), case_id, f"no such case; the registry has {known}") from None
+    base = registry_path.parent
+    return CaseFiles(registry_path, case, base / case.scenario, base / case.calibrated)
+
+
+def load_cases(registry_path: str | Path, case_ids: list[str] | None = None) -> tuple[Registry, list[CaseFiles]]:
+    """Load the registry and the named cases (all, in registry order, when ``case_ids`` is empty)."""
+    registry = load_registry(registry_path)
+    ids = list(case_ids) if case_ids else [c.id for c in registry.cases]
+    return registry, [case_files(registry_path, registry, case_id) for case_id in dict.fromkeys(ids)]
+
+
+def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenario) -> None:
+    """Each benchmark's strategies exist in the scenario and its months lie within the horizon."""
+    names = [s.name for s in scenario.strategies]
+    months = len(scenario.month_starts())
+    for b in benchmarks:
+        for field, name in (("strategy", b.strategy), ("versus", b.versus)):
+            if name is not None and name not in names:
+                raise ScenarioError(source, (f"benchmarks[{b.id}]", field), name, f"no such strategy in the case scenario; it has {', '.join(names)}")
+        if b.months[1] >= months:
+            raise ScenarioError(
+                source, (f"benchmarks[{b.id}]", "months"), list(b.months), f"the case scenario has months 0 .. {months - 1} only"
+            )
+
+
+def strategies_of(benchmarks: list[Benchmark]) -> list[str]:
+    """The strategies the benchmarks are measured on (with their ``versus``), without repeats."""
+    names = [n for b in benchmarks for n in (b.strategy, b.versus) if n is not None]
+    return list(dict.fromkeys(names))
+
+
+def benchmark_values(view: RunView, b: Benchmark, source: str) -> np.ndarray:
+    """Per-replication values of the benchmark's measure; ScenarioError when the run lacks what it reads."""
+    try:
+        return measure(view, b.measure, b.strategy, Window(*b.months), b.argument, b.versus)
+    except (KeyError, ValueError) as err:
+        reason = err.args[0] if err.args else str(err)
+        raise ScenarioError(source, (f"benchmarks[{b.id}]", "measure"), b.measure, f"cannot be measured: {reason}") from None
+
+
+def band(b: Benchmark) -> tuple[float, float]:
+    """The interval a simulated value must lie in to pass."""
+    return b.low - b.tolerance * abs(b.low), b.high + b.tolerance * abs(b.high)
+
+
+def passes(b: Benchmark, simulated: float) -> bool:
+    low, high = band(b)
+    return bool(math.isfinite(simulated) and low <= simulated <= high)
+
+
+def relative_error(b: Benchmark, simulated: float) -> float:
+    """Signed distance to the nearest end of the reported range, relative to it (0 inside; NaN if that end is 0)."""
+    if not math.isfinite(simulated):
+        return math.nan
+    if b.low <= simulated <= b.high:
+        return 0.0
+    end = b.low if simulated < b.low else b.high
+    return (simulated - end) / abs(end) if end != 0 else math.nan
+
+
+def number(value: float) -> str:
+    """A figure for a table: thousands separators from 1,000, else 4 significant figures; n/a for NaN."""
+    if not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def cell(text: str) -> str:
+    """Text for a markdown table cell (one line, pipes escaped)."""
+    return " ".join(str(text).split()).replace("|", "\\|")

@@ -1,0 +1,172 @@
+"""``privsim calibrate`` and ``privsim validate``: plain functions registered on the typer app in :mod:`privsim.cli`.
+
+Bad input (an unknown case, a missing or malformed registry, a benchmark
+the case scenario cannot measure) prints one line ``error: ...`` on stderr
+and exits with code 2, writing nothing. ``validate`` exits 0 when every
+target passes and 1 otherwise; holdouts are reported, not counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from privsim.calibration.cases import DEFAULT_REGISTRY, band, number
+from privsim.calibration.scenario_params import write_atomically
+from privsim.errors import PrivsimError
+
+RegistryOption = Annotated[
+    Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")
+]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]
+
+
+def calibrate_command(
+    case: Annotated[str, typer.Argument(help="Case ID from the registry, e.g. APPAREL.", metavar="CASE", show_default=False)],
+    registry: RegistryOption = DEFAULT_REGISTRY,
+    budget: Annotated[
+        int, typer.Option("--budget", "-b", help="Most evaluations of the loss (each runs the target strategies).")
+    ] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the optimiser (the simulations use the scenario's).")] = 0,
+    jobs: JobsOption = 0,
+) -> None:
+    """Fit CASE's free parameters to its target figures (never its holdouts).
+
+    Simulated method of moments: the loss sums, over the targets, the squared
+    miss outside each tolerance band in units of the tolerance, plus a small
+    pull towards the reported figure; every evaluation uses the same random
+    numbers. Differential evolution, then Nelder-Mead, within the budget.
+    Writes the calibrated scenario (the case scenario with the fitted values
+    and a comment header) and a report beside it.
+
+    Example: privsim calibrate APPAREL --budget 80 --seed 1
+    """
+    from privsim.calibration.calibrate import calibrate_case
+    from privsim.cli import _fail, err_console, out_console
+
+    try:
+        with _Bar("calibrating", "evaluations", err_console) as bar:
+            result = calibrate_case(
+                registry,
+                case,
+                budget=budget,
+                seed=seed,
+                jobs=jobs,
+                progress=lambda done, total, best: bar.update(done, total, f"best loss {best:.4g}"),
+            )
+    except PrivsimError as err:
+        raise _fail(err) from None
+    table = Table(title=f"{result.case}: fitted free parameters", title_justify="left")
+    for column in ("parameter", "case value", "fitted", "bounds"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for p in result.parameters:
+        table.add_row(p.path, f"{result.start[p.path]:.4g}", f"{result.values[p.path]:.4g}", f"{p.low:g} .. {p.high:g}")
+    out_console.print(table)
+    table = Table(
+        title=f"Targets at the fitted values (mean of {result.replications} replications)", title_justify="left"
+    )
+    for column in ("ID", "reported", "band", "simulated", "loss", "result"):
+        table.add_column(column, justify="right" if column in ("simulated", "loss") else "left", overflow="fold")
+    for t in result.targets:
+        lo, hi = band(t.benchmark)
+        table.add_row(
+            t.benchmark.id,
+            t.benchmark.reported,
+            f"{number(lo)} .. {number(hi)}",
+            number(t.simulated),
+            f"{t.loss:.3g}",
+            "pass" if t.passes else "FAIL",
+        )
+    out_console.print(table)
+    out_console.print(
+        f"loss {result.loss:.4g}; {result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
+        f"seed {result.seed}\nWritten: {result.files.calibrated}, {result.files.report}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def validate_command(
+    cases: Annotated[
+        Optional[list[str]], typer.Argument(help="Case IDs (default: every case of the registry).", metavar="[CASE]...", show_default=False)
+    ] = None,
+    registry: RegistryOption = DEFAULT_REGISTRY,
+    replications: Annotated[
+        Optional[int],
+        typer.Option("--replications", "-n", help="Replications per case (default: each case's).", show_default=False),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Markdown file the table is written to.")] = Path("VALIDATION.md"),
+    jobs: JobsOption = 0,
+) -> None:
+    """Run the calibrated case scenarios and compare every benchmark with its reported figure.
+
+    One row per benchmark (targets first, then holdouts): reported figure,
+    simulated mean with its 95 % confidence interval, relative error against
+    the reported range, pass or fail within the tolerance. The same table goes
+    to VALIDATION.md with the version, seeds, date and command. Exit code 0
+    when every target passes, 1 otherwise.
+
+    Example: privsim validate APPAREL DIAPER --replications 10 --out VALIDATION.md
+    """
+    from privsim.calibration.validate import HEADERS, markdown, run_notes, summary_line, table_rows, validate
+    from privsim.cli import _fail, err_console, out_console
+
+    try:
+        if out.is_dir():
+            raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
+        with _Bar("validating", "replications", err_console) as bar:
+            result = validate(
+                registry, cases or [], replications=replications, jobs=jobs, progress=lambda d, t: bar.update(d, t)
+            )
+    except PrivsimError as err:
+        raise _fail(err) from None
+    table = Table(title="Benchmarks: simulated against reported", title_justify="left", box=box.SIMPLE_HEAD)
+    for header in HEADERS:
+        numeric = header in ("simulated", "95 % CI", "rel. error")
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
+    for cells in table_rows(result):
+        table.add_row(*cells)
+    for note in run_notes(result):
+        out_console.print(note.replace("`", ""), highlight=False, soft_wrap=True)
+    out_console.print(table)
+    command = ["privsim", "validate", *(cases or [])]
+    if registry != DEFAULT_REGISTRY:
+        command += ["--registry", str(registry)]
+    if replications is not None:
+        command += ["--replications", str(replications)]
+    if out != Path("VALIDATION.md"):
+        command += ["--out", str(out)]
+    write_atomically(out, markdown(result, command))
+    out_console.print(f"{summary_line(result)}\nWritten: {out}", highlight=False)
+    raise typer.Exit(code=0 if result.targets_pass else 1)
+
+
+class _Bar:
+    """A rich progress bar on stderr, started at the first update."""
+
+    def __init__(self, verb: str, unit: str, console) -> None:
+        self._columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn(unit))
+        self._console = console
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def update(self, done: int, total: int, status: str = "") -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                *self._columns, TimeElapsedColumn(), TextColumn("{task.description}"), console=self._console, transient=True
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(status, total=total)
+        self._progress.update(self._task, completed=done, total=total, description=status)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,457 @@
+"""Calibration and validation (issue 6): the registry, free parameters, measures, ``privsim validate``
+and ``privsim calibrate`` on small synthetic cases written under tmp_path.
+
+Parameter recovery: a synthetic case whose "reported" figures are simulated
+with known values of ``population.purchase_rate.mean_per_year`` (3.0) and
+``population.order_value.mean_rmb`` (300), on another seed than the case's
+(so they carry sampling noise like a real figure), from a case scenario that
+starts far off (5.0 and 450). Calibration must bring both back within 10 %:
+the figures' own noise (6 replications: GMV +-1.2 %, repurchase rate
++-0.0025, i.e. +-1.7 % of the rate) and the calibration's (2 replications
+per evaluation: about 2 % and 2.8 %) give a standard error of about 3.5 %
+on each parameter, so 10 % is about three of them. The dropout mean is not
+used: numpy draws the Beta by rejection, so every new value redraws the
+members and common random numbers do not hold for it (see
+privsim.calibration.calibrate).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from helpers import scenario_dict, strategy
+from typer.testing import CliRunner
+
+import privsim
+from privsim.calibration.calibrate import PULL, calibrate_case, target_loss
+from privsim.calibration.cases import band, relative_error
+from privsim.calibration.measures import MEASURES, RunView, Window, measure
+from privsim.calibration.registry import Benchmark, FreeParameter, load_registry
+from privsim.calibration.scenario_params import (
+    calibrated_text,
+    check_parameters,
+    get_path,
+    parameter_value,
+    set_path,
+    with_parameters,
+)
+from privsim.calibration.validate import markdown, validate
+from privsim.cli import app
+from privsim.errors import ScenarioError
+from privsim.runner import run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = "population.purchase_rate.mean_per_year"
+VALUE = "population.order_value.mean_rmb"
+TRUE = {RATE: 3.0, VALUE: 300.0}
+START = {RATE: 5.0, VALUE: 450.0}
+BOUNDS = {RATE: (1.0, 8.0), VALUE: (100.0, 800.0)}
+TOLERANCE = {"gmv_per_month_rmb": 0.05, "repurchase_rate": 0.02}
+
+
+def invoke(*args) -> object:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line(stderr: str) -> str:
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+    return lines[0]
+
+
+def world(values: dict[str, float], **overrides) -> dict:
+    """The small test scenario over 366 days (so the repurchase rate is defined) with ``values`` set."""
+    data = scenario_dict(horizon_days=366, **overrides)
+    for path, value in values.items():
+        data = set_path(data, path, value)
+    return data
+
+
+def case_entry(**overrides) -> dict:
+    entry = {
+        "id": "SYNTH",
+        "source": "synthetic",
+        "scenario": "synth.yaml",
+        "calibrated": "synth.calibrated.yaml",
+        "replications": 3,
+        "calibration_replications": 2,
+        "free_parameters": [
+            {"path": path, "low": low, "high": high, "reason": "test"} for path, (low, high) in BOUNDS.items()
+        ],
+    }
+    return {**entry, **overrides}
+
+
+def benchmark(name: str, use: str, low: float, high: float | None = None, **fields) -> dict:
+    return {
+        "id": f"SYNTH-{name}",
+        "case": "SYNTH",
+        "use": use,
+        "reported": f"{low:.4g}" if high is None else f"{low:.4g}-{high:.4g}",
+        "low": low,
+        "high": low if high is None else high,
+        "measure": fields.pop("measure", "gmv_per_month_rmb"),
+        "strategy": fields.pop("strategy", "none"),
+        "months": fields.pop("months", [0, 11]),
+        **fields,
+    }
+
+
+def write_case(folder: Path, scenario: dict, benchmarks: list[dict], **case) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "synth.yaml").write_text("# a synthetic case\n" + yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+    path = folder / "benchmarks.yaml"
+    path.write_text(yaml.safe_dump({"cases": [case_entry(**case)], "benchmarks": benchmarks}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def measured(data: dict, names: list[str], replications: int) -> dict[str, float]:
+    view = RunView(run_scenario(privsim.parse_scenario(data), replications=replications, command=[]).tables)
+    return {name: float(np.mean(measure(view, name, "none", Window(0, 11)))) for name in names}
+
+
+# ---------------------------------------------------------------------------
+# The registry
+
+
+def test_repository_registry_loads_with_unique_ids_and_defined_measures():
+    path = ROOT / "scenarios" / "cases" / "benchmarks.yaml"
+    if not path.exists():
+        pytest.skip("scenarios/cases/benchmarks.yaml is not written yet")
+    registry = load_registry(path)
+    ids = [b.id for b in registry.benchmarks]
+    assert len(ids) == len(set(ids))
+    assert all(b.measure in MEASURES for b in registry.benchmarks)
+    assert {b.case for b in registry.benchmarks} <= {c.id for c in registry.cases}
+    for case in registry.cases:
+        scenario, text = privsim.load_scenario(path.parent / case.scenario)
+        check_parameters(yaml.safe_load(text), case.free_parameters, case.scenario)
+
+
+def registry_text(tmp_path: Path, benchmarks: list[dict]) -> Path:
+    path = tmp_path / "benchmarks.yaml"
+    path.write_text(yaml.safe_dump({"cases": [case_entry()], "benchmarks": benchmarks}), encoding="utf-8")
+    return path
+
+
+def test_a_repeated_benchmark_id_is_rejected(tmp_path):
+    path = registry_text(tmp_path, [benchmark("GMV", "target", 1.0), benchmark("GMV", "holdout", 2.0)])
+    with pytest.raises(ScenarioError, match=r"benchmark IDs must be unique; repeated: \['SYNTH-GMV'\]") as err:
+        load_registry(path)
+    assert str(err.value).startswith(str(path))
+
+
+def test_an_unknown_measure_is_rejected(tmp_path):
+    path = registry_text(tmp_path, [benchmark("GMV", "target", 1.0, measure="gmv_per_fortnight")])
+    with pytest.raises(ScenarioError, match="SYNTH-GMV: measure 'gmv_per_fortnight' is not one of"):
+        load_registry(path)
+
+
+def test_a_missing_registry_is_one_clear_error(tmp_path):
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_registry(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------------------
+# Free parameters: dotted paths and bounds
+
+
+def test_dotted_paths_get_set_and_read_defaults():
+    data = scenario_dict()
+    assert get_path(data, RATE) == 3.0
+    changed = set_path(data, "behaviour.trust.dropout_sensitivity", 4.5)
+    assert get_path(changed, "behaviour.trust.dropout_sensitivity") == 4.5
+    assert "trust" not in data["behaviour"], "set_path must not change its input"
+    with pytest.raises(KeyError):
+        get_path(data, "behaviour.trust.dropout_sensitivity")  # not written: the model's default applies
+    scenario = privsim.parse_scenario(data)
+    assert parameter_value(scenario, "behaviour.trust.dropout_sensitivity") == 3.0
+    assert parameter_value(privsim.parse_scenario(changed), "behaviour.trust.dropout_sensitivity") == 4.5
+    assert parameter_value(scenario, "population.initial_last_purchase_within_days", raw=True) == 180
+
+
+@pytest.mark.parametrize(
+    "path, words",
+    [("behaviour.trust.no_such_thing", "no such numeric field"), ("behaviour.trust", "is not a number")],
+)
+def test_a_path_that_is_not_a_number_is_rejected(path, words):
+    with pytest.raises(ScenarioError, match=words) as err:
+        parameter_value(privsim.parse_scenario(scenario_dict()), path, "case.yaml")
+    assert err.value.field == path and str(err.value).startswith("case.yaml: ")
+
+
+def test_values_are_set_and_revalidated():
+    parameters = tuple(FreeParameter(path=p, low=lo, high=hi, reason="t") for p, (lo, hi) in BOUNDS.items())
+    data, scenario = with_parameters(scenario_dict(), parameters, [4.25, 350.0])
+    assert scenario.population.purchase_rate.mean_per_year == 4.25
+    assert scenario.population.order_value.mean_rmb == 350.0
+    assert get_path(data, VALUE) == 350.0
+
+
+def test_a_value_outside_its_bounds_is_rejected_with_path_value_and_bounds():
+    parameter = FreeParameter(path=RATE, low=1.0, high=8.0, reason="t")
+    with pytest.raises(ScenarioError) as err:
+        with_parameters(scenario_dict(), (parameter,), [9.5], "case.yaml")
+    assert str(err.value) == (
+        "case.yaml: population.purchase_rate.mean_per_year = 9.5 — outside the free parameter's bounds [1, 8]"
+    )
+
+
+def test_bounds_the_scenario_does_not_accept_are_rejected():
+    parameter = FreeParameter(path="population.dropout_after_purchase.mean", low=0.1, high=1.5, reason="t")
+    with pytest.raises(ScenarioError, match=r"a bound of the free parameter is not a valid value \(must be between 0.0 and 1.0") as err:
+        check_parameters(scenario_dict(), (parameter,), "case.yaml")
+    assert err.value.field == "population.dropout_after_purchase.mean" and err.value.value == 1.5
+
+
+def test_a_free_parameter_with_low_above_high_is_rejected():
+    with pytest.raises(ValueError, match=r"low \(2.0\) must be below high \(1.0\)"):
+        FreeParameter(path=RATE, low=2.0, high=1.0, reason="t")
+
+
+def test_calibrated_text_keeps_comments_when_the_values_are_written_in_the_file():
+    original = (
+        "# case header\nname: x   # CASE-NAME\npopulation:\n"
+        "  purchase_rate: {mean_per_year: 3.0, shape: 1.0}   # FREE\n  order_value:\n    mean_rmb: 300  # FREE\n"
+    )
+    text = calibrated_text(original, {RATE: 2.5, VALUE: 1.0e-05}, ["calibrated by test"])
+    assert text.startswith("# calibrated by test\n#\n# case header\n")
+    assert "# CASE-NAME" in text and "{mean_per_year: 2.5, shape: 1.0}   # FREE" in text
+    assert "mean_rmb: 1.0e-05  # FREE" in text
+    assert yaml.safe_load(text)["population"]["order_value"]["mean_rmb"] == 1.0e-05
+
+
+def test_calibrated_text_dumps_the_document_when_a_value_is_not_in_the_file():
+    original = "# comment\nname: x\nbehaviour: {}\n"
+    text = calibrated_text(original, {"behaviour.trust.dropout_sensitivity": 4.0}, ["calibrated by test"])
+    assert text.startswith("# calibrated by test\n")
+    assert yaml.safe_load(text) == {"name": "x", "behaviour": {"trust": {"dropout_sensitivity": 4.0}}}
+
+
+# ---------------------------------------------------------------------------
+# Measures and the comparison
+
+
+def test_every_measure_gives_one_value_per_replication():
+    data = scenario_dict(
+        horizon_days=366,
+        strategies=[
+            strategy("none", {"kind": "none"}),
+            strategy("clearance", {"kind": "clearance", "discount_depth": 0.3, "every_days": 14}),
+        ],
+    )
+    view = RunView(run_scenario(privsim.parse_scenario(data), replications=3, command=[]).tables)
+    arguments = {
+        "churn_rate_per_year_by_pool": "wecom",
+        "first_order_conversion_by_pool": "personal",
+        "add_rate": "card",
+        "tier_gmv_share": "first_order",
+    }
+    for name in MEASURES:
+        values = measure(view, name, "clearance", Window(1, 11), arguments.get(name), "none")
+        assert values.shape == (3,), name
+    gmv = measure(view, "gmv_per_month_rmb", "none", Window(0, 11))
+    assert np.all(gmv > 0) and np.all(np.isfinite(measure(view, "repurchase_rate", "none", Window(0, 11))))
+
+
+def test_band_relative_error_and_loss():
+    b = Benchmark.model_validate(benchmark("G", "target", 100.0, 200.0, tolerance=0.1))
+    assert band(b) == (90.0, 220.0)
+    assert relative_error(b, 150.0) == 0.0
+    assert relative_error(b, 250.0) == pytest.approx(0.25)
+    assert relative_error(b, 80.0) == pytest.approx(-0.2)
+    assert target_loss(b, 150.0) == 0.0
+    assert 0 < target_loss(b, 219.0) <= PULL  # inside the band: the pull only
+    assert target_loss(b, 240.0) > 1.0  # 20 beyond a slack of 20: at least 1
+    assert target_loss(b, math.nan) >= 1000
+
+
+# ---------------------------------------------------------------------------
+# Validation
+
+
+@pytest.fixture(scope="module")
+def validation_case(tmp_path_factory) -> tuple[Path, dict[str, float]]:
+    """A case whose targets are what its own scenario gives, and a holdout far off."""
+    folder = tmp_path_factory.mktemp("validate")
+    data = world(TRUE)
+    figures = measured(data, ["gmv_per_month_rmb", "repurchase_rate"], 3)
+    benchmarks = [
+        benchmark("GMV", "target", figures["gmv_per_month_rmb"] * 0.95, figures["gmv_per_month_rmb"] * 1.05, tolerance=0.1),
+        benchmark("HOLD-REPURCHASE", "holdout", 0.9, 1.0, measure="repurchase_rate", tolerance=0.05),
+        benchmark("REPURCHASE", "target", figures["repurchase_rate"], measure="repurchase_rate", tolerance=0.1),
+    ]
+    return write_case(folder, data, benchmarks), figures
+
+
+def test_validate_gives_a_row_per_benchmark_targets_first(validation_case):
+    registry, figures = validation_case
+    result = validate(registry)
+    table = result.table
+    assert list(table["id"]) == ["SYNTH-GMV", "SYNTH-REPURCHASE", "SYNTH-HOLD-REPURCHASE"]
+    assert list(table["use"]) == ["target", "target", "holdout"]
+    assert list(table["passes"]) == [True, True, False]
+    assert result.targets_pass
+    assert table.loc[0, "relative_error"] == 0.0 and table.loc[0, "n"] == 3
+    assert table.loc[1, "mean"] == pytest.approx(figures["repurchase_rate"])
+    assert table.loc[1, "ci_low"] < table.loc[1, "mean"] < table.loc[1, "ci_high"]
+    hold = table.loc[2]
+    assert hold["relative_error"] == pytest.approx((hold["mean"] - 0.9) / 0.9)
+    assert not result.runs[0].calibrated and result.runs[0].path.name == "synth.yaml"
+
+
+def test_validate_command_prints_writes_validation_md_and_exits_0_when_targets_pass(validation_case, tmp_path):
+    registry, _ = validation_case
+    out = tmp_path / "VALIDATION.md"
+    result = invoke("validate", "--registry", registry, "--out", out, "--replications", 3, "--jobs", 1)
+    assert result.exit_code == 0, result.output + result.stderr
+    for words in ("SYNTH-GMV", "FAIL", "targets: 2 of 2 pass; holdouts: 0 of 1 pass"):
+        assert words in result.stdout
+    assert "NOT calibrated" in result.stdout
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Validation against the reported cases\n")
+    assert f"privsim {privsim.__version__}" in text and "seed 12345, 3 replications" in text
+    assert "command: `privsim validate --registry" in text
+    rows = [line for line in text.splitlines() if line.startswith("| SYNTH-")]
+    assert len(rows) == 6  # the table and the measures
+    assert rows[0].startswith("| SYNTH-GMV | target |") and "| pass |" in rows[0]
+    assert rows[2].startswith("| SYNTH-HOLD-REPURCHASE | holdout |") and rows[2].endswith("| FAIL |")
+
+
+def test_validate_exits_1_when_a_target_fails(tmp_path):
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0, 2.0)])
+    result = invoke("validate", "SYNTH", "--registry", registry, "--out", tmp_path / "V.md", "-n", 2, "-j", 1)
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "targets: 0 of 1 pass" in result.stdout
+    assert (tmp_path / "V.md").exists()
+
+
+def test_validate_runs_the_calibrated_file_when_there_is_one(validation_case, tmp_path):
+    registry, _ = validation_case
+    calibrated = registry.parent / "synth.calibrated.yaml"
+    calibrated.write_text(yaml.safe_dump(world({RATE: 3.5, VALUE: 300.0})), encoding="utf-8")
+    try:
+        result = validate(registry, ["SYNTH"], replications=2)
+        assert result.runs[0].calibrated and result.runs[0].path == calibrated
+        assert "calibrated; seed 12345, 2 replications" in markdown(result, ["privsim", "validate"])
+        calibrated.write_text(yaml.safe_dump(world({RATE: 9.0, VALUE: 300.0})), encoding="utf-8")
+        with pytest.raises(ScenarioError, match=r"mean_per_year = 9.0 — outside the free parameter's bounds \[1, 8\]"):
+            validate(registry, ["SYNTH"], replications=2)
+    finally:
+        calibrated.unlink()
+
+
+BAD_INPUT = {
+    "unknown case": (["NOPE"], None, ["cases = 'NOPE'", "no such case; the registry has SYNTH"]),
+    "missing registry": ([], "missing.yaml", ["missing.yaml: no such file"]),
+    "malformed registry": ([], "cases: [\n", ["malformed YAML"]),
+    "benchmark on a strategy the case lacks": (
+        [],
+        {"strategy": "clearance"},
+        ["benchmarks[SYNTH-GMV].strategy = 'clearance'", "no such strategy in the case scenario; it has none"],
+    ),
+    "benchmark past the horizon": ([], {"months": [0, 20]}, ["benchmarks[SYNTH-GMV].months", "months 0 .. 12 only"]),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "calibrate"])
+@pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))
+def test_bad_input_is_one_error_line_and_exit_2(command, case, tmp_path):
+    cases, registry_change, words = BAD_INPUT[case]
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0)])
+    if isinstance(registry_change, dict):
+        data = yaml.safe_load(registry.read_text(encoding="utf-8"))
+        data["benchmarks"][0].update(registry_change)
+        registry.write_text(yaml.safe_dump(data), encoding="utf-8")
+    elif registry_change == "missing.yaml":
+        registry = tmp_path / "missing.yaml"
+    elif registry_change is not None:
+        registry.write_text(registry_change, encoding="utf-8")
+    if command == "calibrate":
+        args = ["calibrate", *(cases or ["SYNTH"]), "--registry", registry, "--budget", 10, "-j", 1]
+    else:
+        args = ["validate", *cases, "--registry", registry, "--out", tmp_path / "V.md", "-j", 1]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output + result.stderr
+    line = one_line(result.stderr)
+    assert line.startswith(f"error: {registry}"), line
+    for word in words:
+        assert word in line, f"{word!r} not in {line!r}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--budget", 3], "--budget = 3 — must be at least 10 evaluations"),
+        (["--seed", -1], "--seed = -1 — must be a non-negative integer"),
+        (["--jobs", -2], "--jobs = -2 — must be 0 (one per CPU)"),
+    ],
+)
+def test_bad_calibrate_options(args, words, tmp_path):
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0)])
+    result = invoke("calibrate", "SYNTH", "--registry", registry, *args)
+    assert result.exit_code == 2
+    assert words in one_line(result.stderr)
+
+
+def test_calibrate_needs_targets(tmp_path):
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "holdout", 1.0)])
+    result = invoke("calibrate", "SYNTH", "--registry", registry, "-j", 1)
+    assert result.exit_code == 2
+    assert "the case has no target benchmarks to fit to" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("command", ["calibrate", "validate"])
+def test_help_has_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert f"Example: privsim {command}" in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# Calibration
+
+
+@pytest.fixture(scope="module")
+def synthetic_case(tmp_path_factory) -> Path:
+    """Targets simulated with TRUE on seed 1 (6 replications); the case scenario starts at START on seed 12345."""
+    figures = measured(world(TRUE, seed=1), list(TOLERANCE), 6)
+    benchmarks = [
+        benchmark(name.upper().replace("_", "-"), "target", figures[name], measure=name, tolerance=tol)
+        for name, tol in TOLERANCE.items()
+    ]
+    benchmarks.append(benchmark("HOLDOUT", "holdout", 1.0, 2.0, measure="lost_or_silent_share"))
+    return write_case(tmp_path_factory.mktemp("calibrate"), world(START), benchmarks)
+
+
+def test_calibration_recovers_known_parameters(synthetic_case):
+    result = calibrate_case(synthetic_case, "SYNTH", budget=40, seed=0, jobs=1)
+    for path, true in TRUE.items():
+        assert result.values[path] == pytest.approx(true, rel=0.10), (path, result.values)
+    assert all(t.passes for t in result.targets) and result.loss < 0.2
+    assert [t.benchmark.id for t in result.targets] == ["SYNTH-GMV-PER-MONTH-RMB", "SYNTH-REPURCHASE-RATE"]
+    assert result.evaluations <= 40 and result.written
+    calibrated = yaml.safe_load(result.files.calibrated.read_text(encoding="utf-8"))
+    assert {path: get_path(calibrated, path) for path in TRUE} == result.values
+    assert result.files.calibrated.read_text(encoding="utf-8").startswith("# calibrated by privsim calibrate SYNTH on ")
+    report = result.files.report.read_text(encoding="utf-8")
+    assert f"{result.evaluations} evaluations of a budget of 40" in report and "seed 12345" in report
+    assert "SYNTH-HOLDOUT" not in report  # holdouts are never fitted
+    checked = validate(synthetic_case, replications=2)
+    assert checked.runs[0].calibrated and checked.targets_pass
+
+
+def test_calibration_is_the_same_for_the_same_seed_whatever_the_jobs(synthetic_case, tmp_path):
+    first = calibrate_case(synthetic_case, "SYNTH", budget=10, seed=7, jobs=1, write=False)
+    result = invoke("calibrate", "SYNTH", "--registry", synthetic_case, "--budget", 10, "--seed", 7, "--jobs", 2)
+    assert result.exit_code == 0, result.output + result.stderr
+    second = yaml.safe_load((synthetic_case.parent / "synth.calibrated.yaml").read_text(encoding="utf-8"))
+    assert {path: get_path(second, path) for path in TRUE} == first.values
+    assert "10 evaluations of 10" in result.stdout and "synth.calibration.md" in result.stdout
