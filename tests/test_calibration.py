@@ -57,10 +57,13 @@ def invoke(*args) -> object:
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def one_line(stderr: str) -> str:
-    assert "Traceback" not in stderr, stderr
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+def error_line(*args) -> str:
+    """Run the command, which must fail on bad input: exit code 2, one line ``error: ...`` on stderr."""
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
 
 
@@ -377,9 +380,7 @@ def test_bad_input_is_one_error_line_and_exit_2(command, case, tmp_path):
     else:
         args = ["validate", *cases, "--registry", registry, "--out", tmp_path / "V.md", "-j", 1]
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = invoke(*args)
-    assert result.exit_code == 2, result.output + result.stderr
-    line = one_line(result.stderr)
+    line = error_line(*args)
     assert line.startswith(f"error: {registry}"), line
     for word in words:
         assert word in line, f"{word!r} not in {line!r}"
@@ -396,16 +397,12 @@ def test_bad_input_is_one_error_line_and_exit_2(command, case, tmp_path):
 )
 def test_bad_calibrate_options(args, words, tmp_path):
     registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0)])
-    result = invoke("calibrate", "SYNTH", "--registry", registry, *args)
-    assert result.exit_code == 2
-    assert words in one_line(result.stderr)
+    assert words in error_line("calibrate", "SYNTH", "--registry", registry, *args)
 
 
 def test_calibrate_needs_targets(tmp_path):
     registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "holdout", 1.0)])
-    result = invoke("calibrate", "SYNTH", "--registry", registry, "-j", 1)
-    assert result.exit_code == 2
-    assert "the case has no target benchmarks to fit to" in one_line(result.stderr)
+    assert "the case has no target benchmarks to fit to" in error_line("calibrate", "SYNTH", "--registry", registry)
 
 
 @pytest.mark.parametrize("command", ["calibrate", "validate"])

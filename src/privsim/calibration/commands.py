@@ -125,11 +125,17 @@ def validate_command(
             )
     except PrivsimError as err:
         raise _fail(err) from None
-    table = Table(title="Benchmarks: simulated against reported", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Benchmarks: simulated (mean ± half-width of the 95 % CI) against reported",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for header in HEADERS:
-        numeric = header in ("simulated", "95 % CI", "rel. error")
-        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
-    for cells in table_rows(result):
+        numeric = header in ("simulated mean [95 % CI]", "relative error")
+        label = {"simulated mean [95 % CI]": "simulated", "relative error": "rel. error"}.get(header, header)
+        table.add_column(label, justify="right" if numeric else "left", overflow="fold", no_wrap=header != "reported")
+    for cells in table_rows(result, plus_minus=True):
         table.add_row(*cells)
     for note in run_notes(result):
         out_console.print(note.replace("`", ""), highlight=False, soft_wrap=True)

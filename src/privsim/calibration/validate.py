@@ -23,17 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 import privsim
-from privsim.calibration.cases import (
-    CaseFiles,
-    band,
-    benchmark_values,
-    cell,
-    check_benchmarks,
-    load_cases,
-    number,
-    passes,
-    relative_error,
-)
+from privsim.calibration import cases
 from privsim.calibration.measures import RunView
 from privsim.calibration.registry import Benchmark
 from privsim.calibration.scenario_params import check_bounds, parameter_value
@@ -73,7 +63,7 @@ COLUMNS = [
 class CaseRun:
     """Which file ran for a case, and how."""
 
-    files: CaseFiles
+    files: cases.CaseFiles
     path: Path
     calibrated: bool
     seed: int
@@ -109,11 +99,11 @@ def validate(
     """
     registry = Path(registry)
     source = str(registry)
-    reg, cases = load_cases(registry, list(case_ids or []))
+    reg, chosen = cases.load_cases(registry, list(case_ids or []))
     if replications is not None and replications < 2:
         raise ScenarioError(source, ("--replications",), replications, "must be at least 2 (for a confidence interval)")
     planned = []
-    for files in cases:
+    for files in chosen:
         calibrated = files.calibrated.exists()
         path = files.calibrated if calibrated else files.scenario
         scenario, text = load_scenario(path)
@@ -121,7 +111,7 @@ def validate(
             for parameter in files.case.free_parameters:
                 check_bounds(parameter, parameter_value(scenario, parameter.path, str(path)), str(path))
         benchmarks = reg.benchmarks_of(files.case.id)
-        check_benchmarks(source, benchmarks, scenario)
+        cases.check_benchmarks(source, benchmarks, scenario)
         reps = replications if replications is not None else files.case.replications
         planned.append((CaseRun(files, path, calibrated, scenario.seed, reps), scenario, text, benchmarks))
     total = sum(run.replications * len(scenario.strategies) for run, scenario, _, _ in planned)
@@ -138,7 +128,7 @@ def validate(
         )
         done += run.replications * len(scenario.strategies)
         view = RunView(result.tables, run.files.case.sampling_fraction)
-        rows += [_row(b, benchmark_values(view, b, source), run.calibrated) for b in benchmarks]
+        rows += [_row(b, cases.benchmark_values(view, b, source), run.calibrated) for b in benchmarks]
     table = pd.DataFrame(rows, columns=COLUMNS)
     order = {"target": 0, "holdout": 1}
     table = table.sort_values("use", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
@@ -147,21 +137,26 @@ def validate(
 
 def _row(b: Benchmark, values, calibrated: bool) -> list:
     mean, low, high, _sd, n = t_interval(values)
-    lo, hi = band(b)
+    lo, hi = cases.band(b)
     how = f"{b.measure}({b.argument})" if b.argument else b.measure
     strategy = f"{b.strategy} / {b.versus}" if b.versus else b.strategy
     months = f"{b.months[0]}-{b.months[1]}"
     return [
         b.id, b.case, b.use, b.reported, b.low, b.high, b.tolerance, lo, hi,
         how, strategy, months, b.note, mean, low, high, n,
-        relative_error(b, mean), passes(b, mean), calibrated,
+        cases.relative_error(b, mean), cases.passes(b, mean), calibrated,
     ]  # fmt: skip
 
 
-def _ci(row) -> str:
+def _simulated(row, plus_minus: bool) -> str:
+    """``mean [low .. high]`` or ``mean ± half-width`` of the 95 % CI (just the mean when there is none)."""
+    mean = cases.number(row["mean"])
     if math.isnan(row["ci_low"]):
-        return "n/a"
-    return f"{number(row['ci_low'])} .. {number(row['ci_high'])}"
+        return mean
+    if plus_minus:
+        half = (row["ci_high"] - row["ci_low"]) / 2
+        return f"{mean} ± {cases.number(half) if half >= 1000 else f'{half:.2g}'}"
+    return f"{mean} [{cases.number(row['ci_low'])} .. {cases.number(row['ci_high'])}]"
 
 
 def _percent(value: float) -> str:
@@ -170,15 +165,19 @@ def _percent(value: float) -> str:
     return "0.0 %" if value == 0 else f"{value * 100:+.1f} %"
 
 
-def table_rows(validation: Validation) -> list[list[str]]:
-    """The table's cells, one row per benchmark: ID, use, reported, mean, 95 % CI, relative error, pass/fail."""
+def _range(row) -> str:
+    low, high = cases.number(row["low"]), cases.number(row["high"])
+    return low if low == high else f"{low} .. {high}"
+
+
+def table_rows(validation: Validation, plus_minus: bool = False) -> list[list[str]]:
+    """The table's cells (:data:`HEADERS`), one row per benchmark; the CI as ``[low .. high]`` or ``± half-width``."""
     return [
         [
             row["id"],
             row["use"],
-            row["reported"],
-            number(row["mean"]),
-            _ci(row),
+            _range(row),
+            _simulated(row, plus_minus),
             _percent(row["relative_error"]),
             "pass" if row["passes"] else "FAIL",
         ]
@@ -187,7 +186,7 @@ def table_rows(validation: Validation) -> list[list[str]]:
 
 
 #: Columns of :func:`table_rows`.
-HEADERS = ["ID", "use", "reported", "simulated", "95 % CI", "rel. error", "result"]
+HEADERS = ["ID", "use", "reported", "simulated mean [95 % CI]", "relative error", "result"]
 
 
 def summary_line(validation: Validation) -> str:
@@ -236,17 +235,18 @@ def markdown(validation: Validation, command: Sequence[str]) -> str:
         "the relative error is against the nearest end of the reported range (0 inside it). "
         "Targets were fitted by `privsim calibrate`; holdouts never were.",
         "",
-        "| ID | use | reported | simulated mean [95 % CI] | relative error | result |",
+        "| " + " | ".join(HEADERS) + " |",
         "| --- | --- | --- | ---: | ---: | --- |",
     ]
-    for identifier, use, reported, mean, ci, error, result in table_rows(validation):
-        interval = mean if ci == "n/a" else f"{mean} [{ci}]"
-        lines.append(f"| {identifier} | {use} | {cell(reported)} | {interval} | {error} | {result} |")
-    lines += ["", "## How each figure is measured", ""]
-    lines += ["| ID | measure | strategy | months | tolerance band | note |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(validation)]
+    lines += ["", "## What each figure is and how it is measured", ""]
+    lines += [
+        "| ID | reported | measure | strategy | months | tolerance band | note |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for _, row in validation.table.iterrows():
         lines.append(
-            f"| {row['id']} | `{row['measure']}` | {row['strategy']} | {row['months']} "
-            f"| {number(row['band_low'])} .. {number(row['band_high'])} | {cell(row['note'])} |"
+            f"| {row['id']} | {cases.cell(row['reported'])} | `{row['measure']}` | {row['strategy']} | {row['months']} "
+            f"| {cases.number(row['band_low'])} .. {cases.number(row['band_high'])} | {cases.cell(row['note'])} |"
         )
     return "\n".join(lines) + "\n"
