@@ -359,6 +359,11 @@ BAD_INPUT = {
         ["benchmarks[SYNTH-GMV].strategy = 'clearance'", "no such strategy in the case scenario; it has none"],
     ),
     "benchmark past the horizon": ([], {"months": [0, 20]}, ["benchmarks[SYNTH-GMV].months", "months 0 .. 12 only"]),
+    "benchmark on a pool the case lacks": (
+        [],
+        {"measure": "churn_rate_per_year_by_pool", "argument": "nope"},
+        ["benchmarks[SYNTH-GMV].measure", "cannot be measured", "by_pool.churned.nope"],
+    ),
 }
 
 
@@ -376,7 +381,7 @@ def test_bad_input_is_one_error_line_and_exit_2(command, case, tmp_path):
     elif registry_change is not None:
         registry.write_text(registry_change, encoding="utf-8")
     if command == "calibrate":
-        args = ["calibrate", *(cases or ["SYNTH"]), "--registry", registry, "--budget", 10, "-j", 1]
+        args = ["calibrate", *(cases or ["SYNTH"]), "--registry", registry, "--budget", 10, "-j", 2]
     else:
         args = ["validate", *cases, "--registry", registry, "--out", tmp_path / "V.md", "-j", 1]
     before = sorted(p.name for p in tmp_path.iterdir())

@@ -15,6 +15,8 @@ inside the band and grows with the miss in units of the slack; the second
 pulls towards the centre, so the optimiser has a direction inside the band,
 and is at most ``PULL`` (0.1) for a value inside it: a target that passes
 costs at most 0.1. A measure that cannot be computed (NaN) costs ``NAN_LOSS``.
+If benchmarks carry a ``weight`` (not yet a registry field: a weak proxy
+would get a small one), both terms are multiplied by it; the default is 1.
 
 Common random numbers: every evaluation runs replications ``0 ..
 calibration_replications - 1`` on the case scenario's own seed, so the loss
@@ -111,7 +113,8 @@ def target_residuals(b: Benchmark, simulated: float) -> tuple[float, float]:
     centre = (b.low + b.high) / 2
     reach = max(centre - lo, hi - centre) or scale
     miss = (simulated - min(max(simulated, lo), hi)) / scale
-    return miss, math.sqrt(PULL) * (simulated - centre) / reach
+    weight = math.sqrt(getattr(b, "weight", 1.0))
+    return weight * miss, weight * math.sqrt(PULL) * (simulated - centre) / reach
 
 
 def target_loss(b: Benchmark, simulated: float) -> float:
@@ -136,6 +139,7 @@ class CalibrationResult:
     case: str
     parameters: tuple[FreeParameter, ...]
     start: dict[str, float]
+    start_loss: float
     values: dict[str, float]
     loss: float
     targets: tuple[TargetFit, ...]
@@ -358,7 +362,9 @@ def calibrate_case(
     clock = time.perf_counter()
     workers = (os.cpu_count() or 1) if jobs == 0 else jobs
     evaluator = _Evaluator(problem, budget, progress)
-    start_scaled = _scaled(case.free_parameters, tuple(start.values()))
+    start_scaled = np.clip(_scaled(case.free_parameters, tuple(start.values())), 0.0, 1.0)
+    # The case's own values first, in this process: a benchmark the run cannot measure fails here, clearly.
+    start_residuals = evaluator.residuals(start_scaled)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             evaluator.pool = pool
@@ -371,6 +377,7 @@ def calibrate_case(
         case=case.id,
         parameters=case.free_parameters,
         start=start,
+        start_loss=float(start_residuals @ start_residuals),
         values=dict(zip((p.path for p in case.free_parameters), best, strict=True)),
         loss=float(np.sum(problem.residuals(simulated) ** 2)),
         targets=tuple(
@@ -419,7 +426,8 @@ def report_markdown(result: CalibrationResult) -> str:
         f"- optimiser: differential evolution (seed {result.seed}) then least squares (Gauss-Newton), "
         f"on the parameters scaled to [0, 1]; {result.evaluations} evaluations of a budget of {result.budget}, "
         f"{result.seconds:.1f} s",
-        f"- loss: {result.loss:.4g} (a target inside its tolerance band costs at most {PULL}); "
+        f"- loss: {result.loss:.4g}, from {result.start_loss:.4g} at the case scenario's values "
+        f"(a target inside its tolerance band costs at most {PULL}); "
         f"targets passing: {sum(t.passes for t in result.targets)} of {len(result.targets)}",
         "",
         "## Free parameters",

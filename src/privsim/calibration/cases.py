@@ -113,6 +113,12 @@ def relative_error(b: Benchmark, simulated: float) -> float:
     return (simulated - end) / abs(end) if end != 0 else math.nan
 
 
+def reported_range(b: Benchmark) -> str:
+    """``low`` or ``low .. high``, as numbers."""
+    low, high = number(b.low), number(b.high)
+    return low if low == high else f"{low} .. {high}"
+
+
 def number(value: float) -> str:
     """A figure for a table: thousands separators from 1,000, else 4 significant figures; n/a for NaN."""
     if not math.isfinite(value):

@@ -16,7 +16,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from privsim.calibration.cases import DEFAULT_REGISTRY, band, number
+from privsim.calibration.cases import DEFAULT_REGISTRY, band, number, reported_range
 from privsim.calibration.scenario_params import write_atomically
 from privsim.errors import PrivsimError
 
@@ -76,7 +76,7 @@ def calibrate_command(
         lo, hi = band(t.benchmark)
         table.add_row(
             t.benchmark.id,
-            t.benchmark.reported,
+            reported_range(t.benchmark),
             f"{number(lo)} .. {number(hi)}",
             number(t.simulated),
             f"{t.loss:.3g}",
@@ -84,7 +84,7 @@ def calibrate_command(
         )
     out_console.print(table)
     out_console.print(
-        f"loss {result.loss:.4g}; {result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
+        f"loss {result.loss:.4g} (at the case scenario's values: {result.start_loss:.4g}); {result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
         f"seed {result.seed}\nWritten: {result.files.calibrated}, {result.files.report}",
         highlight=False,
         soft_wrap=True,

@@ -40,6 +40,7 @@ COLUMNS = [
     "case",
     "use",
     "reported",
+    "range",
     "low",
     "high",
     "tolerance",
@@ -142,7 +143,7 @@ def _row(b: Benchmark, values, calibrated: bool) -> list:
     strategy = f"{b.strategy} / {b.versus}" if b.versus else b.strategy
     months = f"{b.months[0]}-{b.months[1]}"
     return [
-        b.id, b.case, b.use, b.reported, b.low, b.high, b.tolerance, lo, hi,
+        b.id, b.case, b.use, b.reported, cases.reported_range(b), b.low, b.high, b.tolerance, lo, hi,
         how, strategy, months, b.note, mean, low, high, n,
         cases.relative_error(b, mean), cases.passes(b, mean), calibrated,
     ]  # fmt: skip
@@ -165,18 +166,13 @@ def _percent(value: float) -> str:
     return "0.0 %" if value == 0 else f"{value * 100:+.1f} %"
 
 
-def _range(row) -> str:
-    low, high = cases.number(row["low"]), cases.number(row["high"])
-    return low if low == high else f"{low} .. {high}"
-
-
 def table_rows(validation: Validation, plus_minus: bool = False) -> list[list[str]]:
     """The table's cells (:data:`HEADERS`), one row per benchmark; the CI as ``[low .. high]`` or ``± half-width``."""
     return [
         [
             row["id"],
             row["use"],
-            _range(row),
+            row["range"],
             _simulated(row, plus_minus),
             _percent(row["relative_error"]),
             "pass" if row["passes"] else "FAIL",
