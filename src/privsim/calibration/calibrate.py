@@ -84,7 +84,7 @@ from privsim.errors import ScenarioError
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 
-#: Weight of the pull towards the centre of the reported range (a passing target costs less than this).
+#: Weight of the pull towards the centre of the reported range (a passing target costs at most this).
 PULL = 0.1
 #: Loss of a target whose measure is NaN (e.g. a ratio with nothing in the denominator).
 NAN_LOSS = 1000.0
@@ -326,7 +326,8 @@ def calibrate_case(
     evaluations of the loss (each runs every target strategy
     ``calibration_replications`` times); ``seed``: the optimiser's;
     ``jobs``: worker processes (0 = one per CPU). With ``write=False``
-    nothing is written. Bad input raises ScenarioError before anything runs.
+    nothing is written. Bad input raises ScenarioError before the optimiser
+    starts (the case's own values are evaluated first, in this process).
     """
     registry = Path(registry)
     source = str(registry)
