@@ -39,6 +39,11 @@ class ScenarioError(PrivsimError):
         self.allowed = allowed
         where = f"{self.field} = {_show(value)} — " if self.field else ""
         super().__init__(f"{source}: {where}{allowed}")
+        self._loc = tuple(loc)
+
+    def __reduce__(self):
+        """Picklable, so an error raised in a worker process reaches the parent intact."""
+        return (ScenarioError, (self.source, self._loc, self.value, self.allowed))
 
 
 def field_path(loc: Sequence[str | int]) -> str:

@@ -27,6 +27,7 @@ the engine decides which rows and when.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from privsim.incentive import Incentive
 from privsim.scenario import Behaviour, Population
@@ -37,25 +38,27 @@ def draw_traits(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Latent traits of ``n`` new members: (rate_per_day, dropout_prob, order_value_mean_rmb).
 
-    ``quality`` multiplies the purchase rate (an acquisition channel's prior).
+    Each trait is the inverse CDF of its distribution at one uniform per
+    member, so the same members get the same uniforms whatever the
+    parameters: a calibration that changes a shape parameter moves each
+    member's trait smoothly instead of redrawing the population (common
+    random numbers across evaluations). ``quality`` multiplies the purchase
+    rate (an acquisition channel's prior).
     """
+    u = rng.random((3, n))
     pr = population.purchase_rate
-    rate = rng.gamma(pr.shape, pr.mean_per_year / 365.0 / pr.shape, n) * quality
+    rate = special.gammaincinv(pr.shape, u[0]) * (pr.mean_per_year / 365.0 / pr.shape) * quality
     d = population.dropout_after_purchase
     a = max(d.mean * d.concentration, 1e-9)
     b = max((1.0 - d.mean) * d.concentration, 1e-9)
-    dropout = rng.beta(a, b, n)
+    dropout = special.betaincinv(a, b, u[1])
     ov = population.order_value
-    value_mean = _inverse_gamma_with_mean_cv(ov.mean_rmb, ov.cv_across_members, n, rng)
+    if ov.cv_across_members < 1e-6:
+        value_mean = np.full(n, ov.mean_rmb)
+    else:  # inverse-gamma: Gamma-Gamma's p / nu, see OrderValue
+        q = 2.0 + 1.0 / ov.cv_across_members**2
+        value_mean = ov.mean_rmb * (q - 1.0) / np.maximum(special.gammaincinv(q, u[2]), 1e-12)
     return rate.astype(np.float32), dropout.astype(np.float32), value_mean.astype(np.float32)
-
-
-def _inverse_gamma_with_mean_cv(mean: float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Inverse-gamma draws with the given mean and cv (Gamma-Gamma's p / nu; cv < 1e-6: the mean itself)."""
-    if cv < 1e-6:
-        return np.full(n, mean, dtype=np.float64)
-    q = 2.0 + 1.0 / cv**2
-    return mean * (q - 1.0) / rng.gamma(q, 1.0, n)
 
 
 def _gamma_with_mean_cv(mean: np.ndarray | float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:

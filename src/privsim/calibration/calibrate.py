@@ -113,7 +113,7 @@ def target_residuals(b: Benchmark, simulated: float) -> tuple[float, float]:
     centre = (b.low + b.high) / 2
     reach = max(centre - lo, hi - centre) or scale
     miss = (simulated - min(max(simulated, lo), hi)) / scale
-    weight = math.sqrt(getattr(b, "weight", 1.0))
+    weight = math.sqrt(b.weight)
     return weight * miss, weight * math.sqrt(PULL) * (simulated - centre) / reach
 
 

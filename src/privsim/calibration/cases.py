@@ -7,8 +7,7 @@ is compared with a reported range.
 
 Comparison. A benchmark with reported range ``[low, high]`` and tolerance
 ``tol`` *passes* when the simulated mean lies in the band
-``[low - tol·|low|, high + tol·|high|]`` (for figures >= 0 this is the
-registry's ``low x (1 - tol) <= simulated <= high x (1 + tol)``). The
+``[low - tol·|low|, high + tol·|high|]`` (the registry's ``tolerance``). The
 *relative error* is the distance to the nearest end of the reported range
 divided by that end's magnitude: 0 inside the range, NaN when that end is 0.
 """

@@ -264,9 +264,14 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+#: Measures that need the benchmark's ``argument`` (a pool, tier or channel) or ``versus`` strategy.
+NEEDS_ARGUMENT = frozenset({"churn_rate_per_year_by_pool", "first_order_conversion_by_pool", "tier_gmv_share"})
+NEEDS_VERSUS = frozenset({"gmv_per_month_ratio"})
+
+
 def measure(run: RunView, name: str, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     """Per-replication values of measure ``name``."""
     return np.asarray(MEASURES[name](run, strategy, window, argument, versus), dtype=float)
 
 
-__all__ = ["MEASURES", "RunView", "Window", "measure"]
+__all__ = ["MEASURES", "NEEDS_ARGUMENT", "NEEDS_VERSUS", "RunView", "Window", "measure"]

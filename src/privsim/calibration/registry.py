@@ -64,7 +64,10 @@ class Benchmark(Model):
     low: float = Field(description="Lower end of the reported range (a single figure: low = high).")
     high: float = Field(description="Upper end of the reported range.")
     tolerance: NonNegative = Field(
-        0.2, description="Relative slack: passes when low x (1 - tol) <= simulated <= high x (1 + tol)."
+        0.2, description="Relative slack: passes when low - tol x |low| <= simulated <= high + tol x |high|."
+    )
+    weight: NonNegative = Field(
+        1.0, description="Weight of a target in the calibration loss (a weak proxy may get less; 0 = report only)."
     )
     measure: str = Field(description="Name of a measure in privsim.calibration.measures.")
     argument: str | None = Field(None, description="The measure's argument (a pool, tier or channel name), if any.")
@@ -90,7 +93,7 @@ class Registry(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
-        from privsim.calibration.measures import MEASURES
+        from privsim.calibration.measures import MEASURES, NEEDS_ARGUMENT, NEEDS_VERSUS
 
         ids = [b.id for b in self.benchmarks]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -102,6 +105,10 @@ class Registry(Model):
                 raise ValueError(f"{b.id}: case {b.case!r} is not one of {sorted(cases)}")
             if b.measure not in MEASURES:
                 raise ValueError(f"{b.id}: measure {b.measure!r} is not one of {sorted(MEASURES)}")
+            if b.measure in NEEDS_ARGUMENT and not b.argument:
+                raise ValueError(f"{b.id}: measure {b.measure!r} needs an `argument` (a pool, tier or channel name)")
+            if b.measure in NEEDS_VERSUS and not b.versus:
+                raise ValueError(f"{b.id}: measure {b.measure!r} needs a `versus` strategy")
         return self
 
     def case(self, case_id: str) -> Case:
