@@ -40,7 +40,7 @@ def calibrate_command(
     Simulated method of moments: the loss sums, over the targets, the squared
     miss outside each tolerance band in units of the tolerance, plus a small
     pull towards the reported figure; every evaluation uses the same random
-    numbers. Differential evolution, then Nelder-Mead, within the budget.
+    numbers. Differential evolution, then least squares (Gauss-Newton), within the budget.
     Writes the calibrated scenario (the case scenario with the fitted values
     and a comment header) and a report beside it.
 
