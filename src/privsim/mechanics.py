@@ -204,7 +204,9 @@ class Mechanics:
             reward = swap.fission_reward
             accepted = int(rng.binomial(contacts, self.behaviour.referral.acceptance_rate))
             genuine, fake = self._admit(accepted, _fraud_share(reward, self.behaviour.referral), quality, 0.0, SWAP_CHANNEL)
+            before = f["referral_joined"][month]
             self._invite(Invitations(genuine, reward))
+            f["swap_friends_joined"][month] += f["referral_joined"][month] - before
         f["swap_joined"][month] += len(genuine)
         f["swap_fake"][month] += fake
         if swap.expose_members:

@@ -47,6 +47,8 @@ referral_reward_cost_rmb
 swap_contacts, swap_joined, swap_fake
     New contacts received in brand swaps; genuine and fake ones who joined
     (lottery or fission task; the friends fission joiners invite count as referrals).
+swap_friends_joined
+    Of ``referral_joined``, the genuine friends that a swap's fission joiners invited.
 membership_signups, membership_renewals
     Paid memberships bought and renewed.
 membership_fees_rmb
@@ -116,8 +118,12 @@ active_members
     (``day - last_purchase_day < 90``).
 tier.<name>
     Members not churned in each tier.
+active_members_365
+    Members not churned whose last purchase was within the last 365 days.
 paid_members
     Members not churned whose paid membership is valid.
+paid_members_in_groups
+    Of ``paid_members``, those in a group.
 stored_value_liability_rmb
     Cash value of unspent balances: ``sum(balance x cash share)`` (the bonus is not owed).
 members_in_groups, groups_open
@@ -211,6 +217,7 @@ FLOWS = (
     "swap_contacts",
     "swap_joined",
     "swap_fake",
+    "swap_friends_joined",
     "membership_signups",
     "membership_renewals",
     "membership_fees_rmb",
@@ -234,7 +241,9 @@ STOCKS = (
     "members_churned",
     "members_reachable",
     "active_members",
+    "active_members_365",
     "paid_members",
+    "paid_members_in_groups",
     "stored_value_liability_rmb",
     "members_in_groups",
     "groups_open",
@@ -310,6 +319,7 @@ def stocks(world: World, day: int) -> dict[str, float]:
     reachable = members.state[:n] != State.CHURNED
     by_tier = np.bincount(members.tier[:n][reachable], minlength=len(world.tier_names))
     group = members.group[:n]
+    paid = reachable & (members.paid_until_day[:n] >= day)
     kocs, groups = world.kocs, world.groups
     hosted = groups.host >= 0
     in_hosted = reachable & (group >= 0) & hosted[np.maximum(group, 0)] if len(groups) else np.zeros(n, bool)
@@ -320,7 +330,9 @@ def stocks(world: World, day: int) -> dict[str, float]:
         "members_churned": by_state[State.CHURNED],
         "members_reachable": int(reachable.sum()),
         "active_members": int(active_mask(members, day).sum()),
-        "paid_members": int((reachable & (members.paid_until_day[:n] >= day)).sum()),
+        "active_members_365": int((reachable & (day - members.last_purchase_day[:n] < 365)).sum()),
+        "paid_members": int(paid.sum()),
+        "paid_members_in_groups": int((paid & (group >= 0)).sum()),
         "stored_value_liability_rmb": float(np.dot(members.balance_rmb[:n], members.balance_cash_share[:n])),
         "members_in_groups": int((reachable & (group >= 0)).sum()),
         "groups_open": int((groups.size > 0).sum()),

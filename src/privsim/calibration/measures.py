@@ -57,6 +57,15 @@ gmv_per_month_ratio
     ``versus`` strategy, replication by replication (paired).
 members_in_groups_share
     ``members_in_groups / members_reachable`` at the window's end.
+paid_members_in_groups_share
+    ``paid_members_in_groups / paid_members`` at the window's end.
+active_365_end
+    Members who bought within the last 365 days at the window's end (scaled).
+swap_new_members_max
+    The largest monthly ``swap_joined + swap_friends_joined`` in the window
+    (the new members one swap brought "in one go", scaled).
+repurchase_rate_difference
+    ``repurchase_rate`` of the strategy minus that of ``versus``, paired by replication.
 koc_active_end
     Active KOCs at the window's end (scaled).
 """
@@ -231,6 +240,27 @@ def members_in_groups_share(run: RunView, strategy: str, window: Window, argumen
     )
 
 
+def paid_members_in_groups_share(
+    run: RunView, strategy: str, window: Window, argument=None, versus=None
+) -> np.ndarray:
+    return _ratio(run.at(strategy, "paid_members_in_groups", window.last), run.at(strategy, "paid_members", window.last))
+
+
+def active_365_end(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    return run.at(strategy, "active_members_365", window.last) * run.scale
+
+
+def swap_new_members_max(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    monthly = run.series(strategy, "swap_joined") + run.series(strategy, "swap_friends_joined")
+    return monthly[:, window.first : window.last + 1].max(axis=1) * run.scale
+
+
+def repurchase_rate_difference(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    if versus is None:
+        raise ValueError("repurchase_rate_difference needs the benchmark's `versus` strategy")
+    return run.replication_value(strategy, "repurchase_rate") - run.replication_value(versus, "repurchase_rate")
+
+
 def koc_active_end(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     return run.at(strategy, "koc_active", window.last) * run.scale
 
@@ -259,6 +289,10 @@ MEASURES: dict[str, Measure] = {
         tier_gmv_share,
         gmv_per_month_ratio,
         members_in_groups_share,
+        paid_members_in_groups_share,
+        active_365_end,
+        swap_new_members_max,
+        repurchase_rate_difference,
         koc_active_end,
     )
 }
@@ -266,7 +300,7 @@ MEASURES: dict[str, Measure] = {
 
 #: Measures that need the benchmark's ``argument`` (a pool, tier or channel) or ``versus`` strategy.
 NEEDS_ARGUMENT = frozenset({"churn_rate_per_year_by_pool", "first_order_conversion_by_pool", "tier_gmv_share"})
-NEEDS_VERSUS = frozenset({"gmv_per_month_ratio"})
+NEEDS_VERSUS = frozenset({"gmv_per_month_ratio", "repurchase_rate_difference"})
 
 
 def measure(run: RunView, name: str, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
