@@ -11,10 +11,49 @@ and scalars replace the default.
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import privsim
+from privsim.results import t_interval
 from privsim.scenario import Scenario
+
+#: The seed of the statistical tests.
+SEED = 12345
+
+#: A fixed base of 3000 members and no acquisition: differences come from the strategy alone.
+FIXED_BASE: dict[str, Any] = {
+    "channels": [],
+    "population": {
+        "initial": [
+            {"state": "added", "tier": "prospect", "count": 500},
+            {"state": "customer", "tier": "first_order", "count": 2000},
+            {"state": "customer", "tier": "member", "count": 400},
+            {"state": "customer", "tier": "vip", "count": 100},
+        ]
+    },
+}
+
+#: The console script installed beside this Python.
+PRIVSIM = Path(sys.executable).parent / "privsim"
+
+
+def privsim_subprocess(*args: object, cwd: Path, columns: int, timeout: float) -> subprocess.CompletedProcess:
+    """Run the ``privsim`` console script in a subprocess, with rich tables ``columns`` wide and no colour."""
+    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}}
+    env.update(COLUMNS=str(columns), PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [str(PRIVSIM), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
 
 BASE: dict[str, Any] = {
     "name": "test-small",
@@ -104,3 +143,9 @@ def small_scenario(**overrides: Any) -> Scenario:
 def strategy(name: str, *policies: dict) -> dict:
     """A strategy entry for ``strategies=[...]``."""
     return {"name": name, "policies": list(policies)}
+
+
+def assert_positive(diffs, what: str) -> None:
+    """The two-sided 95 % Student-t interval of the paired differences lies entirely above 0."""
+    mean, low, high, _, _ = t_interval(diffs)
+    assert low > 0, f"{what}: paired difference {mean:.4g}, 95 % CI [{low:.4g}, {high:.4g}] does not exclude 0"

@@ -14,9 +14,7 @@ modified as a dict and dumped into ``tmp_path``.
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +24,14 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
+from helpers import PRIVSIM, privsim_subprocess
 from privsim.cli import app
 from privsim.errors import PrivsimError
 from privsim.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
-PRIVSIM = Path(sys.executable).parent / "privsim"
+
 ANY = object()  # "do not pin this"
 
 
@@ -520,17 +519,8 @@ def test_cli_out_is_non_empty_folder(cli, tmp_path: Path) -> None:
 
 
 def privsim_process(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}}
-    env.update(COLUMNS="60", PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [str(PRIVSIM), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    """The console script with narrow tables (COLUMNS=60): a message must stay one line anyway."""
+    return privsim_subprocess(*args, cwd=cwd, columns=60, timeout=120)
 
 
 BY_ID = {case.id: case for case in CASES}

@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +22,14 @@ import pytest
 import yaml
 
 import privsim
+from helpers import PRIVSIM, privsim_subprocess
 from privsim.policies import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every scenario file under scenarios/ (the benchmark registry in scenarios/cases/ is not one).
 SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("**/*.yaml") if p.name != "benchmarks.yaml")
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
-PRIVSIM = Path(sys.executable).parent / "privsim"
+
 MAX_HORIZON = 120
 
 HEADLINE_LABELS = ("GMV", "profit", "active members", "churned members", "repurchase rate")
@@ -66,17 +65,7 @@ MANIFEST_KEYS = {
 
 def privsim_cmd(*args: object, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the console script; COLUMNS is wide so rich tables do not wrap."""
-    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}}
-    env.update(COLUMNS="250", PYTHONIOENCODING="utf-8")
-    return subprocess.run(
-        [str(PRIVSIM), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-    )
+    return privsim_subprocess(*args, cwd=cwd, columns=250, timeout=timeout)
 
 
 def shrink_horizon(text: str) -> str:

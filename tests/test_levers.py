@@ -32,9 +32,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
-from helpers import scenario_dict, strategy
+from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 from pydantic import BaseModel
-from scipy import stats
 
 import privsim
 from privsim import mechanics, metrics
@@ -52,20 +51,6 @@ from privsim.results import replication_figures
 from privsim.runner import run_scenario
 from privsim.scenario import Channel, Scenario, Strategy
 
-SEED = 12345
-
-#: A fixed base of 3000 members and no acquisition: differences come from the strategy alone.
-FIXED_BASE = {
-    "channels": [],
-    "population": {
-        "initial": [
-            {"state": "added", "tier": "prospect", "count": 500},
-            {"state": "customer", "tier": "first_order", "count": 2000},
-            {"state": "customer", "tier": "member", "count": 400},
-            {"state": "customer", "tier": "vip", "count": 100},
-        ]
-    },
-}
 
 #: Accounts with room for everyone who wants to join on any day (no leads over capacity).
 ROOMY_ACCOUNTS = [
@@ -135,17 +120,6 @@ def parse(**overrides) -> Scenario:
     return privsim.parse_scenario(scenario_dict(**overrides))
 
 
-def ci95(diffs: Sequence[float]) -> tuple[float, float, float]:
-    """(mean, low, high): two-sided 95 % Student-t interval of paired differences."""
-    d = np.asarray(diffs, dtype=float)
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
-
-
-def assert_positive(diffs: Sequence[float], what: str) -> None:
-    """The 95 % CI of the paired differences lies entirely above 0."""
-    mean, low, high = ci95(diffs)
-    assert low > 0, f"{what}: paired difference {mean:.4g}, 95 % CI [{low:.4g}, {high:.4g}] does not exclude 0"
 
 
 def assert_binomial(count: float, n: float, p: float, what: str) -> None:

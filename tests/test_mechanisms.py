@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from helpers import scenario_dict, strategy
-from scipy import stats
+from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 
 import privsim
 from privsim.policies.none import NoPolicy
@@ -25,37 +24,12 @@ from privsim.engine import World
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
 
-SEED = 12345
-
-#: A fixed base of 3000 members, no acquisition: differences come from the strategy alone.
-FIXED_BASE = {
-    "channels": [],
-    "population": {
-        "initial": [
-            {"state": "added", "tier": "prospect", "count": 500},
-            {"state": "customer", "tier": "first_order", "count": 2000},
-            {"state": "customer", "tier": "member", "count": 400},
-            {"state": "customer", "tier": "vip", "count": 100},
-        ]
-    },
-}
 
 
 def clearance(depth: float, every_days: int = 14, window: int = 3) -> dict:
     return {"kind": "clearance", "discount_depth": depth, "every_days": every_days, "offer_window_days": window}
 
 
-def ci95(diffs: Sequence[float]) -> tuple[float, float, float]:
-    """(mean, low, high): two-sided 95 % Student-t interval of paired differences."""
-    d = np.asarray(diffs, dtype=float)
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
-
-
-def assert_positive(diffs: Sequence[float], what: str) -> None:
-    """The 95 % CI of the paired differences lies entirely above 0."""
-    mean, low, high = ci95(diffs)
-    assert low > 0, f"{what}: paired difference {mean:.4g}, 95 % CI [{low:.4g}, {high:.4g}] does not exclude 0"
 
 
 def paired_worlds(
