@@ -137,8 +137,10 @@ def plot(
     image_format: Annotated[str, typer.Option("--format", "-f", help="Image format: png, svg or pdf.")] = "png",
     out: Annotated[Optional[Path], typer.Option(help="Folder for the figures (default: RESULTS_DIR/figures).")] = None,
 ) -> None:
-    """Draw the standard figures of a results folder (no re-run): GMV and profit, members by state,
-    tier mix, cohort retention, differences against the baseline, acquisition funnel.
+    """Draw the standard figures of a results folder, without re-running it.
+
+    GMV and profit, members by state, tier mix, cohort retention, differences
+    against the baseline, acquisition funnel.
 
     Example: privsim plot results/my-run --format svg
     """
@@ -150,8 +152,10 @@ def report(
     results_dir: ResultsArg,
     out: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
 ) -> None:
-    """Write one self-contained HTML file (figures embedded) with the scenario summary, the comparison
-    tables, the figures and the manifest of a results folder.
+    """Write one self-contained HTML report of a results folder, to send to a colleague.
+
+    The scenario summary, the comparison tables, the figures (embedded) and
+    the manifest, in one file that needs no network.
 
     Example: privsim report results/my-run --out my-run.html
     """
