@@ -52,7 +52,13 @@ class Mechanics:
     # -- contacts -------------------------------------------------------------------------------
 
     def apply_contacts(self: World, contacts: Contacts) -> None:
-        """Deliver contacts: capacity and reach limits, cost, fatigue, trust, offers and coupons, reactivation, blocking."""
+        """Deliver contacts: capacity and reach limits, cost, fatigue, trust, offers and coupons, reactivation, blocking.
+
+        Blocking and reactivation use the member-day uniforms of privsim.rng: a
+        member contacted twice in a day is tested against the same number, so
+        the second contact blocks only if its higher fatigue raises the chance
+        past it.
+        """
         m, day, month = self.members, self.day, self.month
         rows = self._reachable(contacts.members)
         if contacts.mode == "personal":
