@@ -54,7 +54,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "churn_reason": (np.int8, ChurnReason.NONE),
     "tier": (np.int8, 0),
     "account": (np.int32, -1),  # row of the account table
-    "channel": (np.int16, -1),  # acquisition channel; -1 = initial base
+    "channel": (np.int16, BASE_CHANNEL),  # acquisition channel, or one of the *_CHANNEL origins
     "cohort_month": (np.int16, -1),  # month of joining; -1 = initial base
     "joined_day": (np.int32, 0),
     "lifecycle_end_day": (np.int32, NO_END),  # churns (LIFECYCLE) at the end of this day
@@ -131,7 +131,3 @@ class Members:
     def count_by_state(self) -> np.ndarray:
         """Members per State value (index = State)."""
         return np.bincount(self.state[: self.n], minlength=len(State))
-
-    def nbytes(self) -> int:
-        """Bytes allocated for all columns (including spare capacity)."""
-        return sum(getattr(self, name).nbytes for name in COLUMNS)
