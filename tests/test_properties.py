@@ -150,6 +150,7 @@ def scenario_strategy(draw) -> dict:
             "cost_per_lead_rmb": draw(_money(3.0)),
             "add_rate": draw(share),
             "quality": draw(st.floats(0.1, 3.0)),
+            "addressable_customers": draw(st.one_of(st.none(), st.integers(1, 400))),
         }
         for i in range(draw(st.integers(0, 3)))
     ]
@@ -187,6 +188,7 @@ def scenario_strategy(draw) -> dict:
             "block_prob_per_excess_fatigue": draw(st.floats(0.0, 0.2)),
         },
         "silent_reactivation_prob_per_offer": draw(st.floats(0.0, 0.2)),
+        "visit": {"unprompted_visits_per_order": draw(st.floats(1.0, 20.0)), "click_prob_per_prompt": draw(share)},
     }
     start = dt.date(2024, 1, 1) + dt.timedelta(days=draw(st.integers(0, 730)))
     return {
@@ -355,6 +357,13 @@ def check_invariants(data: dict) -> None:
         assert np.all(monthly[name] >= 0), f"{name} negative: {monthly[name]}"
     assert np.all(monthly["first_orders"] <= monthly["orders"])
     assert np.all(monthly["dropouts"] <= monthly["orders"])
+    # every order is made on a visit (these scenarios have no scheduled entries, whose joining orders are not)
+    np.testing.assert_array_equal(monthly["visits"] - monthly["unpaid_visits"], monthly["orders"])
+    for c in scenario.channels:
+        added = monthly[f"added.{c.name}"].sum()
+        if c.addressable_customers is not None:
+            assert added <= c.addressable_customers, f"{c.name}: {added} added of {c.addressable_customers} addressable"
+            assert np.all(monthly[f"coverage.{c.name}"] <= added / c.addressable_customers + 1e-12)
     assert monthly["orders"].sum() == m.purchases[:n].astype(np.int64).sum() - world.initial_purchases
     assert monthly["first_orders"].sum() == (m.purchases[:n] > 0).sum() - world.initial_buyers
     for column in ("rate_per_day", "dropout_prob", "order_value_mean_rmb", "trust", "fatigue", "reference_discount"):

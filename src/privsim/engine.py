@@ -9,8 +9,8 @@ The calendar is a ``simpy.Environment`` whose time unit is the day:
   made by a campaign on day t can be used on day t.
 
 A tick runs, in order: acquisition (leads → added members, limited by the
-accounts' room), scheduled entries, the policies' daily actions, group
-posts, purchases (with dropout, trust gain and tier promotion), tier
+accounts' room and by a channel's addressable customers), scheduled entries, the policies' daily actions, group
+posts, shop visits and purchases (with dropout, trust gain and tier promotion), tier
 demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
 deletion, account bans), the daily decay of fatigue and of the reference
 discount, and bookkeeping. Every step is vectorised over member rows.
@@ -84,6 +84,12 @@ class World(Mechanics):
         self._posted = np.zeros(0, dtype=bool)  # member rows whose group posted today
         self._placement = next(
             (order for p in strategy.policies if (order := p.placement_order(self)) is not None), None
+        )
+        unlimited = np.iinfo(np.int64).max
+        #: customers each channel can still reach (addressable and not yet added)
+        self._addressable_left = np.array(
+            [unlimited if c.addressable_customers is None else c.addressable_customers for c in scenario.channels],
+            dtype=np.int64,
         )
         self._incentives = [c.incentive for c in scenario.channels]
         for policy in strategy.policies:
@@ -270,7 +276,7 @@ class World(Mechanics):
         if not channels:
             return
         rng, f = self._uniforms.day_generator("acquisition", self.day), self._flows
-        leads = rng.poisson([c.leads_per_day for c in channels])
+        leads = np.minimum(rng.poisson([c.leads_per_day for c in channels]), self._addressable_left)
         incentives = self._incentives
         rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
         willing = rng.binomial(leads, rates)
@@ -286,6 +292,7 @@ class World(Mechanics):
         f["incentive_cost_rmb"][month] += float(np.dot(added, paid_per_add))
         self._channel_flows["leads"][:, month] += leads
         self._channel_flows["added"][:, month] += added
+        self._addressable_left -= added
         total = int(added.sum())
         if total == 0:
             return
@@ -396,7 +403,14 @@ class World(Mechanics):
             b,
             extra,
         )
-        buy = self.uniform("purchase", rows) < p
+        u = self.uniform("purchase", rows)
+        buy = u < p
+        prompted = m.last_contact_day[rows] == day
+        if len(self._posted):
+            prompted |= self._posted[rows]
+        visits = int((u < behaviour.visit_probability(p, prompted, b)).sum())
+        self._flows["visits"][month] += visits
+        self._flows["unpaid_visits"][month] += visits - int(buy.sum())
         sale = offer_valid[buy] & (m.offer_is_sale[rows[buy]] > 0)
         self._record_purchases(rows[buy], percent[buy], month, coupon_valid[buy], sale)
 

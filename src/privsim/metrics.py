@@ -17,6 +17,14 @@ orders
     Purchases (one order per member and day at most).
 first_orders
     Orders that were a member's first ever.
+visits, unpaid_visits
+    Shop visits (store or mini-program sessions) of members who may buy
+    (added or customer), at most one a member and day: unprompted browsing
+    or a click on that day's contact or group post
+    (``behaviour.visit``); every order is made on a visit, ``unpaid_visits``
+    are the visits without one. With the default behaviour only buyers
+    visit (``unpaid_visits`` = 0). Orders of scheduled entries on their
+    entry day are not visits.
 gmv_rmb
     Value of all orders at list price, before any discount.
 discounts_rmb
@@ -136,6 +144,10 @@ accounts_banned
     Accounts banned so far.
 by_pool.members.<pool>
     Members not churned on each account pool.
+coverage.<channel>
+    For a channel with ``addressable_customers``: members acquired through
+    it who are not churned / ``addressable_customers`` (the share of the
+    channel's customers in the private domain).
 
 Per replication (over the whole horizon)
 ----------------------------------------
@@ -190,6 +202,8 @@ FLOWS = (
     "leads_over_capacity",
     "orders",
     "first_orders",
+    "visits",
+    "unpaid_visits",
     "gmv_rmb",
     "discounts_rmb",
     "cogs_rmb",
@@ -345,6 +359,17 @@ def stocks(world: World, day: int) -> dict[str, float]:
     out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
     by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))
     out.update({f"by_pool.members.{a.name}": by_pool[i] for i, a in enumerate(world.scenario.accounts)})
+    channels = world.scenario.channels
+    if any(c.addressable_customers for c in channels):
+        acquired = reachable & (members.channel[:n] >= 0)
+        by_channel = np.bincount(members.channel[:n][acquired], minlength=len(channels))
+        out.update(
+            {
+                f"coverage.{c.name}": by_channel[i] / c.addressable_customers
+                for i, c in enumerate(channels)
+                if c.addressable_customers
+            }
+        )
     return {k: float(v) for k, v in out.items()}
 
 

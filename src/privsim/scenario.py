@@ -317,6 +317,24 @@ class PromoResponse(Model):
     )
 
 
+class VisitResponse(Model):
+    """Shop visits (store or mini-program sessions); every order is made on a visit, many visits end unpaid."""
+
+    unprompted_visits_per_order: float = Field(
+        1.0,
+        ge=1.0,
+        allow_inf_nan=False,
+        description="A member's chance to visit unprompted on a day is this many times the day's purchase "
+        "probability (capped at 1): browsing, of which 1 in this many visits ends in an order. 1 = only "
+        "buyers visit.",
+    )
+    click_prob_per_prompt: Share = Field(
+        0.0,
+        description="Chance that a member who was contacted that day, or whose group posted, opens the shop "
+        "because of it (a visit, paid or not).",
+    )
+
+
 class Behaviour(Model):
     """Member response parameters shared by every strategy of the scenario."""
 
@@ -335,6 +353,7 @@ class Behaviour(Model):
     group: GroupResponse = Field(GroupResponse(), description="Group-post effects.")
     koc: KocResponse = Field(KocResponse(), description="KOC behaviour.")
     promo: PromoResponse = Field(PromoResponse(), description="Sale anticipation and stockpiling.")
+    visit: VisitResponse = Field(VisitResponse(), description="Shop visits, paid or not.")
     phone_preference_share: Share = Field(
         0.0, description="Share of new members who prefer phone calls to messages (HAPPIGO-AGE)."
     )
@@ -371,6 +390,13 @@ class Channel(Model):
         0.0,
         description="Share of adds lost in transit before reaching a staff account (e.g. via an official "
         "account, STEAK-TRANSIT).",
+    )
+    addressable_customers: int | None = Field(
+        None,
+        ge=1,
+        description="Distinct customers the channel can reach (e.g. the shop's high-net-worth buyers): each "
+        "lead is one of those not yet added, approached again until added, so the channel dries up; "
+        "results then carry coverage.<channel>. None = an unlimited stream of new leads.",
     )
 
 

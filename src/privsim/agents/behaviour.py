@@ -103,6 +103,19 @@ def purchase_probability(
     return -np.expm1(-rate_per_day * np.exp(log_h))
 
 
+def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Chance to visit the shop today: unprompted browsing or a click on today's contact or group post.
+
+    ``1 - (1 - min(1, k * p)) * (1 - c * prompted)`` with ``p`` the purchase
+    probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
+    ``click_prob_per_prompt``. It is never below ``p``, so a member who buys
+    has visited: the engine tests both against the same uniform.
+    """
+    v = behaviour.visit
+    unprompted = np.minimum(v.unprompted_visits_per_order * purchase_prob, 1.0)
+    return 1.0 - (1.0 - unprompted) * (1.0 - v.click_prob_per_prompt * prompted)
+
+
 def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
     """A coupon's pull on purchases as a share off: value / max(threshold, the member's usual order), below 0.95."""
     return np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)

@@ -71,6 +71,15 @@ def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenari
         for field, name in (("strategy", b.strategy), ("versus", b.versus)):
             if name is not None and name not in names:
                 raise ScenarioError(source, (f"benchmarks[{b.id}]", field), name, f"no such strategy in the case scenario; it has {', '.join(names)}")
+        finite = [c.name for c in scenario.channels if c.addressable_customers]
+        if b.measure == "channel_coverage_share" and b.argument not in finite:
+            raise ScenarioError(
+                source,
+                (f"benchmarks[{b.id}]", "argument"),
+                b.argument,
+                f"channel_coverage_share needs a channel with addressable_customers; the case scenario has "
+                f"{', '.join(finite) or 'none'}",
+            )
         if b.months[1] >= months:
             raise ScenarioError(
                 source, (f"benchmarks[{b.id}]", "months"), list(b.months), f"the case scenario has months 0 .. {months - 1} only"

@@ -37,8 +37,13 @@ churn_rate_per_year_by_pool [pool]
     ``by_pool.churned`` over the window / mean ``by_pool.members`` x 12 / months.
 first_order_conversion_by_pool [pool]
     ``by_pool.first_orders / by_pool.added`` over the window.
+visit_unpaid_share
+    ``unpaid_visits / visits`` over the window (shop visits without an order).
 add_rate [channel, optional]
     ``added / leads`` over the window (of one channel when given).
+channel_coverage_share [channel]
+    ``coverage.<channel>`` at the window's end: the share of a channel's
+    addressable customers who are members (see privsim.metrics).
 swap_join_share
     ``swap_joined / swap_contacts`` over the window.
 referral_cac_rmb
@@ -195,9 +200,17 @@ def first_order_conversion_by_pool(
     )
 
 
+def visit_unpaid_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    return _ratio(run.flow(strategy, "unpaid_visits", window), run.flow(strategy, "visits", window))
+
+
 def add_rate(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     suffix = f".{argument}" if argument else ""
     return _ratio(run.flow(strategy, f"added{suffix}", window), run.flow(strategy, f"leads{suffix}", window))
+
+
+def channel_coverage_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    return run.at(strategy, f"coverage.{argument}", window.last)
 
 
 def swap_join_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
@@ -280,7 +293,9 @@ MEASURES: dict[str, Measure] = {
         churn_share,
         churn_rate_per_year_by_pool,
         first_order_conversion_by_pool,
+        visit_unpaid_share,
         add_rate,
+        channel_coverage_share,
         swap_join_share,
         referral_cac_rmb,
         paid_member_share,
@@ -299,7 +314,9 @@ MEASURES: dict[str, Measure] = {
 
 
 #: Measures that need the benchmark's ``argument`` (a pool, tier or channel) or ``versus`` strategy.
-NEEDS_ARGUMENT = frozenset({"churn_rate_per_year_by_pool", "first_order_conversion_by_pool", "tier_gmv_share"})
+NEEDS_ARGUMENT = frozenset(
+    {"churn_rate_per_year_by_pool", "first_order_conversion_by_pool", "tier_gmv_share", "channel_coverage_share"}
+)
 NEEDS_VERSUS = frozenset({"gmv_per_month_ratio", "repurchase_rate_difference"})
 
 
