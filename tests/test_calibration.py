@@ -248,12 +248,14 @@ def test_every_measure_gives_one_value_per_replication():
             strategy("clearance", {"kind": "clearance", "discount_depth": 0.3, "every_days": 14}),
         ],
     )
+    data["channels"][0]["addressable_customers"] = 3000
     view = RunView(run_scenario(privsim.parse_scenario(data), replications=3, command=[]).tables)
     arguments = {
         "churn_rate_per_year_by_pool": "wecom",
         "first_order_conversion_by_pool": "personal",
         "add_rate": "card",
         "tier_gmv_share": "first_order",
+        "channel_coverage_share": "card",
     }
     for name in MEASURES:
         values = measure(view, name, "clearance", Window(1, 11), arguments.get(name), "none")

@@ -62,7 +62,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def _is_stock(name: str) -> bool:
-    return name in metrics.STOCKS or name.startswith(("tier.", "by_pool.members."))
+    return name in metrics.STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage."))
 
 
 def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_starts: list[str]) -> pd.DataFrame:

@@ -108,12 +108,13 @@ def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour
 
     ``1 - (1 - min(1, k * p)) * (1 - c * prompted)`` with ``p`` the purchase
     probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
-    ``click_prob_per_prompt``. It is never below ``p``, so a member who buys
-    has visited: the engine tests both against the same uniform.
+    ``click_prob_per_prompt``, and never below ``p`` (also after float32
+    rounding), so a member who buys has visited: the engine tests both
+    against the same uniform.
     """
     v = behaviour.visit
     unprompted = np.minimum(v.unprompted_visits_per_order * purchase_prob, 1.0)
-    return 1.0 - (1.0 - unprompted) * (1.0 - v.click_prob_per_prompt * prompted)
+    return np.maximum(1.0 - (1.0 - unprompted) * (1.0 - v.click_prob_per_prompt * prompted), purchase_prob)
 
 
 def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
