@@ -1,0 +1,46 @@
+"""The five reported cases: every target within its tolerance with the committed calibrated scenarios.
+
+This is issue 6's acceptance test on the repository's own registry
+(``scenarios/cases/benchmarks.yaml``) and calibrated files
+(``scenarios/cases/*.calibrated.yaml``), run through the library's
+``validate`` exactly as ``privsim validate`` runs them, at fewer replications.
+
+Why 3 replications and no extra tolerance: the calibration fitted each case on
+replications 0 and 1 of its seed (common random numbers), so those two
+reproduce the fit; the third is a replication the calibration never saw, so a
+fit that holds only on the numbers it was tuned on shows up here. Seeds are
+fixed, so the test is deterministic: it fails when a change to the model
+moves a target out of its band, which is what it is for (recalibrate with
+``privsim calibrate CASE`` and commit the new files, or explain the change).
+The bands are the registry's (reported range widened by each benchmark's
+tolerance); ``VALIDATION.md`` shows the same comparison at 6 replications.
+Holdouts are compared too but never asserted: they are reported as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from privsim.calibration.cases import band
+from privsim.calibration.registry import load_registry
+from privsim.calibration.validate import validate
+
+REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "cases" / "benchmarks.yaml"
+CASES = [case.id for case in load_registry(REGISTRY).cases]
+REPLICATIONS = 3
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_target_of_the_case_passes_with_the_committed_calibration(case: str) -> None:
+    result = validate(REGISTRY, [case], replications=REPLICATIONS, jobs=2)
+    assert all(run.calibrated for run in result.runs), f"{case} has no calibrated scenario: run privsim calibrate {case}"
+    benchmarks = {b.id: b for b in load_registry(REGISTRY).benchmarks_of(case)}
+    targets = result.table[result.table["use"] == "target"]
+    assert len(targets) == sum(b.use == "target" for b in benchmarks.values()) > 0
+    failing = [
+        f"{row.id}: simulated {row.mean:.4g}, band {band(benchmarks[row.id])}" for row in targets.itertuples() if not row.passes
+    ]
+    assert not failing, f"{case} targets outside their bands: " + "; ".join(failing)
+    assert (targets["n"] == REPLICATIONS).all()
