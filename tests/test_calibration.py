@@ -336,19 +336,49 @@ def test_validate_exits_1_when_a_target_fails(tmp_path):
     assert (tmp_path / "V.md").exists()
 
 
+def write_calibrated(registry: Path, values: dict[str, float], text: str | None = None) -> Path:
+    """The case's calibrated file as privsim calibrate writes it: the case scenario with ``values``, after its header."""
+    calibrated = registry.parent / "synth.calibrated.yaml"
+    original = text if text is not None else (registry.parent / "synth.yaml").read_text(encoding="utf-8")
+    listed = ", ".join(f"{path} = {value}" for path, value in values.items())
+    header = [f"calibrated by privsim calibrate SYNTH on 2026-01-01, seed 0, loss 0; values: {listed}"]
+    calibrated.write_text(calibrated_text(original, values, header), encoding="utf-8")
+    return calibrated
+
+
 def test_validate_runs_the_calibrated_file_when_there_is_one(validation_case, tmp_path):
     registry, _ = validation_case
-    calibrated = registry.parent / "synth.calibrated.yaml"
-    calibrated.write_text(yaml.safe_dump(world({RATE: 3.5, VALUE: 300.0})), encoding="utf-8")
+    calibrated = write_calibrated(registry, {RATE: 3.5, VALUE: 300.0})
     try:
         result = validate(registry, ["SYNTH"], replications=2)
         assert result.runs[0].calibrated and result.runs[0].path == calibrated
         assert "calibrated; seed 12345, 2 replications" in markdown(result, ["privsim", "validate"])
-        calibrated.write_text(yaml.safe_dump(world({RATE: 9.0, VALUE: 300.0})), encoding="utf-8")
+        write_calibrated(registry, {RATE: 9.0, VALUE: 300.0})
         with pytest.raises(ScenarioError, match=r"mean_per_year = 9.0 — outside the free parameter's bounds \[1, 8\]"):
             validate(registry, ["SYNTH"], replications=2)
     finally:
         calibrated.unlink()
+
+
+def test_validate_refuses_a_calibrated_file_the_case_or_registry_has_moved_past(tmp_path):
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0, 2.0)])
+    values = {RATE: 3.5, VALUE: 300.0}
+    # the case scenario changed an input after the calibration
+    old_case = yaml.safe_dump({**world(TRUE), "horizon_days": 400}, sort_keys=False)
+    write_calibrated(registry, values, text=old_case)
+    with pytest.raises(ScenarioError) as err:
+        validate(registry, ["SYNTH"], replications=2)
+    assert (err.value.field, err.value.value) == ("horizon_days", 400)
+    assert "synth.yaml now has 366 (it changed outside the free parameters" in err.value.allowed
+    assert "run privsim calibrate SYNTH again" in err.value.allowed
+    # the registry frees a parameter the calibration did not fit
+    write_calibrated(registry, {RATE: 3.5})
+    with pytest.raises(ScenarioError, match=r"fitted parameters = 1 — now free in the registry: population.order_value.mean_rmb; "):
+        validate(registry, ["SYNTH"], replications=2)
+    # a file not written by privsim calibrate
+    (tmp_path / "synth.calibrated.yaml").write_text(yaml.safe_dump(world(values)), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="fitted parameters = 'none' — no privsim calibrate header on its first line"):
+        validate(registry, ["SYNTH"], replications=2)
 
 
 BAD_INPUT = {

@@ -387,24 +387,27 @@ def test_bad_visit_and_pool_parameters_exit_2_in_the_cli(overrides, field, value
 
 
 def test_a_finite_pool_is_used_up_and_then_brings_no_leads() -> None:
-    # 40 leads a day, half of them add, accounts with room for all and no
-    # churn: the 200 addressable customers are all members within a few
-    # weeks (~20 adds a day), after which the channel reaches no one: no
-    # leads and no acquisition cost. The unlimited sms channel goes on.
+    # 200 addressable customers, 40 leads a day when none is added yet: each
+    # customer not yet added is approached 40 / 200 = 0.2 times a day and half
+    # of the approaches add, so the ones left decay as exp(-0.1 t). Expected
+    # leads: 400 (1 - e^-3.1) = 382 in January (31 days), 400 (e^-12 - e^-15)
+    # = 0.0025 in the fifth month; 200 e^-15 = 6e-5 customers left at day 150.
+    # Accounts have room for all and nobody churns. The unlimited sms channel
+    # goes on.
     result = run(pool_scenario(accounts=ROOMY_NO_CHURN), replications=2)
     for rep in range(2):
         leads, added = series(result, "leads.vip", replication=rep), series(result, "added.vip", replication=rep)
         assert added.sum() == 200, added
-        assert leads.sum() >= 200 and added[0] > 0, (leads, added)
-        np.testing.assert_array_equal(leads[2:], 0)
-        np.testing.assert_array_equal(added[2:], 0)
+        assert abs(leads[0] - 382) < 4 * np.sqrt(382), leads  # 4 Poisson standard deviations
+        assert np.all(np.diff(leads) <= 0), leads  # 382, ~17, ~0.8, ...: leads fall as the pool is covered
+        assert leads[4] == 0 and added[4] == 0, (leads, added)
         assert np.all(series(result, "leads.sms", replication=rep) > 0)
-        # after exhaustion the only acquisition cost is sms's 0.05 RMB a lead
+        # once the pool is used up the only acquisition cost is sms's 0.05 RMB a lead
         np.testing.assert_allclose(
-            series(result, "acquisition_cost_rmb", replication=rep)[2:],
-            0.05 * series(result, "leads.sms", replication=rep)[2:],
+            series(result, "acquisition_cost_rmb", replication=rep)[4:],
+            0.05 * series(result, "leads.sms", replication=rep)[4:],
         )
-        # without churn coverage is the cumulative adds / 200, ending at 1
+    # without churn coverage is the cumulative adds / 200, ending at 1
         coverage = series(result, "coverage.vip", replication=rep)
         np.testing.assert_allclose(coverage, np.cumsum(added) / 200)
         assert coverage[-1] == 1.0 and np.all(np.diff(coverage) >= 0)
@@ -449,9 +452,11 @@ def test_no_coverage_metric_without_a_finite_channel() -> None:
 
 
 def test_a_huge_pool_is_the_same_as_an_unlimited_channel() -> None:
-    # 10**9 addressable customers are never reached: leads, adds and every
-    # other metric are identical, value for value, to an unlimited channel
-    # on the same seed; only the coverage metric is added.
+    # With 10**9 addressable customers the lead rate is scaled by
+    # 1 - added / 10**9 > 0.99999: a Poisson draw changes only where it falls
+    # on a boundary (about one draw in 10**5 per unit of the scale change), so
+    # monthly leads and adds agree within 0.5 % (a few leads in ~1,800) and the
+    # metrics are the same but for the added coverage.
     strategies = [strategy("none", {"kind": "none"}), strategy("clearance", clearance())]
     unlimited = run(pool_scenario(addressable=None, strategies=strategies), replications=2)
     huge = run(pool_scenario(addressable=10**9, strategies=strategies), replications=2)
@@ -461,7 +466,9 @@ def test_a_huge_pool_is_the_same_as_an_unlimited_channel() -> None:
     extra = b.index.get_level_values("metric").str.startswith("coverage.")
     assert set(b.index.get_level_values("metric")[extra]) == {"coverage.vip"}
     assert b[extra].max() < 1e-5
-    pd.testing.assert_series_equal(a, b[~extra])
+    assert a.index.equals(b[~extra].index)
+    for metric in ("leads.vip", "added.vip"):
+        np.testing.assert_allclose(b.xs(metric, level="metric"), a.xs(metric, level="metric"), rtol=0.005)
     assert a.xs("leads.vip", level="metric").sum() > 0
 
 

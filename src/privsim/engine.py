@@ -85,12 +85,11 @@ class World(Mechanics):
         self._placement = next(
             (order for p in strategy.policies if (order := p.placement_order(self)) is not None), None
         )
-        unlimited = np.iinfo(np.int64).max
-        #: customers each channel can still reach (addressable and not yet added)
-        self._addressable_left = np.array(
-            [unlimited if c.addressable_customers is None else c.addressable_customers for c in scenario.channels],
-            dtype=np.int64,
-        )
+        #: channels with addressable customers, their number, and those not yet added (inf: unlimited)
+        self._finite = np.flatnonzero([c.addressable_customers is not None for c in scenario.channels])
+        self._addressable = np.array([scenario.channels[i].addressable_customers for i in self._finite], dtype=float)
+        self._addressable_left = np.full(len(scenario.channels), np.inf)
+        self._addressable_left[self._finite] = self._addressable
         self._incentives = [c.incentive for c in scenario.channels]
         for policy in strategy.policies:
             for index, incentive in policy.channel_incentives(scenario).items():
@@ -276,7 +275,10 @@ class World(Mechanics):
         if not channels:
             return
         rng, f = self._uniforms.day_generator("acquisition", self.day), self._flows
-        leads = np.minimum(rng.poisson([c.leads_per_day for c in channels]), self._addressable_left)
+        rates = np.array([c.leads_per_day for c in channels], dtype=float)
+        # a finite channel approaches each customer not yet added at leads_per_day / addressable a day
+        rates[self._finite] *= self._addressable_left[self._finite] / self._addressable
+        leads = np.minimum(rng.poisson(rates), self._addressable_left).astype(np.int64)
         incentives = self._incentives
         rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
         willing = rng.binomial(leads, rates)

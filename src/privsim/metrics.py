@@ -6,7 +6,9 @@ Money is RMB. A *month* is a calendar month counted from the scenario's
 Monthly flows (summed over the days of the month)
 --------------------------------------------------
 leads
-    Contacts reached by acquisition channels (Poisson per channel and day).
+    Contacts reached by acquisition channels (Poisson per channel and day;
+    for a channel with ``addressable_customers``, its customers not yet
+    added, each at ``leads_per_day / addressable_customers`` a day).
 added
     Leads who added a brand account and found room on one (become members).
 leads_declined

@@ -394,9 +394,10 @@ class Channel(Model):
     addressable_customers: int | None = Field(
         None,
         ge=1,
-        description="Distinct customers the channel can reach (e.g. the shop's high-net-worth buyers): each "
-        "lead is one of those not yet added, approached again until added, so the channel dries up; "
-        "results then carry coverage.<channel>. None = an unlimited stream of new leads.",
+        description="Distinct customers the channel can reach (e.g. the shop's high-net-worth buyers). Each "
+        "one not yet added is approached leads_per_day / addressable_customers times a day (Poisson), again "
+        "until added, so leads fall as the channel is covered; results then carry coverage.<channel>. "
+        "None = an unlimited stream of new leads.",
     )
 
 

@@ -14,16 +14,19 @@ divided by that end's magnitude: 0 inside the range, NaN when that end is 0.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from privsim.calibration.measures import RunView, Window, measure
 from privsim.calibration.registry import Benchmark, Case, Registry, load_registry
+from privsim.calibration.scenario_params import first_difference, fitted_paths, get_path, set_path
 from privsim.errors import ScenarioError
-from privsim.scenario import Scenario
+from privsim.scenario import Scenario, load_scenario
 
 #: Where the registry lives in the repository (the commands' default).
 DEFAULT_REGISTRY = Path("scenarios/cases/benchmarks.yaml")
@@ -61,6 +64,46 @@ def load_cases(registry_path: str | Path, case_ids: list[str] | None = None) -> 
     registry = load_registry(registry_path)
     ids = list(case_ids) if case_ids else [c.id for c in registry.cases]
     return registry, [case_files(registry_path, registry, case_id) for case_id in dict.fromkeys(ids)]
+
+
+def check_calibrated(files: CaseFiles, calibrated_text: str) -> None:
+    """The calibrated file is what ``privsim calibrate`` would start from now: fitted for exactly the
+    registry's free parameters, and equal to the case scenario but for their values. ScenarioError
+    (calibrate again) when the registry or the case scenario changed since."""
+    source, case = str(files.calibrated), files.case
+    again = f"run privsim calibrate {case.id} again"
+    paths = {p.path for p in case.free_parameters}
+    fitted = fitted_paths(calibrated_text)
+    if not fitted:
+        raise ScenarioError(source, ("fitted parameters",), "none", f"no privsim calibrate header on its first line; {again}")
+    if fitted != paths:
+        news = [f"now free in the registry: {', '.join(sorted(paths - fitted))}"] if paths - fitted else []
+        news += [f"no longer free: {', '.join(sorted(fitted - paths))}"] if fitted - paths else []
+        raise ScenarioError(source, ("fitted parameters",), len(fitted), f"{'; '.join(news)}; {again}")
+    calibrated = yaml.safe_load(calibrated_text)
+    expected = yaml.safe_load(load_scenario(files.scenario)[1])
+    for path in paths:
+        with contextlib.suppress(KeyError):  # a value the file leaves at its default stays so
+            expected = set_path(expected, path, get_path(calibrated, path))
+    where = first_difference(expected, calibrated)
+    if where is not None:
+        raise ScenarioError(
+            source,
+            where,
+            _at(calibrated, where),
+            f"{files.scenario.name} now has {_at(expected, where)} (it changed outside the free parameters since "
+            f"the calibration); {again}",
+        )
+
+
+def _at(document: object, loc: tuple) -> object:
+    """The value at ``loc`` in a parsed YAML document, or ``'nothing'`` where it has no such key."""
+    for key in loc:
+        try:
+            document = document[key]
+        except (KeyError, IndexError, TypeError):
+            return "nothing"
+    return document
 
 
 def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenario) -> None:

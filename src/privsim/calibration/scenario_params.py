@@ -78,6 +78,26 @@ def set_path(data: Mapping, path: str, value: object, source: str = "<scenario>"
     return out
 
 
+def fitted_paths(calibrated_text: str) -> set[str]:
+    """The parameter paths a calibrated file's first line lists (``...; values: path = v, ...``); empty without one."""
+    _, marked, values = calibrated_text.split("\n", 1)[0].partition("; values: ")
+    return {item.split(" = ")[0] for item in values.split(", ")} if marked else set()
+
+
+def first_difference(a: object, b: object, loc: tuple = ()) -> tuple | None:
+    """Location (keys and indices) of the first place where two parsed YAML documents differ; None if equal."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if key not in a or key not in b:
+                return (*loc, key)
+            if (where := first_difference(a[key], b[key], (*loc, key))) is not None:
+                return where
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next((w for i, (x, y) in enumerate(zip(a, b)) if (w := first_difference(x, y, (*loc, i))) is not None), None)
+    return None if a == b else loc
+
+
 def check_bounds(parameter: FreeParameter, value: float, source: str = "<registry>") -> None:
     """ScenarioError unless ``low <= value <= high``."""
     if not parameter.low <= value <= parameter.high:

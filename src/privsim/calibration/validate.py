@@ -108,7 +108,8 @@ def validate(
         calibrated = files.calibrated.exists()
         path = files.calibrated if calibrated else files.scenario
         scenario, text = load_scenario(path)
-        if calibrated:  # hand-edited, or the bounds moved since: calibrate again
+        if calibrated:  # hand-edited, or the registry, its bounds or the case moved since: calibrate again
+            cases.check_calibrated(files, text)
             for parameter in files.case.free_parameters:
                 check_bounds(parameter, parameter_value(scenario, parameter.path, str(path)), str(path))
         benchmarks = reg.benchmarks_of(files.case.id)
