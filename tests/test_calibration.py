@@ -18,6 +18,7 @@ privsim.calibration.calibrate).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from helpers import scenario_dict, strategy
 from typer.testing import CliRunner
 
 import privsim
-from privsim.calibration.calibrate import PULL, calibrate_case, target_loss
+from privsim.calibration.calibrate import PULL, calibrate_case, report_markdown, target_loss
 from privsim.calibration.cases import band, relative_error
 from privsim.calibration.measures import MEASURES, RunView, Window, measure
 from privsim.calibration.registry import Benchmark, FreeParameter, load_registry
@@ -478,6 +479,10 @@ def test_calibration_recovers_known_parameters(synthetic_case):
     report = result.files.report.read_text(encoding="utf-8")
     assert f"{result.evaluations} evaluations of a budget of 40" in report and "seed 12345" in report
     assert "SYNTH-HOLDOUT" not in report  # holdouts are never fitted
+    assert "(at a bound)" not in report
+    strained = report_markdown(replace(result, values={**result.values, RATE: 7.95}))  # within 1 % of [1, 8] of 8
+    assert f"| `{RATE}` | 5 | 7.95 (at a bound) | 1 | 8 |" in strained
+    assert "At a bound (within 1% of the range)" in strained and "(at a bound)" not in strained.split(VALUE)[1].split("\n")[0]
     checked = validate(synthetic_case, replications=2)
     assert checked.runs[0].calibrated and checked.targets_pass
 

@@ -412,9 +412,16 @@ def _header(result: CalibrationResult) -> list[str]:
     ]
 
 
+#: A fitted value this close to a bound, as a share of the parameter's range, is reported as at the bound.
+AT_BOUND = 0.01
+
+
 def report_markdown(result: CalibrationResult) -> str:
     """The calibration report: fitted values, loss per target, evaluations, time and seeds."""
     case = result.files.case
+    at_bound = {
+        p.path for p in result.parameters if min(result.values[p.path] - p.low, p.high - result.values[p.path]) <= AT_BOUND * (p.high - p.low)
+    }
     lines = [
         f"# Calibration of {result.case}",
         "",
@@ -437,10 +444,16 @@ def report_markdown(result: CalibrationResult) -> str:
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for p in result.parameters:
+        fitted = f"{result.values[p.path]:.4g}" + (" (at a bound)" if p.path in at_bound else "")
         lines.append(
-            f"| `{p.path}` | {result.start[p.path]:.4g} | {result.values[p.path]:.4g} | {p.low:g} | {p.high:g} "
-            f"| {cell(p.reason)} |"
+            f"| `{p.path}` | {result.start[p.path]:.4g} | {fitted} | {p.low:g} | {p.high:g} | {cell(p.reason)} |"
         )
+    if at_bound:
+        lines += [
+            "",
+            f"At a bound (within {AT_BOUND:.0%} of the range): the targets pull these beyond their bounds, so the "
+            "bound, not the data, set them; widen it if the reason allows, or read the fit as strained there.",
+        ]
     lines += [
         "",
         f"## Targets (mean of {result.replications} replications)",
