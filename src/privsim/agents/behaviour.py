@@ -106,15 +106,16 @@ def purchase_probability(
 def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Chance to visit the shop today: unprompted browsing or a click on today's contact or group post.
 
-    ``1 - (1 - min(1, k * p)) * (1 - c * prompted)`` with ``p`` the purchase
-    probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
-    ``click_prob_per_prompt``, and never below ``p`` (also after float32
-    rounding), so a member who buys has visited: the engine tests both
-    against the same uniform.
+    ``u + (1 - u) * c * prompted`` with ``u = min(1, k * p)``, ``p`` the
+    purchase probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
+    ``click_prob_per_prompt`` (i.e. ``1 - (1 - u) (1 - c prompted)``). Written
+    so that it is never below ``p`` and equals it exactly when ``k = 1`` and
+    ``c = 0``, also in float32: a member who buys has visited, as the engine
+    tests both against the same uniform.
     """
     v = behaviour.visit
     unprompted = np.minimum(v.unprompted_visits_per_order * purchase_prob, 1.0)
-    return np.maximum(1.0 - (1.0 - unprompted) * (1.0 - v.click_prob_per_prompt * prompted), purchase_prob)
+    return unprompted + (1.0 - unprompted) * (v.click_prob_per_prompt * prompted)
 
 
 def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
