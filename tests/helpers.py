@@ -14,12 +14,19 @@ import copy
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 import privsim
+from privsim.policies.base import Policy
 from privsim.results import t_interval
 from privsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from privsim.engine import World
 
 #: The seed of the statistical tests.
 SEED = 12345
@@ -149,3 +156,23 @@ def assert_positive(diffs, what: str) -> None:
     """The two-sided 95 % Student-t interval of the paired differences lies entirely above 0."""
     mean, low, high, _, _ = t_interval(diffs)
     assert low > 0, f"{what}: paired difference {mean:.4g}, 95 % CI [{low:.4g}, {high:.4g}] does not exclude 0"
+
+
+class Probe:
+    """A do-nothing policy that calls ``look(world)`` in every daily tick.
+
+    ``daily`` runs after the day's timed events, acquisition and the other
+    policies' daily actions, before the day's group posts and purchases.
+    Every other hook of the policy interface falls back to :class:`Policy`'s
+    default (no events, no discount, ...).
+    """
+
+    def __init__(self, look: Callable[[World], None]) -> None:
+        self.look = look
+
+    def daily(self, world: World, rng: np.random.Generator) -> list:
+        self.look(world)
+        return []
+
+    def __getattr__(self, name: str):
+        return getattr(Policy, name).__get__(self)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
-from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from pydantic import BaseModel
 
 import privsim
@@ -51,7 +51,6 @@ from privsim.results import replication_figures
 from privsim.runner import run_scenario
 from privsim.scenario import Channel, Scenario, Strategy
 
-
 #: Accounts with room for everyone who wants to join on any day (no leads over capacity).
 ROOMY_ACCOUNTS = [
     {"name": "personal", "kind": "personal_wechat", "count": 2, "daily_add_cap": 50000, "members_per_account": 100000},
@@ -61,25 +60,6 @@ ROOMY_ACCOUNTS = [
 
 # ---------------------------------------------------------------------------------------------------
 # Running, probing, checking
-
-
-class Probe:
-    """A do-nothing policy that calls ``look(world)`` in every daily tick.
-
-    ``daily`` runs after the day's timed events and acquisition and before
-    the day's purchases. Every other hook of the policy interface falls back
-    to :class:`Policy`'s default (no events, no discount, ...).
-    """
-
-    def __init__(self, look: Callable[[World], None]) -> None:
-        self.look = look
-
-    def daily(self, world: World, rng: np.random.Generator) -> list:
-        self.look(world)
-        return []
-
-    def __getattr__(self, name: str):
-        return getattr(Policy, name).__get__(self)
 
 
 class Recording:

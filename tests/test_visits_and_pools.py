@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from typer.testing import CliRunner
 
 import privsim
@@ -42,7 +42,6 @@ from privsim.calibration.registry import Benchmark
 from privsim.cli import app
 from privsim.engine import ReplicationResult, World
 from privsim.errors import ScenarioError
-from privsim.policies.base import Policy
 from privsim.runner import run_scenario
 from privsim.scenario import Behaviour, Scenario, Strategy
 
@@ -79,25 +78,6 @@ def series(run, metric: str, strategy_name: str = "none", replication: int = 0) 
 
 def run(data: dict, replications: int = 1, **kwargs):
     return run_scenario(privsim.parse_scenario(data), replications=replications, command=[], **kwargs)
-
-
-class Probe:
-    """A do-nothing policy whose ``daily`` calls ``look(world)``.
-
-    ``daily`` runs after the day's timed events (a clearance broadcast) and
-    the other policies' daily actions (group invitations), before the day's
-    group posts and purchases. Every other hook is :class:`Policy`'s default.
-    """
-
-    def __init__(self, look: Callable[[World], None]) -> None:
-        self.look = look
-
-    def daily(self, world: World, rng: np.random.Generator) -> list:
-        self.look(world)
-        return []
-
-    def __getattr__(self, name: str):
-        return getattr(Policy, name).__get__(self)
 
 
 class PromptedCount:
