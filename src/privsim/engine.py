@@ -9,11 +9,12 @@ The calendar is a ``simpy.Environment`` whose time unit is the day:
   made by a campaign on day t can be used on day t.
 
 A tick runs, in order: acquisition (leads → added members, limited by the
-accounts' room and by a channel's addressable customers), scheduled entries, the policies' daily actions, group
-posts, shop visits and purchases (with dropout, trust gain and tier promotion), tier
-demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
-deletion, account bans), the daily decay of fatigue and of the reference
-discount, and bookkeeping. Every step is vectorised over member rows.
+accounts' room and by a channel's addressable customers), scheduled
+entries, the policies' daily actions, group posts, shop visits and
+purchases (with dropout, trust gain and tier promotion), tier demotion, KOC
+upkeep, membership expiry, churn (lifecycle end, account deletion, account
+bans), the daily decay of fatigue and of the reference discount, and
+bookkeeping. Every step is vectorised over member rows.
 
 What the policies' actions do (contacts, offers, memberships, top-ups,
 invitations, swaps, moves, groups, KOCs) is in :mod:`privsim.mechanics`.
@@ -275,10 +276,10 @@ class World(Mechanics):
         if not channels:
             return
         rng, f = self._uniforms.day_generator("acquisition", self.day), self._flows
-        rates = np.array([c.leads_per_day for c in channels], dtype=float)
+        lead_rates = np.array([c.leads_per_day for c in channels], dtype=float)
         # a finite channel approaches each customer not yet added at leads_per_day / addressable a day
-        rates[self._finite] *= self._addressable_left[self._finite] / self._addressable
-        leads = np.minimum(rng.poisson(rates), self._addressable_left).astype(np.int64)
+        lead_rates[self._finite] *= self._addressable_left[self._finite] / self._addressable
+        leads = np.minimum(rng.poisson(lead_rates), self._addressable_left).astype(np.int64)
         incentives = self._incentives
         rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
         willing = rng.binomial(leads, rates)

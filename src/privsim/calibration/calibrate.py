@@ -420,7 +420,9 @@ def report_markdown(result: CalibrationResult) -> str:
     """The calibration report: fitted values, loss per target, evaluations, time and seeds."""
     case = result.files.case
     at_bound = {
-        p.path for p in result.parameters if min(result.values[p.path] - p.low, p.high - result.values[p.path]) <= AT_BOUND * (p.high - p.low)
+        p.path
+        for p in result.parameters
+        if min(result.values[p.path] - p.low, p.high - result.values[p.path]) <= AT_BOUND * (p.high - p.low)
     }
     lines = [
         f"# Calibration of {result.case}",

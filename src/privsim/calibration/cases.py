@@ -110,11 +110,11 @@ def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenari
     """Each benchmark's strategies exist in the scenario and its months lie within the horizon."""
     names = [s.name for s in scenario.strategies]
     months = len(scenario.month_starts())
+    finite = [c.name for c in scenario.channels if c.addressable_customers]
     for b in benchmarks:
         for field, name in (("strategy", b.strategy), ("versus", b.versus)):
             if name is not None and name not in names:
                 raise ScenarioError(source, (f"benchmarks[{b.id}]", field), name, f"no such strategy in the case scenario; it has {', '.join(names)}")
-        finite = [c.name for c in scenario.channels if c.addressable_customers]
         if b.measure == "channel_coverage_share" and b.argument not in finite:
             raise ScenarioError(
                 source,
