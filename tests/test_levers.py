@@ -775,6 +775,38 @@ def test_paid_membership_fees_and_member_discount(monkeypatch: pytest.MonkeyPatc
     assert total(none, "discounts_rmb") == 0 < total(result, "discounts_rmb")
 
 
+def test_quick_second_buyers_and_their_paid_share_are_counted_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MOMCHAIN-SECOND-PURCHASE's stocks. A spy records every order's member
+    # and day; from them, each member whose first order was during the run is
+    # "quick" when the second came within 30 days of the first. The engine's
+    # month-end stocks must equal that split, and its paid parts the members
+    # of each who ever held a membership (paid_until_day set). Exact.
+    scenario = parse(horizon_days=240, strategies=[strategy("paid", paid_membership(min_purchases=1))])
+    orders: dict[int, list[int]] = {}
+
+    def before(world: World, buyers: np.ndarray, percent: np.ndarray) -> None:
+        for row in buyers.tolist():
+            orders.setdefault(row, []).append(world.day)
+
+    spy_purchases(monkeypatch, before, lambda world, buyers, state: None)
+    world, result = run_world(scenario, "paid")
+    m = world.members
+    first_in_run = {row: days for row, days in orders.items() if m.first_purchase_day[row] >= 0}
+    assert all(days[0] == m.first_purchase_day[row] for row, days in first_in_run.items())
+    quick = {row for row, days in first_in_run.items() if len(days) > 1 and days[1] - days[0] <= 30}
+    other = set(first_in_run) - quick
+    paid = set(np.flatnonzero(m.paid_until_day[: m.n] != NEVER).tolist())
+    names = ("buyers_quick_second", "buyers_quick_second_paid", "buyers_other", "buyers_other_paid")
+    end = {name: result.monthly[name][-1] for name in names}
+    assert end == {
+        "buyers_quick_second": len(quick),
+        "buyers_quick_second_paid": len(quick & paid),
+        "buyers_other": len(other),
+        "buyers_other_paid": len(other & paid),
+    }
+    assert min(end.values()) > 0  # every part is exercised
+
+
 def test_paid_membership_higher_fee_fewer_signups() -> None:
     # Take-up scales with min(1, (expected savings / fee) ** 1.5): a yearly
     # membership with 20 RMB monthly coupons promises ~240 RMB of coupons plus

@@ -357,6 +357,10 @@ def check_invariants(data: dict) -> None:
         assert np.all(monthly[name] >= 0), f"{name} negative: {monthly[name]}"
     assert np.all(monthly["first_orders"] <= monthly["orders"])
     assert np.all(monthly["dropouts"] <= monthly["orders"])
+    # first-time buyers of the run split into quick second buyers and the others; paid ones are among them
+    assert monthly["buyers_quick_second"][-1] + monthly["buyers_other"][-1] == (m.first_purchase_day[:n] >= 0).sum()
+    for group in ("quick_second", "other"):
+        assert np.all(monthly[f"buyers_{group}_paid"] <= monthly[f"buyers_{group}"])
     # a finite channel never adds more than its addressable customers; coverage counts its members not churned
     for c in scenario.channels:
         added = np.cumsum(monthly[f"added.{c.name}"])

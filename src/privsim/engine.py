@@ -476,6 +476,8 @@ class World(Mechanics):
         self._channel_flows["first_orders"][:, month] += np.bincount(channel[acquired & ~repeat], minlength=n_channels)
         self._channel_flows["repeat_orders"][:, month] += np.bincount(channel[acquired & repeat], minlength=n_channels)
         m.first_purchase_day[first] = day
+        second = buyers[m.purchases[buyers] == 1]
+        m.quick_second_purchase[second] = day - m.first_purchase_day[second] <= metrics.QUICK_SECOND_PURCHASE_DAYS
         m.purchases[buyers] += 1
         m.spend_rmb[buyers] += values
         m.tier_purchases[buyers] += 1

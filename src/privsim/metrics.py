@@ -146,6 +146,12 @@ accounts_banned
     Accounts banned so far.
 by_pool.members.<pool>
     Members not churned on each account pool.
+buyers_quick_second, buyers_other
+    Members whose first purchase was during the run (day 0 on), churned or
+    not, split by whether their second purchase came within
+    ``QUICK_SECOND_PURCHASE_DAYS`` (30) days of the first.
+buyers_quick_second_paid, buyers_other_paid
+    Of each, those who have ever held a paid membership.
 coverage.<channel>
     For a channel with ``addressable_customers``: members acquired through
     it who are not churned / ``addressable_customers`` (the share of the
@@ -186,7 +192,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from privsim.agents.groups import ACTIVE
-from privsim.agents.population import ChurnReason, Members, State
+from privsim.agents.population import NEVER, ChurnReason, Members, State
 
 if TYPE_CHECKING:
     from privsim.engine import World
@@ -195,6 +201,8 @@ if TYPE_CHECKING:
 ACTIVE_WITHIN_DAYS = 90
 #: Length of the repurchase window, days.
 REPURCHASE_WINDOW_DAYS = 365
+#: A second purchase at most this many days after the first is quick (MOMCHAIN-SECOND-PURCHASE).
+QUICK_SECOND_PURCHASE_DAYS = 30
 
 #: Flows counted by the engine, summed per month.
 FLOWS = (
@@ -268,6 +276,10 @@ STOCKS = (
     "koc_hosted_members",
     "staff_saved_fte",
     "accounts_banned",
+    "buyers_quick_second",
+    "buyers_quick_second_paid",
+    "buyers_other",
+    "buyers_other_paid",
 )
 
 #: Flows that are costs in the profit (besides cost of goods).
@@ -338,6 +350,10 @@ def stocks(world: World, day: int) -> dict[str, float]:
     paid = reachable & (members.paid_until_day[:n] >= day)
     kocs, groups = world.kocs, world.groups
     hosted = groups.host >= 0
+    buyers = members.first_purchase_day[:n] >= 0
+    quick = buyers & (members.quick_second_purchase[:n] > 0)
+    other = buyers & ~quick
+    ever_paid = members.paid_until_day[:n] != NEVER
     in_hosted = reachable & (group >= 0) & hosted[np.maximum(group, 0)] if len(groups) else np.zeros(n, bool)
     out = {
         "members_added": by_state[State.ADDED],
@@ -357,6 +373,10 @@ def stocks(world: World, day: int) -> dict[str, float]:
         "koc_hosted_members": int(in_hosted.sum()),
         "staff_saved_fte": hosted.sum() / world.scenario.staff.groups_per_person,
         "accounts_banned": int(world.accounts.banned.sum()),
+        "buyers_quick_second": int(quick.sum()),
+        "buyers_quick_second_paid": int((quick & ever_paid).sum()),
+        "buyers_other": int(other.sum()),
+        "buyers_other_paid": int((other & ever_paid).sum()),
     }
     out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
     by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))

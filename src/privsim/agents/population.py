@@ -86,6 +86,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "tier_spend_rmb": (np.float32, 0.0),
     "tier_since_day": (np.int32, 0),
     "first_purchase_day": (np.int32, NEVER),
+    "quick_second_purchase": (np.int8, 0),  # bought again within metrics.QUICK_SECOND_PURCHASE_DAYS of the first
     "last_purchase_day": (np.int32, NEVER),
     "last_contact_day": (np.int32, NEVER),
     "followed_up_day": (np.int32, NEVER),

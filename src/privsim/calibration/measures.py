@@ -69,6 +69,11 @@ active_365_end
 swap_new_members_max
     The largest monthly ``swap_joined + swap_friends_joined`` in the window
     (the new members one swap brought "in one go", scaled).
+paid_lift_quick_second_purchase
+    ``buyers_quick_second_paid / buyers_quick_second - buyers_other_paid /
+    buyers_other`` at the window's end: how much likelier members who bought
+    again within 30 days of their first purchase (made during the run) are
+    to have held a paid membership than the other first-time buyers.
 repurchase_rate_difference
     ``repurchase_rate`` of the strategy minus that of ``versus``, paired by replication.
 koc_active_end
@@ -268,6 +273,15 @@ def swap_new_members_max(run: RunView, strategy: str, window: Window, argument=N
     return monthly[:, window.first : window.last + 1].max(axis=1) * run.scale
 
 
+def paid_lift_quick_second_purchase(
+    run: RunView, strategy: str, window: Window, argument=None, versus=None
+) -> np.ndarray:
+    def paid_share(group: str) -> np.ndarray:
+        return _ratio(run.at(strategy, f"buyers_{group}_paid", window.last), run.at(strategy, f"buyers_{group}", window.last))
+
+    return paid_share("quick_second") - paid_share("other")
+
+
 def repurchase_rate_difference(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     if versus is None:
         raise ValueError("repurchase_rate_difference needs the benchmark's `versus` strategy")
@@ -307,6 +321,7 @@ MEASURES: dict[str, Measure] = {
         paid_members_in_groups_share,
         active_365_end,
         swap_new_members_max,
+        paid_lift_quick_second_purchase,
         repurchase_rate_difference,
         koc_active_end,
     )
