@@ -40,8 +40,14 @@ def scenario(members: int, days: int, policy: str) -> dict:
         },
         "channels": [{"name": "cards", "leads_per_day": members / 1000, "add_rate": 0.2, "cost_per_lead_rmb": 0.5}],
         "accounts": [
-            {"name": "wecom", "kind": "wecom", "count": 200, "daily_add_cap": 200, "members_per_account": 20000,
-             "member_churn_rate_per_year": 0.3}
+            {
+                "name": "wecom",
+                "kind": "wecom",
+                "count": 200,
+                "daily_add_cap": 200,
+                "members_per_account": 20000,
+                "member_churn_rate_per_year": 0.3,
+            }
         ],
         "staff": {"count": 50, "personal_contacts_per_person_per_day": 150},
         "tiers": [
@@ -77,11 +83,15 @@ def main() -> None:
     speed = member_days / elapsed
     peak_per_member = max(setup_peak, run_peak) / rows
     print(f"members: {args.members:,} initial, {rows:,} at the end; {args.days} days; policy {args.policy}")
-    print(f"time: {elapsed:.1f} s -> {speed / 1e6:.2f} M member-days/s "
-          f"(target {TARGET_MEMBER_DAYS_PER_S / 1e6:.0f} M: ratio {speed / TARGET_MEMBER_DAYS_PER_S:.2f})")
-    print(f"peak traced memory: {max(setup_peak, run_peak) / 2**20:.0f} MiB -> {peak_per_member:.0f} B/member "
-          f"(target {TARGET_BYTES_PER_MEMBER}: ratio {peak_per_member / TARGET_BYTES_PER_MEMBER:.2f}; "
-          f"member columns alone {BYTES_PER_MEMBER} B)")
+    print(
+        f"time: {elapsed:.1f} s -> {speed / 1e6:.2f} M member-days/s "
+        f"(target {TARGET_MEMBER_DAYS_PER_S / 1e6:.0f} M: ratio {speed / TARGET_MEMBER_DAYS_PER_S:.2f})"
+    )
+    print(
+        f"peak traced memory: {max(setup_peak, run_peak) / 2**20:.0f} MiB -> {peak_per_member:.0f} B/member "
+        f"(target {TARGET_BYTES_PER_MEMBER}: ratio {peak_per_member / TARGET_BYTES_PER_MEMBER:.2f}; "
+        f"member columns alone {BYTES_PER_MEMBER} B)"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,10 @@ def main() -> None:
     table = printed.getvalue()
     print(table[table.index("Maximum-likelihood") :].split("Count model")[0].rstrip())
     print(f"order log: {rows:,} rows, {customers:,} customers, {size / 2**20:.0f} MiB CSV")
-    print(f"privsim fit: {elapsed:.1f} s -> {rows / elapsed / 1e3:,.0f}k rows/s "
-          f"(target <= {TARGET_SECONDS:.0f} s: ratio {elapsed / TARGET_SECONDS:.2f})")
+    print(
+        f"privsim fit: {elapsed:.1f} s -> {rows / elapsed / 1e3:,.0f}k rows/s "
+        f"(target <= {TARGET_SECONDS:.0f} s: ratio {elapsed / TARGET_SECONDS:.2f})"
+    )
 
 
 if __name__ == "__main__":

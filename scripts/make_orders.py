@@ -29,8 +29,12 @@ def main() -> None:
     parser.add_argument("--zero-amount-rows", type=int, default=0, help="zero-amount orders to append (odd rows)")
     defaults = TrueParams()
     for field in dataclasses.fields(TrueParams):
-        parser.add_argument(f"--{field.name}", type=float, default=getattr(defaults, field.name),
-                            help=f"true {field.name} (default %(default)s)")
+        parser.add_argument(
+            f"--{field.name}",
+            type=float,
+            default=getattr(defaults, field.name),
+            help=f"true {field.name} (default %(default)s)",
+        )
     parser.add_argument("--out", default="orders.csv", help="CSV file to write")
     args = parser.parse_args()
     params = TrueParams(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrueParams)})
@@ -46,10 +50,15 @@ def main() -> None:
         zero_amount_rows=args.zero_amount_rows,
     )
     write_orders(frame, args.out)
-    used = ", ".join(f"{k}={v:g}" for k, v in dataclasses.asdict(params).items()
-                     if args.model == "bgnbd" and k not in ("s", "beta") or args.model == "paretonbd" and k not in ("a", "b"))
-    print(f"{args.out}: {len(frame):,} orders of {args.customers:,} customers over {args.weeks:g} weeks "
-          f"from {args.start} ({args.model}: {used}; weeks, RMB)")
+    used = ", ".join(
+        f"{k}={v:g}"
+        for k, v in dataclasses.asdict(params).items()
+        if (args.model == "bgnbd" and k not in ("s", "beta")) or (args.model == "paretonbd" and k not in ("a", "b"))
+    )
+    print(
+        f"{args.out}: {len(frame):,} orders of {args.customers:,} customers over {args.weeks:g} weeks "
+        f"from {args.start} ({args.model}: {used}; weeks, RMB)"
+    )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ def privsim_subprocess(*args: object, cwd: Path, columns: int, timeout: float) -
         timeout=timeout,
     )
 
+
 BASE: dict[str, Any] = {
     "name": "test-small",
     "horizon_days": 365,
@@ -86,7 +87,14 @@ BASE: dict[str, Any] = {
     "lifecycle": None,
     "channels": [
         {"name": "card", "kind": "package_card", "leads_per_day": 15, "cost_per_lead_rmb": 0.5, "add_rate": 0.2},
-        {"name": "sms", "kind": "sms", "leads_per_day": 20, "cost_per_lead_rmb": 0.05, "add_rate": 0.05, "quality": 0.8},
+        {
+            "name": "sms",
+            "kind": "sms",
+            "leads_per_day": 20,
+            "cost_per_lead_rmb": 0.05,
+            "add_rate": 0.05,
+            "quality": 0.8,
+        },
     ],
     "accounts": [
         {

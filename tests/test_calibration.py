@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import scenario_dict, strategy
 from typer.testing import CliRunner
 
 import privsim
+from helpers import scenario_dict, strategy
 from privsim.calibration.calibrate import PULL, calibrate_case, report_markdown, target_loss
 from privsim.calibration.cases import band, relative_error
 from privsim.calibration.measures import MEASURES, RunView, Window, measure
@@ -108,9 +108,13 @@ def benchmark(name: str, use: str, low: float, high: float | None = None, **fiel
 
 def write_case(folder: Path, scenario: dict, benchmarks: list[dict], **case) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "synth.yaml").write_text("# a synthetic case\n" + yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+    (folder / "synth.yaml").write_text(
+        "# a synthetic case\n" + yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8"
+    )
     path = folder / "benchmarks.yaml"
-    path.write_text(yaml.safe_dump({"cases": [case_entry(**case)], "benchmarks": benchmarks}, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"cases": [case_entry(**case)], "benchmarks": benchmarks}, sort_keys=False), encoding="utf-8"
+    )
     return path
 
 
@@ -133,7 +137,7 @@ def test_repository_registry_loads_with_unique_ids_and_defined_measures():
     assert all(b.measure in MEASURES for b in registry.benchmarks)
     assert {b.case for b in registry.benchmarks} <= {c.id for c in registry.cases}
     for case in registry.cases:
-        scenario, text = privsim.load_scenario(path.parent / case.scenario)
+        _, text = privsim.load_scenario(path.parent / case.scenario)
         check_parameters(yaml.safe_load(text), case.free_parameters, case.scenario)
 
 
@@ -208,7 +212,9 @@ def test_a_value_outside_its_bounds_is_rejected_with_path_value_and_bounds():
 
 def test_bounds_the_scenario_does_not_accept_are_rejected():
     parameter = FreeParameter(path="population.dropout_after_purchase.mean", low=0.1, high=1.5, reason="t")
-    with pytest.raises(ScenarioError, match=r"a bound of the free parameter is not a valid value \(must be between 0.0 and 1.0") as err:
+    with pytest.raises(
+        ScenarioError, match=r"a bound of the free parameter is not a valid value \(must be between 0.0 and 1.0"
+    ) as err:
         check_parameters(scenario_dict(), (parameter,), "case.yaml")
     assert err.value.field == "population.dropout_after_purchase.mean" and err.value.value == 1.5
 
@@ -288,7 +294,9 @@ def validation_case(tmp_path_factory) -> tuple[Path, dict[str, float]]:
     data = world(TRUE)
     figures = measured(data, ["gmv_per_month_rmb", "repurchase_rate"], 3)
     benchmarks = [
-        benchmark("GMV", "target", figures["gmv_per_month_rmb"] * 0.95, figures["gmv_per_month_rmb"] * 1.05, tolerance=0.1),
+        benchmark(
+            "GMV", "target", figures["gmv_per_month_rmb"] * 0.95, figures["gmv_per_month_rmb"] * 1.05, tolerance=0.1
+        ),
         benchmark("HOLD-REPURCHASE", "holdout", 0.9, 1.0, measure="repurchase_rate", tolerance=0.05),
         benchmark("REPURCHASE", "target", figures["repurchase_rate"], measure="repurchase_rate", tolerance=0.1),
     ]
@@ -338,7 +346,8 @@ def test_validate_exits_1_when_a_target_fails(tmp_path):
 
 
 def write_calibrated(registry: Path, values: dict[str, float], text: str | None = None) -> Path:
-    """The case's calibrated file as privsim calibrate writes it: the case scenario with ``values``, after its header."""
+    """The case's calibrated file as privsim calibrate writes it: the case scenario with ``values``, after its
+    header."""
     calibrated = registry.parent / "synth.calibrated.yaml"
     original = text if text is not None else (registry.parent / "synth.yaml").read_text(encoding="utf-8")
     listed = ", ".join(f"{path} = {value}" for path, value in values.items())
@@ -374,11 +383,15 @@ def test_validate_refuses_a_calibrated_file_the_case_or_registry_has_moved_past(
     assert "run privsim calibrate SYNTH again" in err.value.allowed
     # the registry frees a parameter the calibration did not fit
     write_calibrated(registry, {RATE: 3.5})
-    with pytest.raises(ScenarioError, match=r"fitted parameters = 1 — now free in the registry: population.order_value.mean_rmb; "):
+    with pytest.raises(
+        ScenarioError, match=r"fitted parameters = 1 — now free in the registry: population.order_value.mean_rmb; "
+    ):
         validate(registry, ["SYNTH"], replications=2)
     # a file not written by privsim calibrate
     (tmp_path / "synth.calibrated.yaml").write_text(yaml.safe_dump(world(values)), encoding="utf-8")
-    with pytest.raises(ScenarioError, match="fitted parameters = 'none' — no privsim calibrate header on its first line"):
+    with pytest.raises(
+        ScenarioError, match="fitted parameters = 'none' — no privsim calibrate header on its first line"
+    ):
         validate(registry, ["SYNTH"], replications=2)
 
 
@@ -482,7 +495,10 @@ def test_calibration_recovers_known_parameters(synthetic_case):
     assert "(at a bound)" not in report
     strained = report_markdown(replace(result, values={**result.values, RATE: 7.95}))  # within 1 % of [1, 8] of 8
     assert f"| `{RATE}` | 5 | 7.95 (at a bound) | 1 | 8 |" in strained
-    assert "At a bound (within 1% of the range)" in strained and "(at a bound)" not in strained.split(VALUE)[1].split("\n")[0]
+    assert (
+        "At a bound (within 1% of the range)" in strained
+        and "(at a bound)" not in strained.split(VALUE)[1].split("\n")[0]
+    )
     checked = validate(synthetic_case, replications=2)
     assert checked.runs[0].calibrated and checked.targets_pass
 

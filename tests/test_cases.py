@@ -37,12 +37,16 @@ REPLICATIONS = 3
 @pytest.mark.parametrize("case", CASES)
 def test_every_target_of_the_case_passes_with_the_committed_calibration(case: str) -> None:
     result = validate(REGISTRY, [case], replications=REPLICATIONS, jobs=2)
-    assert all(run.calibrated for run in result.runs), f"{case} has no calibrated scenario: run privsim calibrate {case}"
+    assert all(run.calibrated for run in result.runs), (
+        f"{case} has no calibrated scenario: run privsim calibrate {case}"
+    )
     benchmarks = {b.id: b for b in load_registry(REGISTRY).benchmarks_of(case)}
     targets = result.table[result.table["use"] == "target"]
     assert len(targets) == sum(b.use == "target" for b in benchmarks.values()) > 0
     failing = [
-        f"{row.id}: simulated {row.mean:.4g}, band {band(benchmarks[row.id])}" for row in targets.itertuples() if not row.passes
+        f"{row.id}: simulated {row.mean:.4g}, band {band(benchmarks[row.id])}"
+        for row in targets.itertuples()
+        if not row.passes
     ]
     assert not failing, f"{case} targets outside their bands: " + "; ".join(failing)
     assert (targets["n"] == REPLICATIONS).all()

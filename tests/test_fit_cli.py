@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import scenario_dict
 from typer.testing import CliRunner
 
 import privsim
+from helpers import scenario_dict
 from privsim.cli import app
 from privsim.fitting.synthetic import simulate_orders, write_orders
 
@@ -154,7 +154,11 @@ BAD_LOGS = {
     ),
     "calibration end after the log": (GOOD, ["--calibration-end", "2025-01-01"], ["--calibration-end", "outside"]),
     "calibration end not a date": (GOOD, ["--calibration-end", "2024-02-30"], ["--calibration-end", "YYYY-MM-DD"]),
-    "only zero amounts": (HEADER + "A,2024-01-01,0\nB,2024-01-02,0.00\n", [], ["column amount", "no order has a positive amount"]),
+    "only zero amounts": (
+        HEADER + "A,2024-01-01,0\nB,2024-01-02,0.00\n",
+        [],
+        ["column amount", "no order has a positive amount"],
+    ),
     "empty file": ("", [], ["the file is empty"]),
     "header only": (HEADER, [], ["no orders"]),
     "no repeat customers": (HEADER + "A,2024-01-01,10\nB,2024-01-02,5\n", [], ["--calibration-end", "bought again"]),
@@ -187,7 +191,9 @@ def test_missing_order_file(tmp_path):
 def test_odd_rows_are_reported_not_fatal(tmp_path):
     path = tmp_path / "odd.csv"
     write_orders(simulate_orders(300, 40, 2), str(path))
-    with open(path, "a", encoding="utf-8") as handle:  # a zero amount, an exact repeat of the last row, a same-day order
+    with open(
+        path, "a", encoding="utf-8"
+    ) as handle:  # a zero amount, an exact repeat of the last row, a same-day order
         last = path.read_text(encoding="utf-8").splitlines()[-1]
         customer, date, _ = last.split(",")
         handle.write(f"{customer},{date},0\n{last}\n{customer},{date},5.00\n")

@@ -107,7 +107,8 @@ def test_simulator_reproduces_the_analytic_holdout_forecast(document):
     tolerance = 3 * standard_error + discretisation * expected
     gap = mean - expected
     report = "; ".join(
-        f"day {d}: sim {s:.0f} vs {e:.0f} (tol {t:.0f})" for d, s, e, t in zip(ends[holdout], mean, expected, tolerance)
+        f"day {d}: sim {s:.0f} vs {e:.0f} (tol {t:.0f})"
+        for d, s, e, t in zip(ends[holdout], mean, expected, tolerance, strict=True)
     )
     assert np.all(np.abs(gap[1:]) <= tolerance[1:]), report
     assert expected[-1] > 2000  # a holdout with substance: over 2,000 repeat purchases expected

@@ -30,7 +30,9 @@ def _columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _gamma_pdf(v: float, shape: float, rate: float) -> float:
-    return math.exp(shape * math.log(rate) - math.lgamma(shape) + (shape - 1) * math.log(v) - rate * v) if v > 0 else 0.0
+    return (
+        math.exp(shape * math.log(rate) - math.lgamma(shape) + (shape - 1) * math.log(v) - rate * v) if v > 0 else 0.0
+    )
 
 
 def _beta_pdf(p: float, a: float, b: float) -> float:
@@ -95,7 +97,7 @@ def test_gammagamma_loglik_matches_numerical_integration():
         high, _ = integrate.quad(integrand, mean, np.inf, epsabs=0, epsrel=1e-11, limit=200)
         return math.log(low + high)
 
-    expected = [brute(xi, mi) for xi, mi in zip(x, m)]
+    expected = [brute(xi, mi) for xi, mi in zip(x, m, strict=True)]
     np.testing.assert_allclose(gammagamma.loglik(params, x, m), expected, rtol=0, atol=TOLERANCE)
 
 

@@ -58,7 +58,7 @@ def test_summary_of_the_calibration_cohort():
     expected = np.zeros(36)
     expected[[7, 21, 28, 35]] = 1  # the cohort's repeats only: D's second order is not counted
     np.testing.assert_array_equal(s.repeat_per_day, expected)
-    x, m = s.repeaters()
+    x, _ = s.repeaters()
     np.testing.assert_array_equal(x, [2, 1])
     counts = s.counts()
     assert counts.n_customers == 3

@@ -32,10 +32,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
-from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from pydantic import BaseModel
 
 import privsim
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from privsim import mechanics, metrics
 from privsim.agents.groups import ACTIVE
 from privsim.agents.population import (
@@ -100,8 +100,6 @@ def parse(**overrides) -> Scenario:
     return privsim.parse_scenario(scenario_dict(**overrides))
 
 
-
-
 def assert_binomial(count: float, n: float, p: float, what: str) -> None:
     """``count`` is within 4 standard deviations of a Binomial(n, p) mean (false alarm ~6e-5)."""
     sd = math.sqrt(n * p * (1.0 - p))
@@ -158,9 +156,13 @@ def assert_books(world: World, result: ReplicationResult) -> None:
     np.testing.assert_array_equal(mo["members_reachable"], reachable)
     np.testing.assert_array_equal(sum(mo[f"tier.{t.name}"] for t in scenario.tiers), reachable)
     # breakdowns by account pool and tier, when the engine reports them, add up to the totals
-    for prefix, whole in (("by_pool.members.", reachable), ("by_pool.added.", mo["added"]),
-                          ("by_pool.churned.", churned), ("by_pool.first_orders.", mo["first_orders"]),
-                          ("by_tier.gmv_rmb.", mo["gmv_rmb"])):
+    for prefix, whole in (
+        ("by_pool.members.", reachable),
+        ("by_pool.added.", mo["added"]),
+        ("by_pool.churned.", churned),
+        ("by_pool.first_orders.", mo["first_orders"]),
+        ("by_tier.gmv_rmb.", mo["gmv_rmb"]),
+    ):
         parts = [v for k, v in mo.items() if k.startswith(prefix)]
         if parts:
             np.testing.assert_allclose(sum(parts), whole, rtol=1e-9, atol=1e-6, err_msg=prefix)
@@ -200,15 +202,24 @@ def channel_incentive(kind: str, value_rmb: float, threshold_rmb: float = 0.0) -
 # 1. referral
 
 
-def referral(value_rmb: float = 50.0, kind: str = "physical", steps: Sequence[tuple[int, float]] = ((3, 30.0), (15, 150.0)),
-             **params) -> dict:
+def referral(
+    value_rmb: float = 50.0,
+    kind: str = "physical",
+    steps: Sequence[tuple[int, float]] = ((3, 30.0), (15, 150.0)),
+    **params,
+) -> dict:
     reward = {"kind": kind, "value_rmb": value_rmb, "steps": [{"invites": n, "cost_rmb": c} for n, c in steps]}
     return {"kind": "referral", "every_days": 30, "min_tier": 1, "reward": reward, **params}
 
 
 def referral_scenario(*strategies: dict, horizon: int = 120, behaviour: dict | None = None) -> Scenario:
-    return parse(horizon_days=horizon, **FIXED_BASE, accounts=ROOMY_ACCOUNTS, behaviour=behaviour or {},
-                 strategies=list(strategies))
+    return parse(
+        horizon_days=horizon,
+        **FIXED_BASE,
+        accounts=ROOMY_ACCOUNTS,
+        behaviour=behaviour or {},
+        strategies=list(strategies),
+    )
 
 
 def test_referral_reward_cost_is_the_sum_of_steps_reached(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,7 +302,9 @@ def test_referral_more_reward_more_invitations_joins_and_cac() -> None:
     assert_positive(col("high", "referral_cac_rmb") - col("low", "referral_cac_rmb"), "referral CAC, high - low")
     assert_positive(col("high_value", "referral_cac_rmb") - col("low", "referral_cac_rmb"), "CAC, high value - low")
     np.testing.assert_array_equal(col("high", "referral_joined"), col("high_value", "referral_joined"))
-    np.testing.assert_allclose(col("high", "referral_reward_cost_rmb"), 4 * col("high_value", "referral_reward_cost_rmb"))
+    np.testing.assert_allclose(
+        col("high", "referral_reward_cost_rmb"), 4 * col("high_value", "referral_reward_cost_rmb")
+    )
 
 
 def test_referral_ecard_reward_draws_more_fakes() -> None:
@@ -307,7 +320,10 @@ def test_referral_ecard_reward_draws_more_fakes() -> None:
         for label, counts in fakes.items():
             world, result = run_world(scenario, label, rep)
             assert_books(world, result)
-            fake, joining = total(result, "referral_fake"), total(result, "referral_fake") + total(result, "referral_joined")
+            fake, joining = (
+                total(result, "referral_fake"),
+                total(result, "referral_fake") + total(result, "referral_joined"),
+            )
             assert_binomial(fake, joining, share[label], f"{label} fakes")
             counts.append(fake)
     assert_positive(np.array(fakes["ecard"]) - np.array(fakes["physical"]), "referral_fake, ecard - physical")
@@ -336,8 +352,14 @@ SWAP_DAYS = (10, 40, 70)
 
 
 def brand_swap(mechanic: str = "lottery", **params) -> dict:
-    return {"kind": "brand_swap", "days": list(SWAP_DAYS), "pool_size": 20000, "overlap_share": 0.25,
-            "mechanic": mechanic, **params}
+    return {
+        "kind": "brand_swap",
+        "days": list(SWAP_DAYS),
+        "pool_size": 20000,
+        "overlap_share": 0.25,
+        "mechanic": mechanic,
+        **params,
+    }
 
 
 def swap_scenario() -> Scenario:
@@ -438,7 +460,9 @@ def test_groups_grow_within_their_size_and_reuse_places() -> None:
     # month-end value; required: a rise in each of the first six months and
     # a final value above 2.5 times the first.
     churny = [{**a, "member_churn_rate_per_year": 1.0} for a in scenario_dict()["accounts"]]
-    scenario = parse(horizon_days=240, accounts=churny, strategies=[strategy("groups", groups(invite_existing_customers=False))])
+    scenario = parse(
+        horizon_days=240, accounts=churny, strategies=[strategy("groups", groups(invite_existing_customers=False))]
+    )
     for rep in range(2):
         ever: dict[int, int] = {}  # member row -> first group seen
 
@@ -514,8 +538,13 @@ def koc_programme(**params) -> dict:
 
 def koc_scenario(*koc_strategies: tuple[str, dict], behaviour: dict | None = None) -> Scenario:
     """The fixed base in groups of 30 (vips in groups of 50) hosted by KOCs only (staff do not post)."""
-    staff_groups = {"kind": "groups", "group_size": 30, "high_group_size": 50, "high_from_tier": 3,
-                    "staff_posts_per_day": 0.0}
+    staff_groups = {
+        "kind": "groups",
+        "group_size": 30,
+        "high_group_size": 50,
+        "high_from_tier": 3,
+        "staff_posts_per_day": 0.0,
+    }
     return parse(
         horizon_days=240,
         **FIXED_BASE,
@@ -546,7 +575,7 @@ def test_koc_recruited_only_among_qualifying_members() -> None:
             if world.day not in KOC_DAYS:
                 return
             m, kocs = world.members, world.kocs
-            new = kocs.member[checked["kocs"]:]
+            new = kocs.member[checked["kocs"] :]
             checked["kocs"] = len(kocs)
             assert np.all(m.state[new] == State.CUSTOMER)
             assert np.all(world.day - m.last_purchase_day[new] < 60)
@@ -587,7 +616,7 @@ def test_koc_cost_is_fees_accrued_plus_awards() -> None:
         world, result = run_world(scenario, "koc", rep, [Probe(look)], wrap=wrap)
         assert_books(world, result)
         expected = np.zeros(len(result.monthly["koc_cost_rmb"]))
-        for day, month, active in active_per_day:
+        for _day, month, active in active_per_day:
             expected[month] += 300 * 12 / 365 * len(active)
         awards = 0
         for day, actions in recorders[0].events:
@@ -658,8 +687,10 @@ def test_koc_burnout_lowers_the_trust_gain() -> None:
     quiet = koc_programme(rotation_days=10000, awards_per_month=0)
 
     def scenario(half_life: float) -> Scenario:
-        return koc_scenario(("koc", quiet), behaviour={
-            "group": {"koc_post_trust_gain": 0.02}, "koc": {"burnout_half_life_days": half_life}})
+        return koc_scenario(
+            ("koc", quiet),
+            behaviour={"group": {"koc_post_trust_gain": 0.02}, "koc": {"burnout_half_life_days": half_life}},
+        )
 
     trust = paired({"short": (scenario(10.0), "koc"), "long": (scenario(1000.0), "koc")}, 3, kocs_trust)
     assert_positive(trust["long"] - trust["short"], "group members' trust, long - short half-life")
@@ -728,8 +759,15 @@ def test_koc_rotation_moves_kocs_to_other_groups() -> None:
 
 
 def paid_membership(**params) -> dict:
-    return {"kind": "paid_membership", "fee_rmb": 99.0, "duration_days": 90, "member_discount": 0.05,
-            "monthly_coupon_rmb": 20.0, "offer_every_days": 30, **params}
+    return {
+        "kind": "paid_membership",
+        "fee_rmb": 99.0,
+        "duration_days": 90,
+        "member_discount": 0.05,
+        "monthly_coupon_rmb": 20.0,
+        "offer_every_days": 30,
+        **params,
+    }
 
 
 def spy_purchases(monkeypatch: pytest.MonkeyPatch, before: Callable, after: Callable) -> None:
@@ -752,8 +790,11 @@ def test_paid_membership_fees_and_member_discount(monkeypatch: pytest.MonkeyPatc
     # every order of a paying member, and only those, carries the member
     # discount (5 %; no other policy discounts). Without the policy the base
     # gets no discount at all, so discounts are higher with it.
-    scenario = parse(horizon_days=240, **FIXED_BASE, strategies=[
-        strategy("none", {"kind": "none"}), strategy("paid", paid_membership())])
+    scenario = parse(
+        horizon_days=240,
+        **FIXED_BASE,
+        strategies=[strategy("none", {"kind": "none"}), strategy("paid", paid_membership())],
+    )
     paying_orders = [0]
 
     def before(world: World, buyers: np.ndarray, percent: np.ndarray) -> None:
@@ -814,9 +855,14 @@ def test_paid_membership_higher_fee_fewer_signups() -> None:
     # replications: ~290 vs ~66 signups (paired difference ~220, sd ~16).
     # 3 replications: the CI excludes 0 by > 5 half-widths; the ratio margin
     # (> 2; observed 4.4, sd 0.5) is ~5 sd below what was seen.
-    scenario = parse(horizon_days=180, **FIXED_BASE, strategies=[
-        strategy("cheap", paid_membership(fee_rmb=99.0, duration_days=365)),
-        strategy("dear", paid_membership(fee_rmb=999.0, duration_days=365))])
+    scenario = parse(
+        horizon_days=180,
+        **FIXED_BASE,
+        strategies=[
+            strategy("cheap", paid_membership(fee_rmb=99.0, duration_days=365)),
+            strategy("dear", paid_membership(fee_rmb=999.0, duration_days=365)),
+        ],
+    )
     signups = paired({s: (scenario, s) for s in ("cheap", "dear")}, 3, metric("membership_signups"))
     assert_positive(signups["cheap"] - signups["dear"], "membership signups, fee 99 - 999")
     assert np.all(signups["cheap"] > 2 * signups["dear"]), signups
@@ -833,8 +879,12 @@ def test_paid_membership_renewals_when_savings_are_high() -> None:
     policy = paid_membership(fee_rmb=10.0, duration_days=60, member_discount=0.5, monthly_coupon_rmb=100.0)
 
     def scenario(renewal: float) -> Scenario:
-        return parse(horizon_days=240, **FIXED_BASE, behaviour={"membership": {"renewal_at_fair_value": renewal}},
-                     strategies=[strategy("paid", policy)])
+        return parse(
+            horizon_days=240,
+            **FIXED_BASE,
+            behaviour={"membership": {"renewal_at_fair_value": renewal}},
+            strategies=[strategy("paid", policy)],
+        )
 
     keen, never = scenario(1.0), scenario(0.0)
     for rep in range(3):
@@ -849,7 +899,9 @@ def test_paid_membership_renewals_when_savings_are_high() -> None:
         renewals = total(result, "membership_renewals")
         assert 0.5 * ended[0] <= renewals <= ended[0], (renewals, ended[0])
         mo = result.monthly
-        np.testing.assert_allclose(mo["membership_fees_rmb"], 10.0 * (mo["membership_signups"] + mo["membership_renewals"]))
+        np.testing.assert_allclose(
+            mo["membership_fees_rmb"], 10.0 * (mo["membership_signups"] + mo["membership_renewals"])
+        )
         world, result = run_world(never, "paid", rep)
         assert_books(world, result)
         assert total(result, "membership_renewals") == 0 < total(result, "membership_signups")
@@ -860,8 +912,14 @@ def test_paid_membership_renewals_when_savings_are_high() -> None:
 
 
 def stored_value(**params) -> dict:
-    return {"kind": "stored_value", "amount_rmb": 500.0, "bonus_rmb": 100.0, "offer_every_days": 30, "min_purchases": 1,
-            **params}
+    return {
+        "kind": "stored_value",
+        "amount_rmb": 500.0,
+        "bonus_rmb": 100.0,
+        "offer_every_days": 30,
+        "min_purchases": 1,
+        **params,
+    }
 
 
 def test_stored_value_liability_is_cash_in_minus_cash_value_spent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -877,9 +935,14 @@ def test_stored_value_liability_is_cash_in_minus_cash_value_spent(monkeypatch: p
     # float32 rounding of ~1e5 RMB totals (~1 RMB would be 1e-5 of them) --
     # observed agreement ~1e-7. Two offers, 500 + 100 bonus every 30 days
     # and 300 + 10 every 45 days, so balances mix cash shares.
-    scenario = parse(horizon_days=240, **FIXED_BASE, behaviour={"stored_value": {"takeup_at_reference_bonus": 0.2}},
-                     strategies=[strategy("stored", stored_value(), stored_value(amount_rmb=300.0, bonus_rmb=10.0,
-                                                                                    offer_every_days=45))])
+    scenario = parse(
+        horizon_days=240,
+        **FIXED_BASE,
+        behaviour={"stored_value": {"takeup_at_reference_bonus": 0.2}},
+        strategies=[
+            strategy("stored", stored_value(), stored_value(amount_rmb=300.0, bonus_rmb=10.0, offer_every_days=45))
+        ],
+    )
     months = scenario.month_of_day()[-1] + 1
     spent, cash_spent, bonus_spent = np.zeros(months), np.zeros(months), np.zeros(months)
 
@@ -892,7 +955,9 @@ def test_stored_value_liability_is_cash_in_minus_cash_value_spent(monkeypatch: p
         m = world.members
         out = balance - m.balance_rmb[buyers].astype(float)
         assert np.all(out >= 0)
-        np.testing.assert_array_equal(m.balance_cash_share[buyers], share.astype(np.float32))  # spending keeps the share
+        np.testing.assert_array_equal(
+            m.balance_cash_share[buyers], share.astype(np.float32)
+        )  # spending keeps the share
         spent[world.month] += out.sum()
         cash_spent[world.month] += (out * share).sum()
         bonus_spent[world.month] += (out * (1 - share)).sum()
@@ -923,8 +988,11 @@ def test_stored_value_bigger_bonus_more_topups() -> None:
     # top-ups (paired difference ~390, sd ~26). 3 replications: the CI
     # excludes 0 by > 5 half-widths; ratio margin > 2 (observed 2.85, sd
     # 0.15: > 5 sd).
-    scenario = parse(horizon_days=180, **FIXED_BASE, strategies=[
-        strategy("small", stored_value(bonus_rmb=25.0)), strategy("big", stored_value(bonus_rmb=100.0))])
+    scenario = parse(
+        horizon_days=180,
+        **FIXED_BASE,
+        strategies=[strategy("small", stored_value(bonus_rmb=25.0)), strategy("big", stored_value(bonus_rmb=100.0))],
+    )
     topups = paired({s: (scenario, s) for s in ("small", "big")}, 3, metric("topups"))
     assert_positive(topups["big"] - topups["small"], "top-ups, bonus 100 - 25")
     assert np.all(topups["big"] > 2 * topups["small"]), topups
@@ -940,9 +1008,12 @@ def test_stored_value_balance_lowers_dropouts() -> None:
     # (paired difference ~330, sd ~17). 3 replications: the CI excludes 0
     # by > 7 half-widths.
     def scenario(reduction: float) -> Scenario:
-        return parse(horizon_days=240, **FIXED_BASE,
-                     behaviour={"stored_value": {"takeup_at_reference_bonus": 0.5, "dropout_reduction": reduction}},
-                     strategies=[strategy("stored", stored_value())])
+        return parse(
+            horizon_days=240,
+            **FIXED_BASE,
+            behaviour={"stored_value": {"takeup_at_reference_bonus": 0.5, "dropout_reduction": reduction}},
+            strategies=[strategy("stored", stored_value())],
+        )
 
     def silent_with_balance(world: World, result: ReplicationResult) -> tuple[float, float]:
         m = world.members
@@ -959,15 +1030,27 @@ def test_stored_value_balance_lowers_dropouts() -> None:
 # 7. channel_routing (and the account pools' caps, bans, trust offset and reach)
 
 
-def routing_scenario(*strategies: dict, accounts: dict | None = None, channels: list | None = None,
-                     horizon: int = 120) -> Scenario:
+def routing_scenario(
+    *strategies: dict, accounts: dict | None = None, channels: list | None = None, horizon: int = 120
+) -> Scenario:
     """The default base (all on the personal pool) with ~40 adds a day for 45 places a day:
     personal 2 x 10 a day, wecom 1 x 25 a day (``accounts`` overrides fields by pool name)."""
     pools = {
-        "personal": {"name": "personal", "kind": "personal_wechat", "count": 2, "daily_add_cap": 10,
-                     "members_per_account": 5000},
-        "wecom": {"name": "wecom", "kind": "wecom", "count": 1, "daily_add_cap": 25, "members_per_account": 10000,
-                  "member_churn_rate_per_year": 0.35},
+        "personal": {
+            "name": "personal",
+            "kind": "personal_wechat",
+            "count": 2,
+            "daily_add_cap": 10,
+            "members_per_account": 5000,
+        },
+        "wecom": {
+            "name": "wecom",
+            "kind": "wecom",
+            "count": 1,
+            "daily_add_cap": 25,
+            "members_per_account": 10000,
+            "member_churn_rate_per_year": 0.35,
+        },
     }
     for name, fields in (accounts or {}).items():
         pools[name].update(fields)
@@ -1003,13 +1086,17 @@ def test_routing_new_members_fill_the_listed_pools_in_order() -> None:
         strategy("default", {"kind": "none"}),
         strategy("wecom_only", routing("wecom")),
     )
-    first_cap = {"wecom_first": ("wecom", 25), "personal_first": ("personal", 20), "default": ("personal", 20),
-                 "wecom_only": ("wecom", 25)}
+    first_cap = {
+        "wecom_first": ("wecom", 25),
+        "personal_first": ("personal", 20),
+        "default": ("personal", 20),
+        "wecom_only": ("wecom", 25),
+    }
     for name, (first, cap) in first_cap.items():
         world, result = run_world(scenario, name)
         assert_books(world, result)
         m, base = world.members, BASE
-        joined = m.joined_day[base: m.n]
+        joined = m.joined_day[base : m.n]
         pools = pool_of(world, slice(base, m.n))
         first_index = [a.name for a in scenario.accounts].index(first)
         per_day = np.bincount(joined, minlength=scenario.horizon_days)
@@ -1063,6 +1150,7 @@ def test_routing_past_the_add_cap_gets_accounts_banned() -> None:
         channels=[{"name": "card", "kind": "package_card", "leads_per_day": 200, "add_rate": 0.5}],
     )
     for name, share in (("push", 0.5), ("respect", 0.0)):
+
         def look(world: World, share: float = share) -> None:
             a = world.accounts
             assert np.all(a.added_today <= np.floor(a.daily_add_cap * (1 + share)))
@@ -1099,13 +1187,13 @@ def test_routing_to_wecom_with_a_trust_offset_lowers_trust() -> None:
     for name in ("personal_only", "wecom_only"):
         world, _ = run_world(scenario, name)
         m, base = world.members, BASE
-        fresh = np.arange(base, m.n)[m.state[base: m.n] == State.ADDED]
+        fresh = np.arange(base, m.n)[m.state[base : m.n] == State.ADDED]
         expected = np.where(pool_of(world, fresh) == 1, 0.1, 0.3)
         np.testing.assert_allclose(m.trust[fresh], expected, atol=1e-6)
 
     def new_members_trust(world: World, result: ReplicationResult) -> float:
         m = world.members
-        return float(m.trust[BASE: m.n].mean())
+        return float(m.trust[BASE : m.n].mean())
 
     trust = paired({s: (scenario, s) for s in ("personal_only", "wecom_only")}, 3, new_members_trust)
     assert_positive(trust["personal_only"] - trust["wecom_only"], "new members' trust, personal - wecom")
@@ -1120,8 +1208,9 @@ def test_broadcast_reach_caps_broadcasts_per_day() -> None:
     # (campaigns run before the day's acquisition) contacted, and the broadcasts
     # flow is the sum of those counts.
     clearance = {"kind": "clearance", "discount_depth": 0.1, "every_days": 14, "offer_window_days": 3}
-    scenario = routing_scenario(strategy("capped", clearance, routing("wecom")),
-                                accounts={"personal": {"broadcast_reach_per_day": 300}})
+    scenario = routing_scenario(
+        strategy("capped", clearance, routing("wecom")), accounts={"personal": {"broadcast_reach_per_day": 300}}
+    )
     contacted = [0]
 
     def look(world: World) -> None:
@@ -1150,10 +1239,21 @@ def test_broadcast_reach_caps_broadcasts_per_day() -> None:
 
 def incentive_scenario(kind: str = "none", value: float = 0.0, threshold: float = 0.0, **channel) -> Scenario:
     """The fixed base plus one channel of ~50 leads a day adding at 10 % without an incentive; room for all."""
-    card = {"name": "card", "kind": "package_card", "leads_per_day": 50, "cost_per_lead_rmb": 0.5, "add_rate": 0.1,
-            **channel_incentive(kind, value, threshold), **channel}
-    return parse(horizon_days=120, **{**FIXED_BASE, "channels": [card]}, accounts=ROOMY_ACCOUNTS,
-                 strategies=[strategy("none", {"kind": "none"})])
+    card = {
+        "name": "card",
+        "kind": "package_card",
+        "leads_per_day": 50,
+        "cost_per_lead_rmb": 0.5,
+        "add_rate": 0.1,
+        **channel_incentive(kind, value, threshold),
+        **channel,
+    }
+    return parse(
+        horizon_days=120,
+        **{**FIXED_BASE, "channels": [card]},
+        accounts=ROOMY_ACCOUNTS,
+        strategies=[strategy("none", {"kind": "none"})],
+    )
 
 
 def add_rate_with(value: float, add_rate: float = 0.1, scale: float = 20.0) -> float:
@@ -1170,8 +1270,11 @@ def test_gift_and_lottery_incentives_raise_adds_and_book_their_cost() -> None:
     # incentive, 0. Adds rise ~6.7-fold (observed over 12 replications ~600 vs
     # ~4000, paired sd 100), so 3 paired replications exclude 0 by > 10
     # half-widths.
-    scenarios = {"none": incentive_scenario(), "gift": incentive_scenario("gift", 20.0),
-                 "lottery": incentive_scenario("lottery", 20.0)}
+    scenarios = {
+        "none": incentive_scenario(),
+        "gift": incentive_scenario("gift", 20.0),
+        "lottery": incentive_scenario("lottery", 20.0),
+    }
     added = {name: [] for name in scenarios}
     for rep in range(3):
         for name, scenario in scenarios.items():
@@ -1181,8 +1284,10 @@ def test_gift_and_lottery_incentives_raise_adds_and_book_their_cost() -> None:
             willing = leads - declined
             assert_binomial(willing, leads, 0.1 if name == "none" else add_rate_with(20.0), f"{name}: willing leads")
             value = 0.0 if name == "none" else 20.0
-            np.testing.assert_allclose(result.monthly["incentive_cost_rmb"], value * (
-                result.monthly["leads"] - result.monthly["leads_declined"]))
+            np.testing.assert_allclose(
+                result.monthly["incentive_cost_rmb"],
+                value * (result.monthly["leads"] - result.monthly["leads_declined"]),
+            )
             assert total(result, "added") == total(result, "added.card") == willing
             assert total(result, "acquisition_cost_rmb") == pytest.approx(0.5 * leads)
             added[name].append(total(result, "added"))
@@ -1225,13 +1330,16 @@ def test_transit_loss_loses_willing_adds() -> None:
         assert total(result, "incentive_cost_rmb") == pytest.approx(20.0 * total(result, "added"))
 
 
-
 def incentives_policy_scenario() -> Scenario:
     """The incentive scenario's channel without an incentive; strategy "gift" gives its leads 20 RMB."""
     gift = {"kind": "incentives", "channels": {"card": {"kind": "gift", "value_rmb": 20.0}}}
     card = {"name": "card", "kind": "package_card", "leads_per_day": 50, "add_rate": 0.1}
-    return parse(**{**FIXED_BASE, "channels": [card]}, horizon_days=120, accounts=ROOMY_ACCOUNTS,
-                 strategies=[strategy("none", {"kind": "none"}), strategy("gift", gift)])
+    return parse(
+        **{**FIXED_BASE, "channels": [card]},
+        horizon_days=120,
+        accounts=ROOMY_ACCOUNTS,
+        strategies=[strategy("none", {"kind": "none"}), strategy("gift", gift)],
+    )
 
 
 def test_incentives_policy_replaces_the_channel_incentive() -> None:
@@ -1241,8 +1349,11 @@ def test_incentives_policy_replaces_the_channel_incentive() -> None:
     # more (observed ~6.7-fold, paired sd ~100 on ~3400; 3 paired
     # replications exclude 0 by > 10 half-widths).
     scenario = incentives_policy_scenario()
-    out = paired({s: (scenario, s) for s in ("none", "gift")}, 3,
-                 metrics_of("leads", "leads_declined", "added", "incentive_cost_rmb"))
+    out = paired(
+        {s: (scenario, s) for s in ("none", "gift")},
+        3,
+        metrics_of("leads", "leads_declined", "added", "incentive_cost_rmb"),
+    )
     np.testing.assert_allclose(out["gift"][:, 3], 20.0 * out["gift"][:, 2])
     assert np.all(out["none"][:, 3] == 0)
     assert_positive(out["gift"][:, 2] - out["none"][:, 2], "added, gift policy - none")
@@ -1259,6 +1370,7 @@ def test_leads_are_common_to_the_strategies_of_a_replication() -> None:
         _, gift = run_world(scenario, "gift", rep)
         np.testing.assert_array_equal(gift.monthly["leads"], none.monthly["leads"], err_msg=f"replication {rep}")
 
+
 # ---------------------------------------------------------------------------------------------------
 # 9. promo_calendar
 
@@ -1269,8 +1381,13 @@ BEFORE, PREWARM, SALE_DAYS, AFTER = range(38, 52), range(52, 59), range(59, 62),
 
 def promo_scenario(promo: dict | None = None, **params) -> Scenario:
     policy = {"kind": "promo_calendar", "sales": [SALE], **params}
-    return parse(horizon_days=120, **FIXED_BASE, accounts=ROOMY_ACCOUNTS, behaviour={"promo": promo or {}},
-                 strategies=[strategy("promo", policy)])
+    return parse(
+        horizon_days=120,
+        **FIXED_BASE,
+        accounts=ROOMY_ACCOUNTS,
+        behaviour={"promo": promo or {}},
+        strategies=[strategy("promo", policy)],
+    )
 
 
 class OrdersPerDay:
@@ -1394,8 +1511,12 @@ MEMBER_DAYS = (7, 38, 66, 97)  # the 8th of January to April 2025
 
 def coupon_scenario(topup_prob: float = 0.5) -> Scenario:
     policy = {"kind": "tier_coupons", "coupons": TIER_COUPONS, "member_day": 8, "valid_days": 3}
-    return parse(horizon_days=120, **FIXED_BASE, behaviour={"coupon": {"topup_prob": topup_prob}},
-                 strategies=[strategy("coupons", policy)])
+    return parse(
+        horizon_days=120,
+        **FIXED_BASE,
+        behaviour={"coupon": {"topup_prob": topup_prob}},
+        strategies=[strategy("coupons", policy)],
+    )
 
 
 def spy_coupons(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
@@ -1477,14 +1598,25 @@ WINBACK_DAYS = range(0, 180, 30)
 
 
 def winback(**params) -> dict:
-    return {"kind": "winback", "inactive_days": 60, "min_purchases": 2, "offer_depth": 0.2, "every_days": 30,
-            "mode": "broadcast", **params}
+    return {
+        "kind": "winback",
+        "inactive_days": 60,
+        "min_purchases": 2,
+        "offer_depth": 0.2,
+        "every_days": 30,
+        "mode": "broadcast",
+        **params,
+    }
 
 
 def winback_scenario(*strategies: dict, reactivation: float = 0.01) -> Scenario:
     """The default base (with 500 silent members), no acquisition, 180 days."""
-    return parse(horizon_days=180, channels=[], behaviour={"silent_reactivation_prob_per_offer": reactivation},
-                 strategies=list(strategies))
+    return parse(
+        horizon_days=180,
+        channels=[],
+        behaviour={"silent_reactivation_prob_per_offer": reactivation},
+        strategies=list(strategies),
+    )
 
 
 def winback_targets(world: World, min_purchases: int, inactive_days: int) -> np.ndarray:
@@ -1500,8 +1632,9 @@ def winback_targets(world: World, min_purchases: int, inactive_days: int) -> np.
 def initial_rows(scenario: Scenario, state: str) -> np.ndarray:
     """Rows of the day-0 base in ``state`` (the base is created block by block, in the order listed)."""
     edges = np.cumsum([0] + [g.count for g in scenario.population.initial])
-    return np.concatenate([np.arange(edges[i], edges[i + 1]) for i, g in enumerate(scenario.population.initial)
-                           if g.state == state])
+    return np.concatenate(
+        [np.arange(edges[i], edges[i + 1]) for i, g in enumerate(scenario.population.initial) if g.state == state]
+    )
 
 
 def test_winback_targets_lapsed_buyers_only() -> None:
@@ -1578,20 +1711,60 @@ def everything_scenario() -> Scenario:
     """Three account pools (bans possible, WeCom distant and reach-capped, a phone line), three channels
     with a gift, a coupon (with transit loss) and a lottery, and every lever of the library together."""
     accounts = [
-        {"name": "personal", "kind": "personal_wechat", "count": 2, "daily_add_cap": 30, "members_per_account": 5000,
-         "ban_prob_per_excess_add": 0.002},
-        {"name": "wecom", "kind": "wecom", "count": 1, "daily_add_cap": 60, "members_per_account": 20000,
-         "member_churn_rate_per_year": 0.35, "cost_per_broadcast_rmb": 0.01, "trust_offset": -0.1,
-         "broadcast_reach_per_day": 2000, "ban_prob_per_excess_add": 0.002},
-        {"name": "phone", "kind": "phone", "count": 1, "daily_add_cap": 20, "members_per_account": 3000,
-         "cost_per_personal_contact_rmb": 0.5},
+        {
+            "name": "personal",
+            "kind": "personal_wechat",
+            "count": 2,
+            "daily_add_cap": 30,
+            "members_per_account": 5000,
+            "ban_prob_per_excess_add": 0.002,
+        },
+        {
+            "name": "wecom",
+            "kind": "wecom",
+            "count": 1,
+            "daily_add_cap": 60,
+            "members_per_account": 20000,
+            "member_churn_rate_per_year": 0.35,
+            "cost_per_broadcast_rmb": 0.01,
+            "trust_offset": -0.1,
+            "broadcast_reach_per_day": 2000,
+            "ban_prob_per_excess_add": 0.002,
+        },
+        {
+            "name": "phone",
+            "kind": "phone",
+            "count": 1,
+            "daily_add_cap": 20,
+            "members_per_account": 3000,
+            "cost_per_personal_contact_rmb": 0.5,
+        },
     ]
     channels = [
-        {"name": "card", "kind": "package_card", "leads_per_day": 60, "cost_per_lead_rmb": 0.5, "add_rate": 0.2,
-         **channel_incentive("gift", 10.0)},
-        {"name": "sms", "kind": "sms", "leads_per_day": 80, "cost_per_lead_rmb": 0.05, "add_rate": 0.05,
-         "transit_loss_share": 0.3, **channel_incentive("coupon", 20.0, 200.0)},
-        {"name": "store", "kind": "store_qr", "leads_per_day": 20, "add_rate": 0.3, **channel_incentive("lottery", 15.0)},
+        {
+            "name": "card",
+            "kind": "package_card",
+            "leads_per_day": 60,
+            "cost_per_lead_rmb": 0.5,
+            "add_rate": 0.2,
+            **channel_incentive("gift", 10.0),
+        },
+        {
+            "name": "sms",
+            "kind": "sms",
+            "leads_per_day": 80,
+            "cost_per_lead_rmb": 0.05,
+            "add_rate": 0.05,
+            "transit_loss_share": 0.3,
+            **channel_incentive("coupon", 20.0, 200.0),
+        },
+        {
+            "name": "store",
+            "kind": "store_qr",
+            "leads_per_day": 20,
+            "add_rate": 0.3,
+            **channel_incentive("lottery", 15.0),
+        },
     ]
     everything = strategy(
         "everything",
@@ -1629,9 +1802,23 @@ def test_all_levers_combine_in_one_strategy() -> None:
     # and every lever did something. Through the runner too (the tables
     # hold one figure per metric and replication).
     scenario = everything_scenario()
-    fired = ("incentive_cost_rmb", "leads_lost_in_transit", "coupons_used", "referral_joined", "swap_joined",
-             "koc_recruited", "koc_cost_rmb", "membership_signups", "topups", "stored_value_spent_rmb",
-             "moved_members", "account_bans", "reactivations", "personal_contacts", "broadcasts")
+    fired = (
+        "incentive_cost_rmb",
+        "leads_lost_in_transit",
+        "coupons_used",
+        "referral_joined",
+        "swap_joined",
+        "koc_recruited",
+        "koc_cost_rmb",
+        "membership_signups",
+        "topups",
+        "stored_value_spent_rmb",
+        "moved_members",
+        "account_bans",
+        "reactivations",
+        "personal_contacts",
+        "broadcasts",
+    )
     for rep in range(2):
         world, result = run_world(scenario, "everything", rep)
         assert_books(world, result)
@@ -1672,33 +1859,82 @@ DESCENDING = {"steps": [{"invites": 5, "cost_rmb": 50}, {"invites": 3, "cost_rmb
 REPEATED = {"steps": [{"invites": 3, "cost_rmb": 30}, {"invites": 3, "cost_rmb": 50}]}
 BAD = [
     # (id, scenario data, field, value, fragments of the message)
-    ("referral-steps-descending", with_policies(referral(reward=DESCENDING)), f"{P}.reward", None,
-     ["strictly increasing", "[5, 3]"]),
-    ("referral-steps-repeated", with_policies(referral(reward=REPEATED)), f"{P}.reward", None,
-     ["strictly increasing", "[3, 3]"]),
+    (
+        "referral-steps-descending",
+        with_policies(referral(reward=DESCENDING)),
+        f"{P}.reward",
+        None,
+        ["strictly increasing", "[5, 3]"],
+    ),
+    (
+        "referral-steps-repeated",
+        with_policies(referral(reward=REPEATED)),
+        f"{P}.reward",
+        None,
+        ["strictly increasing", "[3, 3]"],
+    ),
     ("referral-min-tier", with_policies(referral(min_tier=4)), f"{P}.min_tier", 4, ["from 0 to 3", "4 tiers"]),
     ("swap-overlap", with_policies(brand_swap(overlap_share=1.5)), f"{P}.overlap_share", 1.5, ["between 0.0 and 1.0"]),
     ("swap-no-days", with_policies(brand_swap(days=[])), f"{P}.days", [], ["at least 1 item"]),
     ("groups-high-tier", with_policies(groups(high_from_tier=4)), f"{P}.high_from_tier", 4, ["from 0 to 3"]),
     ("koc-without-groups", with_policies(koc_programme()), f"{P}.kind", "koc_programme", ["`groups`", "'lever'"]),
-    ("koc-negative-fee", with_policies(groups(), koc_programme(fee_per_month_rmb=-1)),
-     "strategies[1].policies[1].fee_per_month_rmb", -1, ["at least 0"]),
-    ("membership-full-discount", with_policies(paid_membership(member_discount=1.0)), f"{P}.member_discount", 1.0,
-     ["less than 1.0"]),
+    (
+        "koc-negative-fee",
+        with_policies(groups(), koc_programme(fee_per_month_rmb=-1)),
+        "strategies[1].policies[1].fee_per_month_rmb",
+        -1,
+        ["at least 0"],
+    ),
+    (
+        "membership-full-discount",
+        with_policies(paid_membership(member_discount=1.0)),
+        f"{P}.member_discount",
+        1.0,
+        ["less than 1.0"],
+    ),
     ("stored-value-zero", with_policies(stored_value(amount_rmb=0)), f"{P}.amount_rmb", 0, ["greater than 0"]),
-    ("routing-unknown-pool", with_policies(routing("personal", "nowhere")), f"{P}.new_members_to[1]", "nowhere",
-     ["account pools", "['personal', 'wecom']"]),
-    ("routing-unknown-buyers-pool", with_policies(routing("personal", buyers_to="nowhere")), f"{P}.buyers_to",
-     "nowhere", ["['personal', 'wecom']"]),
-    ("channel-transit-loss", with_channel(transit_loss_share=1.2), "channels[1].transit_loss_share", 1.2,
-     ["between 0.0 and 1.0"]),
-    ("incentives-unknown-channel",
-     with_policies({"kind": "incentives", "channels": {"nowhere": {"kind": "gift", "value_rmb": 5.0}}}),
-     f"{P}.channels.nowhere", "nowhere", ["['card', 'sms']"]),
-    ("promo-month-13", with_policies({"kind": "promo_calendar", "sales": [{**SALE, "month": 13}]}),
-     f"{P}.sales[0].month", 13, ["between 1 and 12"]),
-    ("promo-day-31", with_policies({"kind": "promo_calendar", "sales": [{**SALE, "day": 31}]}),
-     f"{P}.sales[0].day", 31, ["between 1 and 28"]),
+    (
+        "routing-unknown-pool",
+        with_policies(routing("personal", "nowhere")),
+        f"{P}.new_members_to[1]",
+        "nowhere",
+        ["account pools", "['personal', 'wecom']"],
+    ),
+    (
+        "routing-unknown-buyers-pool",
+        with_policies(routing("personal", buyers_to="nowhere")),
+        f"{P}.buyers_to",
+        "nowhere",
+        ["['personal', 'wecom']"],
+    ),
+    (
+        "channel-transit-loss",
+        with_channel(transit_loss_share=1.2),
+        "channels[1].transit_loss_share",
+        1.2,
+        ["between 0.0 and 1.0"],
+    ),
+    (
+        "incentives-unknown-channel",
+        with_policies({"kind": "incentives", "channels": {"nowhere": {"kind": "gift", "value_rmb": 5.0}}}),
+        f"{P}.channels.nowhere",
+        "nowhere",
+        ["['card', 'sms']"],
+    ),
+    (
+        "promo-month-13",
+        with_policies({"kind": "promo_calendar", "sales": [{**SALE, "month": 13}]}),
+        f"{P}.sales[0].month",
+        13,
+        ["between 1 and 12"],
+    ),
+    (
+        "promo-day-31",
+        with_policies({"kind": "promo_calendar", "sales": [{**SALE, "day": 31}]}),
+        f"{P}.sales[0].day",
+        31,
+        ["between 1 and 28"],
+    ),
     ("winback-full-offer", with_policies(winback(offer_depth=1.0)), f"{P}.offer_depth", 1.0, ["less than 1.0"]),
 ]
 

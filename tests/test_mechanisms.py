@@ -15,21 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 
 import privsim
-from privsim.policies.none import NoPolicy
+from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 from privsim.agents.population import ChurnReason, State
 from privsim.engine import World
+from privsim.policies.none import NoPolicy
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
 
 
-
 def clearance(depth: float, every_days: int = 14, window: int = 3) -> dict:
     return {"kind": "clearance", "discount_depth": depth, "every_days": every_days, "offer_window_days": window}
-
-
 
 
 def paired_worlds(
@@ -163,7 +160,10 @@ def test_frequent_contact_raises_fatigue_and_blocking() -> None:
     data = scenario_dict(
         horizon_days=120,
         **FIXED_BASE,
-        strategies=[strategy("every14", clearance(0.2, every_days=14)), strategy("every3", clearance(0.2, every_days=3))],
+        strategies=[
+            strategy("every14", clearance(0.2, every_days=14)),
+            strategy("every3", clearance(0.2, every_days=3)),
+        ],
     )
     scenario = privsim.parse_scenario(data)
     rare, often = scenario.strategies
@@ -199,9 +199,7 @@ def test_longer_lifecycle_raises_gmv_and_lowers_lifecycle_churn() -> None:
     # the margins (long-tenure churn < half the base, expected ~1/3; GMV ratio
     # > 1.3) are > 10 sd from what was observed.
     def run(tenure: int) -> dict[str, dict[str, np.ndarray]]:
-        data = scenario_dict(
-            horizon_days=366, **FIXED_BASE, lifecycle={"tenure_days": tenure, "spread_share": 0.5}
-        )
+        data = scenario_dict(horizon_days=366, **FIXED_BASE, lifecycle={"tenure_days": tenure, "spread_share": 0.5})
         return figures(privsim.parse_scenario(data), replications=4)
 
     short, long = run(365), run(1095)

@@ -234,11 +234,11 @@ def test_a_strategy_has_one_colour_in_every_figure(figures: dict, results: Resul
     assert len(set(colours.values())) == len(colours)
     for name in ("gmv_profit", "cohort_retention", "differences", "funnel"):
         legend = figures[name].legends[0]
-        for text, handle in zip(legend.get_texts(), legend.legend_handles):
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True):
             colour = handle.get_color() if hasattr(handle, "get_color") else handle.get_facecolor()
             assert mcolors.to_hex(colour) == colours[text.get_text()], (name, text.get_text())
     for name in ("members_by_state", "tier_mix"):
-        for ax, strategy in zip(figures[name].axes, results.strategies):
+        for ax, strategy in zip(figures[name].axes, results.strategies, strict=True):
             assert ax.get_title() == strategy
             assert mcolors.to_hex(ax.title.get_color()) == colours[strategy]
 
@@ -261,7 +261,7 @@ def test_gmv_profit_lines_equal_the_tables(figures: dict, results: Results) -> N
     fig = figures["gmv_profit"]
     ts = results.timeseries
     summary = results.summary.set_index(["strategy", "metric"])
-    for ax, metric in zip(fig.axes, ("gmv_rmb", "profit_rmb")):
+    for ax, metric in zip(fig.axes, ("gmv_rmb", "profit_rmb"), strict=True):
         lines = strategy_lines(ax)
         assert [line.get_label() for line in lines] == results.strategies
         for line in lines:
@@ -287,7 +287,7 @@ def test_members_by_state_stack_equals_the_summary(figures: dict, results: Resul
     fig = figures["members_by_state"]
     summary = results.summary.set_index(["strategy", "metric"])["mean"]
     assert len(fig.axes) == len(results.strategies)
-    for ax, strategy in zip(fig.axes, results.strategies):
+    for ax, strategy in zip(fig.axes, results.strategies, strict=True):
         assert [c.get_label() for c in ax.collections] == list(plots.STATE_COLOURS)
         expected = [summary[(strategy, f"members_{state}")] for state in plots.STATE_COLOURS]
         np.testing.assert_allclose(np.diff(stack_tops(ax), prepend=0.0), expected, rtol=1e-9)
@@ -296,7 +296,7 @@ def test_members_by_state_stack_equals_the_summary(figures: dict, results: Resul
 def test_tier_mix_shares_add_up_to_one(figures: dict, results: Results) -> None:
     tiers = [m.removeprefix("tier.") for m in results.timeseries["metric"].unique() if m.startswith("tier.")]
     summary = results.summary.set_index(["strategy", "metric"])["mean"]
-    for ax, strategy in zip(figures["tier_mix"].axes, results.strategies):
+    for ax, strategy in zip(figures["tier_mix"].axes, results.strategies, strict=True):
         assert [c.get_label() for c in ax.collections] == tiers
         tops = stack_tops(ax)
         assert math.isclose(tops[-1], 1.0)
@@ -316,7 +316,7 @@ def test_cohort_retention_pooled_lines_equal_the_cohorts_table(figures: dict, re
         expected = (sums["active"] / sums["cohort_size"]).groupby(level="months_since_join").mean()
         np.testing.assert_array_equal(line.get_xdata(), expected.index.to_numpy())
         np.testing.assert_allclose(line.get_ydata(), expected.to_numpy(), rtol=1e-12)
-        assert np.all((0 <= line.get_ydata()) & (line.get_ydata() <= 1))
+        assert np.all((line.get_ydata() >= 0) & (line.get_ydata() <= 1))
 
 
 def test_differences_points_equal_the_differences_table(figures: dict, results: Results) -> None:
@@ -324,7 +324,7 @@ def test_differences_points_equal_the_differences_table(figures: dict, results: 
     table = results.differences.set_index(["strategy", "metric"])
     others = results.strategies[1:]
     assert len(fig.axes) == len(plots.DIFFERENCE_METRICS)
-    for ax, metric in zip(fig.axes, plots.DIFFERENCE_METRICS):
+    for ax, metric in zip(fig.axes, plots.DIFFERENCE_METRICS, strict=True):
         points = ax.containers  # one errorbar per strategy: its data line is the point
         assert [c.get_label() for c in points] == others
         for container in points:
@@ -390,7 +390,7 @@ def test_funnel_per_channel() -> None:
     results = synthetic(PER_CHANNEL)
     fig = plots.funnel(results)
     assert [ax.get_title() for ax in fig.axes] == ["channel card", "channel sms"]
-    for ax, channel in zip(fig.axes, ("card", "sms")):
+    for ax, channel in zip(fig.axes, ("card", "sms"), strict=True):
         widths = bar_widths(ax)
         assert list(widths) == ["a", "b"]
         for k, strategy in enumerate(("a", "b")):
@@ -423,7 +423,7 @@ def test_funnel_of_the_run_is_per_channel_and_equals_the_summary(figures: dict, 
         pytest.skip("this engine does not count flows per channel")
     summary = results.summary.set_index(["strategy", "metric"])["mean"]
     assert [ax.get_title() for ax in fig.axes] == [f"channel {c}" for c in channels]
-    for ax, channel in zip(fig.axes, channels):
+    for ax, channel in zip(fig.axes, channels, strict=True):
         widths = bar_widths(ax)
         for strategy in results.strategies:
             expected = [summary[(strategy, f"{step}.{channel}")] for step in plots.FUNNEL_STEPS]

@@ -332,9 +332,7 @@ def check_invariants(data: dict) -> None:
     np.testing.assert_allclose(sum(monthly[f"by_pool.churned.{p}"] for p in pools), churn_total)
     np.testing.assert_allclose(sum(monthly[f"by_pool.added.{p}"] for p in pools), monthly["added"])
     np.testing.assert_allclose(sum(monthly[f"by_pool.first_orders.{p}"] for p in pools), monthly["first_orders"])
-    np.testing.assert_allclose(
-        sum(monthly[f"by_pool.members.{p}"] for p in pools), monthly["members_reachable"]
-    )
+    np.testing.assert_allclose(sum(monthly[f"by_pool.members.{p}"] for p in pools), monthly["members_reachable"])
     gmv_by_tier = sum(monthly[f"by_tier.gmv_rmb.{t.name}"] for t in scenario.tiers)
     np.testing.assert_allclose(gmv_by_tier, monthly["gmv_rmb"], rtol=REL_TOL, atol=ABS_TOL)
 
@@ -350,7 +348,9 @@ def check_invariants(data: dict) -> None:
     assert np.all(disc <= gmv * (1 + REL_TOL) + ABS_TOL), "discounts exceed GMV"
     staff = scenario.staff
     daily_staff = staff.count * staff.cost_per_person_per_month_rmb * 12 / 365
-    np.testing.assert_allclose(monthly["staff_cost_rmb"].sum(), scenario.horizon_days * daily_staff, rtol=1e-9, atol=ABS_TOL)
+    np.testing.assert_allclose(
+        monthly["staff_cost_rmb"].sum(), scenario.horizon_days * daily_staff, rtol=1e-9, atol=ABS_TOL
+    )
 
     # no negative counts or money (profit and gross margin may be negative)
     for name in (*COUNT_FLOWS, *MONEY_FLOWS, "net_sales_rmb", *STOCKS, "members_reachable", "active_members"):

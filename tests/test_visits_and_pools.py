@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from typer.testing import CliRunner
 
 import privsim
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from privsim.agents import behaviour
 from privsim.agents.population import State
 from privsim.calibration.cases import check_benchmarks
@@ -120,7 +120,9 @@ class PromptedCount:
         return out[0], out[1]
 
 
-def run_with_probe(scenario: Scenario, name: str, look: Callable[[World], None], rep: int = 0) -> tuple[World, ReplicationResult]:
+def run_with_probe(
+    scenario: Scenario, name: str, look: Callable[[World], None], rep: int = 0
+) -> tuple[World, ReplicationResult]:
     s = scenario.strategy(name)
     strat = Strategy.model_construct(name=s.name, description="", policies=(*s.policies, Probe(look)))
     world = World(scenario, strat, SEED, rep)
@@ -163,7 +165,9 @@ def test_by_default_every_visit_is_an_order_and_none_is_unpaid() -> None:
     # with k = 1 and c = 0 a member visits exactly when she buys, even on the
     # clearance strategy's broadcast days (prompts do not count with c = 0).
     # Exact, month by month.
-    data = scenario_dict(horizon_days=180, strategies=[strategy("none", {"kind": "none"}), strategy("clearance", clearance())])
+    data = scenario_dict(
+        horizon_days=180, strategies=[strategy("none", {"kind": "none"}), strategy("clearance", clearance())]
+    )
     assert not data["population"].get("entries")
     table = wide(run(data, replications=2), ["orders", *VISIT_FLOWS])
     assert (table["orders"] > 0).all()
@@ -287,7 +291,9 @@ def test_a_group_post_is_a_prompt() -> None:
     # (staff_posts_per_day = 1), so with c = 1 every member in a group who
     # may buy visits every day. Exact, as above.
     groups = {"kind": "groups", "group_size": 50, "high_group_size": 20, "staff_posts_per_day": 1.0}
-    data = scenario_dict(horizon_days=60, **FIXED_BASE, behaviour=visit(1.0, 1.0), strategies=[strategy("groups", groups)])
+    data = scenario_dict(
+        horizon_days=60, **FIXED_BASE, behaviour=visit(1.0, 1.0), strategies=[strategy("groups", groups)]
+    )
     scenario = privsim.parse_scenario(data)
     counter = PromptedCount(lambda w: w.members.group[: w.members.n] >= 0)
     world, result = run_with_probe(scenario, "groups", counter.look)
@@ -387,7 +393,7 @@ def test_a_finite_pool_is_used_up_and_then_brings_no_leads() -> None:
             series(result, "acquisition_cost_rmb", replication=rep)[4:],
             0.05 * series(result, "leads.sms", replication=rep)[4:],
         )
-    # without churn coverage is the cumulative adds / 200, ending at 1
+        # without churn coverage is the cumulative adds / 200, ending at 1
         coverage = series(result, "coverage.vip", replication=rep)
         np.testing.assert_allclose(coverage, np.cumsum(added) / 200)
         assert coverage[-1] == 1.0 and np.all(np.diff(coverage) >= 0)
@@ -491,7 +497,7 @@ def test_channel_coverage_share_is_the_month_end_coverage_unscaled() -> None:
             expected = [series(result, "coverage.vip", replication=r)[last] for r in range(2)]
             np.testing.assert_array_equal(values, expected)
             assert np.all((values > 0) & (values <= 1))
-    with pytest.raises(KeyError, match="coverage.sms"):
+    with pytest.raises(KeyError, match=r"coverage\.sms"):
         measure(RunView(result.tables), "channel_coverage_share", "none", Window(0, 2), "sms")
 
 
@@ -512,13 +518,23 @@ def test_check_benchmarks_needs_a_finite_channel_for_coverage() -> None:
 
 
 def test_validate_refuses_a_coverage_benchmark_on_an_unlimited_channel(tmp_path: Path) -> None:
-    (tmp_path / "synth.yaml").write_text(yaml.safe_dump(pool_scenario(horizon_days=120), sort_keys=False), encoding="utf-8")
+    (tmp_path / "synth.yaml").write_text(
+        yaml.safe_dump(pool_scenario(horizon_days=120), sort_keys=False), encoding="utf-8"
+    )
     registry = tmp_path / "benchmarks.yaml"
-    case = {"id": "SYNTH", "source": "synthetic", "scenario": "synth.yaml", "calibrated": "synth.calibrated.yaml", "replications": 1}
+    case = {
+        "id": "SYNTH",
+        "source": "synthetic",
+        "scenario": "synth.yaml",
+        "calibrated": "synth.calibrated.yaml",
+        "replications": 1,
+    }
     bench = coverage_benchmark("sms").model_dump(mode="json")
     registry.write_text(yaml.safe_dump({"cases": [case], "benchmarks": [bench]}, sort_keys=False), encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = CliRunner().invoke(app, ["validate", "--registry", str(registry), "--out", str(tmp_path / "V.md"), "-j", "1"])
+    result = CliRunner().invoke(
+        app, ["validate", "--registry", str(registry), "--out", str(tmp_path / "V.md"), "-j", "1"]
+    )
     assert result.exit_code == 2, (result.output, result.exception)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -27,8 +27,8 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "__version__",
     "load_results",
     "load_scenario",
     "parse_scenario",
-    "__version__",
 ]

@@ -10,7 +10,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import BaseModel
@@ -49,17 +49,18 @@ def _fail(err: PrivsimError) -> typer.Exit:
 def run(
     scenario: ScenarioArg,
     replications: Annotated[
-        Optional[int], typer.Option("--replications", "-n", help="Replications per strategy (default: the file's).")
+        int | None, typer.Option("--replications", "-n", help="Replications per strategy (default: the file's).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Root random seed (default: the file's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root random seed (default: the file's).")] = None,
     strategy: Annotated[
-        Optional[list[str]], typer.Option("--strategy", "-s", help="Run only this strategy (repeatable); the first run is the baseline.")
+        list[str] | None,
+        typer.Option("--strategy", "-s", help="Run only this strategy (repeatable); the first run is the baseline."),
     ] = None,
-    out: Annotated[
-        Optional[Path], typer.Option(help="Results folder (default: results/<scenario>-<timestamp>).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: results/<scenario>-<timestamp>).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")] = 0,
-    plot: Annotated[bool, typer.Option("--plot", help="Also draw the figures into <results>/figures (as privsim plot).")] = False,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Also draw the figures into <results>/figures (as privsim plot).")
+    ] = False,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
@@ -135,7 +136,7 @@ ResultsArg = Annotated[
 def plot(
     results_dir: ResultsArg,
     image_format: Annotated[str, typer.Option("--format", "-f", help="Image format: png, svg or pdf.")] = "png",
-    out: Annotated[Optional[Path], typer.Option(help="Folder for the figures (default: RESULTS_DIR/figures).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the figures (default: RESULTS_DIR/figures).")] = None,
 ) -> None:
     """Draw the standard figures of a results folder, without re-running it.
 
@@ -150,7 +151,7 @@ def plot(
 @app.command()
 def report(
     results_dir: ResultsArg,
-    out: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RESULTS_DIR/report.html).")] = None,
 ) -> None:
     """Write one self-contained HTML report of a results folder, to send to a colleague.
 
@@ -279,10 +280,13 @@ def _number(value: float, signed: bool = False) -> str:
             return f"{sign}{value / unit:.2f}{suffix}"
     return f"{sign}{value:,.0f}"
 
+
 from privsim.fitting.commands import fit_command, forecast_command  # noqa: E402
+
 app.command("fit")(fit_command)
 app.command("forecast")(forecast_command)
 
 from privsim.calibration.commands import calibrate_command, validate_command  # noqa: E402
+
 app.command("calibrate")(calibrate_command)
 app.command("validate")(validate_command)

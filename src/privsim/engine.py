@@ -281,7 +281,10 @@ class World(Mechanics):
         lead_rates[self._finite] *= self._addressable_left[self._finite] / self._addressable
         leads = np.minimum(rng.poisson(lead_rates), self._addressable_left).astype(np.int64)
         incentives = self._incentives
-        rates = [behaviour.incentive_add_rate(c.add_rate, i, self.behaviour) for c, i in zip(channels, incentives)]
+        rates = [
+            behaviour.incentive_add_rate(c.add_rate, i, self.behaviour)
+            for c, i in zip(channels, incentives, strict=True)
+        ]
         willing = rng.binomial(leads, rates)
         arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
         room = self.room_for_new()
@@ -308,7 +311,9 @@ class World(Mechanics):
         if coupon.any():
             with_coupon = np.arange(rows.start, rows.stop)[coupon]
             m.coupon_value_rmb[with_coupon] = np.array([i.value_rmb for i in incentives])[channel[coupon]]
-            m.coupon_threshold_rmb[with_coupon] = np.array([i.coupon_threshold_rmb for i in incentives])[channel[coupon]]
+            m.coupon_threshold_rmb[with_coupon] = np.array([i.coupon_threshold_rmb for i in incentives])[
+                channel[coupon]
+            ]
             m.coupon_until_day[with_coupon] = NO_END
 
     def _enter_scheduled(self, month: int) -> None:
@@ -384,7 +389,9 @@ class World(Mechanics):
         coupon_valid = m.coupon_until_day[rows] >= day
         coupon = np.where(
             coupon_valid,
-            behaviour.coupon_depth(m.coupon_value_rmb[rows], m.coupon_threshold_rmb[rows], m.order_value_mean_rmb[rows]),
+            behaviour.coupon_depth(
+                m.coupon_value_rmb[rows], m.coupon_threshold_rmb[rows], m.order_value_mean_rmb[rows]
+            ),
             np.float32(0.0),
         )
         standing = self._standing_discount(rows)
@@ -394,7 +401,9 @@ class World(Mechanics):
             extra += np.where(self._posted[rows], np.float32(np.log1p(b.group.post_purchase_lift)), np.float32(0.0))
         promo = b.promo
         waiting = (m.wait_until_day[rows] >= day) & ~offer_valid
-        extra += np.where(waiting, np.float32(np.log1p(-min(promo.anticipation_suppression, 1 - 1e-6))), np.float32(0.0))
+        extra += np.where(
+            waiting, np.float32(np.log1p(-min(promo.anticipation_suppression, 1 - 1e-6))), np.float32(0.0)
+        )
         stocked = m.stockpile_until_day[rows] >= day
         extra += np.where(stocked, np.float32(np.log1p(-min(promo.stockpile_suppression, 1 - 1e-6))), np.float32(0.0))
         p = behaviour.purchase_probability(
@@ -425,13 +434,16 @@ class World(Mechanics):
         coupon_valid: np.ndarray | None = None,
         sale: np.ndarray | None = None,
     ) -> None:
-        """Book one order per buyer: value, percent discount, coupon, stored value; then history, trust, tier, dropout."""
+        """Book one order per buyer: value, percent discount, coupon, stored value; then history, trust, tier,
+        dropout."""
         if len(buyers) == 0:
             return
         m, day, b, f = self.members, self.day, self.behaviour, self._flows
         rng = self.rng["orders"]
         population = self.scenario.population
-        values = behaviour.order_values_rmb(m.order_value_mean_rmb[buyers], population.order_value.cv_within_member, rng)
+        values = behaviour.order_values_rmb(
+            m.order_value_mean_rmb[buyers], population.order_value.cv_within_member, rng
+        )
         if sale is not None and sale.any():
             values = np.where(sale, values * (1.0 + b.promo.stockpile_share), values)
             m.stockpile_until_day[buyers[sale]] = day + b.promo.stockpile_days

@@ -157,9 +157,13 @@ def _union_members(tp: object) -> tuple:
 def _tagged_member(tp: object, part: object) -> type[BaseModel] | None:
     """The member of a discriminated union whose ``kind`` is ``Literal[part]``, if ``part`` is such a tag."""
     for member in _union_members(tp):
-        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
-            if part in typing.get_args(member.model_fields["kind"].annotation):
-                return member
+        if (
+            isinstance(member, type)
+            and issubclass(member, BaseModel)
+            and "kind" in member.model_fields
+            and part in typing.get_args(member.model_fields["kind"].annotation)
+        ):
+            return member
     return None
 
 

@@ -14,7 +14,8 @@ class Incentive(Model):
 
     kind: Literal["none", "gift", "lottery", "coupon"] = Field(
         "none",
-        description="A gift or a sure-win lottery prize (paid per add), or a first-order coupon (a discount when used).",
+        description="A gift or a sure-win lottery prize (paid per add), "
+        "or a first-order coupon (a discount when used).",
     )
     value_rmb: NonNegative = Field(
         0.0, description="Value of the incentive (gift cost, expected prize, or coupon face value), RMB."

@@ -52,7 +52,8 @@ class Mechanics:
     # -- contacts -------------------------------------------------------------------------------
 
     def apply_contacts(self: World, contacts: Contacts) -> None:
-        """Deliver contacts: capacity and reach limits, cost, fatigue, trust, offers and coupons, reactivation, blocking.
+        """Deliver contacts: capacity and reach limits, cost, fatigue, trust, offers and coupons, reactivation,
+        blocking.
 
         Blocking and reactivation use the member-day uniforms of privsim.rng: a
         member contacted twice in a day is tested against the same number, so
@@ -209,7 +210,9 @@ class Mechanics:
             # Fission: every swapped contact is invited to a task that needs them to join and invite friends.
             reward = swap.fission_reward
             accepted = int(rng.binomial(contacts, self.behaviour.referral.acceptance_rate))
-            genuine, fake = self._admit(accepted, _fraud_share(reward, self.behaviour.referral), quality, 0.0, SWAP_CHANNEL)
+            genuine, fake = self._admit(
+                accepted, _fraud_share(reward, self.behaviour.referral), quality, 0.0, SWAP_CHANNEL
+            )
             before = f["referral_joined"][month]
             self._invite(Invitations(genuine, reward))
             f["swap_friends_joined"][month] += f["referral_joined"][month] - before

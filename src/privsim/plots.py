@@ -48,17 +48,17 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
     matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-import privsim  # noqa: E402
-from privsim.errors import PrivsimError  # noqa: E402
-from privsim.results import Results, t_interval  # noqa: E402
+import privsim
+from privsim.errors import PrivsimError
+from privsim.results import Results, t_interval
 
 #: Image formats ``privsim plot --format`` writes.
 FORMATS = ("png", "svg", "pdf")
@@ -149,7 +149,7 @@ def gmv_profit(results: Results) -> Figure:
     title = "Monthly GMV and profit: mean and 95 % CI band over replications"
     fig, axes = _figure(results, title, ncols=2, sharex=True)
     colours = strategy_colours(results.strategies)
-    for ax, metric, label in zip(axes, ("gmv_rmb", "profit_rmb"), ("GMV", "profit")):
+    for ax, metric, label in zip(axes, ("gmv_rmb", "profit_rmb"), ("GMV", "profit"), strict=True):
         stats = monthly_mean_ci(results, metric)
         for name in results.strategies:
             rows = stats[stats["strategy"] == name]
@@ -260,9 +260,9 @@ def differences(results: Results) -> Figure:
     colours = strategy_colours(results.strategies)
     table = results.differences.set_index(["strategy", "metric"])
     positions = np.arange(len(others))[::-1]  # first strategy on top
-    for ax, (metric, (label, unit)) in zip(axes, DIFFERENCE_METRICS.items()):
+    for ax, (metric, (label, unit)) in zip(axes, DIFFERENCE_METRICS.items(), strict=True):
         ax.axvline(0, color=_GREY, linewidth=1, linestyle="--", label="_zero")
-        for y, name in zip(positions, others):
+        for y, name in zip(positions, others, strict=True):
             row = table.loc[(name, metric)] if (name, metric) in table.index else None
             mean, low, high = (np.nan,) * 3 if row is None else (row["mean"], row["ci_low"], row["ci_high"])
             err = [[mean - low], [high - mean]] if math.isfinite(low) and math.isfinite(high) else None
@@ -270,7 +270,9 @@ def differences(results: Results) -> Figure:
             text = compact(mean, signed=True)
             if err is not None:
                 text += f"\n[{compact(low)}, {compact(high)}]"
-            ax.annotate(text, (mean, y), xytext=(0, 9), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                text, (mean, y), xytext=(0, 9), textcoords="offset points", ha="center", va="bottom", fontsize=8
+            )
         ax.set_title(label)
         ax.set_xlabel(unit)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, signed=True)))
@@ -297,7 +299,7 @@ def funnel(results: Results) -> Figure:
     colours = strategy_colours(results.strategies)
     steps = list(FUNNEL_STEPS)
     height = 0.8 / len(results.strategies)
-    for ax, channel in zip(axes, channels):
+    for ax, channel in zip(axes, channels, strict=True):
         rows = table[table["channel"] == channel].set_index(["strategy", "step"])
         for k, name in enumerate(results.strategies):
             y = np.arange(len(steps))[::-1] + 0.4 - height * (k + 0.5)
@@ -473,9 +475,7 @@ def _partial_last_month(start_date: str, horizon_days: int) -> str | None:
 
 def _mean_ci(rows: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
     """Mean and 95 % t-interval (as in the summary table) of ``column`` per ``keys``, over replications."""
-    out = [
-        (*key, *t_interval(group[column].to_numpy())) for key, group in rows.groupby(keys, sort=True)
-    ]
+    out = [(*key, *t_interval(group[column].to_numpy())) for key, group in rows.groupby(keys, sort=True)]
     return pd.DataFrame(out, columns=[*keys, "mean", "ci_low", "ci_high", "sd", "n"]).drop(columns="sd")
 
 
@@ -501,7 +501,7 @@ def _stacked_by_strategy(
     """One stacked-area panel per strategy; ``layers(strategy)`` is month_start × layer, bottom layer first."""
     fig, axes = _figure(results, title, ncols=len(results.strategies), sharey=True)
     strategy_colour = strategy_colours(results.strategies)
-    for ax, name in zip(axes, results.strategies):
+    for ax, name in zip(axes, results.strategies, strict=True):
         table = layers(name)
         ax.stackplot(_dates(table.index), table.to_numpy().T, labels=labels, colors=colours, linewidth=0)
         _strategy_title(ax, name, strategy_colour)

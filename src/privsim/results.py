@@ -280,7 +280,9 @@ def load_results(path: str | Path) -> Results:
     """
     path = Path(path)
     if not path.is_dir():
-        raise PrivsimError(f"{path}: {'is not a folder' if path.exists() else 'no such folder'}; expected a results folder")
+        raise PrivsimError(
+            f"{path}: {'is not a folder' if path.exists() else 'no such folder'}; expected a results folder"
+        )
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         raise PrivsimError(f"{path}: not a results folder (no manifest.json)")

@@ -125,7 +125,7 @@ def run_scenario(
     if jobs < 0:
         raise ScenarioError(source, ("jobs",), jobs, "must be 0 (one per CPU) or a positive number of processes")
     names = select_strategies(scenario, strategies, source)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     tasks = [(name, rep) for name in names for rep in range(replications)]
     results = _simulate_all(scenario, seed, tasks, jobs, progress)
@@ -139,7 +139,7 @@ def run_scenario(
         strategies=names,
         tables=tables,
         started_at=started.isoformat(timespec="seconds"),
-        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         elapsed_seconds=time.perf_counter() - clock,
         source=source,
         command=list(command) if command is not None else list(sys.argv),
@@ -159,7 +159,9 @@ def _simulate_all(
                 progress(len(results), len(tasks))
         return results
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = {pool.submit(simulate, scenario, scenario.strategy(name), seed, rep): (name, rep) for name, rep in tasks}
+        futures = {
+            pool.submit(simulate, scenario, scenario.strategy(name), seed, rep): (name, rep) for name, rep in tasks
+        }
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             if progress:

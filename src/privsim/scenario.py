@@ -153,7 +153,8 @@ class DiscountResponse(Model):
     )
     habituation_sensitivity: NonNegative = Field(
         4.0,
-        description="Purchase hazard is multiplied by exp(-sensitivity x max(0, reference discount - current discount)): "
+        description="Purchase hazard is multiplied by "
+        "exp(-sensitivity x max(0, reference discount - current discount)): "
         "a member used to discounts buys less at full price.",
     )
     reference_decay_per_day: Share = Field(
@@ -220,7 +221,8 @@ class ReferralResponse(Model):
         0.3, description="Share of accepted invitees who are fake when the reward is cash-like (e-card, red packet)."
     )
     trust_bonus: Share = Field(
-        0.2, description="A genuine referred member's initial trust moves this share of the way to 1 (a trusted friend)."
+        0.2,
+        description="A genuine referred member's initial trust moves this share of the way to 1 (a trusted friend).",
     )
     quality: Positive = Field(1.0, description="Purchase-rate multiplier of genuine referred members.")
     fake_stay_days: int = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
@@ -496,7 +498,9 @@ class Scenario(Model):
     staff: Staff = Field(Staff(), description="Member-operations team.")
     tiers: tuple[Tier, ...] = Field(min_length=1, description="Trust-tier ladder, lowest first.")
     costs: Costs = Field(Costs(), description="Other fixed costs.")
-    strategies: tuple[Strategy, ...] = Field(min_length=1, description="Strategies compared; the first is the baseline.")
+    strategies: tuple[Strategy, ...] = Field(
+        min_length=1, description="Strategies compared; the first is the baseline."
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
@@ -587,7 +591,9 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed YAML/JSON data; raise ScenarioError on bad input."""
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ScenarioError(source, (), None, f"found {found}; a scenario must be a mapping of fields (name:, horizon_days:, ...)")
+        raise ScenarioError(
+            source, (), None, f"found {found}; a scenario must be a mapping of fields (name:, horizon_days:, ...)"
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

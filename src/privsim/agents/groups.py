@@ -53,8 +53,9 @@ class GroupTable:
 
     def posts(self, koc_activity: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which groups post today (bool per group)."""
-        activity = np.where(self.host >= 0, koc_activity[np.maximum(self.host, 0)] if len(koc_activity) else 0.0,
-                            self.staff_activity)
+        activity = np.where(
+            self.host >= 0, koc_activity[np.maximum(self.host, 0)] if len(koc_activity) else 0.0, self.staff_activity
+        )
         return rng.random(len(self)) < activity
 
 

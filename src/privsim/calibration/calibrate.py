@@ -476,4 +476,3 @@ def report_markdown(result: CalibrationResult) -> str:
         "",
     ]
     return "\n".join(lines)
-

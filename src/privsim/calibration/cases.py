@@ -54,7 +54,9 @@ def case_files(registry_path: str | Path, registry: Registry, case_id: str) -> C
         case = registry.case(case_id)
     except KeyError:
         known = ", ".join(c.id for c in registry.cases)
-        raise ScenarioError(str(registry_path), ("cases",), case_id, f"no such case; the registry has {known}") from None
+        raise ScenarioError(
+            str(registry_path), ("cases",), case_id, f"no such case; the registry has {known}"
+        ) from None
     base = registry_path.parent
     return CaseFiles(registry_path, case, base / case.scenario, base / case.calibrated)
 
@@ -75,7 +77,9 @@ def check_calibrated(files: CaseFiles, calibrated_text: str) -> None:
     paths = {p.path for p in case.free_parameters}
     fitted = fitted_paths(calibrated_text)
     if not fitted:
-        raise ScenarioError(source, ("fitted parameters",), "none", f"no privsim calibrate header on its first line; {again}")
+        raise ScenarioError(
+            source, ("fitted parameters",), "none", f"no privsim calibrate header on its first line; {again}"
+        )
     if fitted != paths:
         news = [f"now free in the registry: {', '.join(sorted(paths - fitted))}"] if paths - fitted else []
         news += [f"no longer free: {', '.join(sorted(fitted - paths))}"] if fitted - paths else []
@@ -114,7 +118,12 @@ def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenari
     for b in benchmarks:
         for field, name in (("strategy", b.strategy), ("versus", b.versus)):
             if name is not None and name not in names:
-                raise ScenarioError(source, (f"benchmarks[{b.id}]", field), name, f"no such strategy in the case scenario; it has {', '.join(names)}")
+                raise ScenarioError(
+                    source,
+                    (f"benchmarks[{b.id}]", field),
+                    name,
+                    f"no such strategy in the case scenario; it has {', '.join(names)}",
+                )
         if b.measure == "channel_coverage_share" and b.argument not in finite:
             raise ScenarioError(
                 source,
@@ -125,7 +134,10 @@ def check_benchmarks(source: str, benchmarks: list[Benchmark], scenario: Scenari
             )
         if b.months[1] >= months:
             raise ScenarioError(
-                source, (f"benchmarks[{b.id}]", "months"), list(b.months), f"the case scenario has months 0 .. {months - 1} only"
+                source,
+                (f"benchmarks[{b.id}]", "months"),
+                list(b.months),
+                f"the case scenario has months 0 .. {months - 1} only",
             )
 
 
@@ -141,7 +153,9 @@ def benchmark_values(view: RunView, b: Benchmark, source: str) -> np.ndarray:
         return measure(view, b.measure, b.strategy, Window(*b.months), b.argument, b.versus)
     except (KeyError, ValueError) as err:
         reason = err.args[0] if err.args else str(err)
-        raise ScenarioError(source, (f"benchmarks[{b.id}]", "measure"), b.measure, f"cannot be measured: {reason}") from None
+        raise ScenarioError(
+            source, (f"benchmarks[{b.id}]", "measure"), b.measure, f"cannot be measured: {reason}"
+        ) from None
 
 
 def band(b: Benchmark) -> tuple[float, float]:

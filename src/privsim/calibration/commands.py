@@ -9,7 +9,7 @@ target passes and 1 otherwise; holdouts are reported, not counted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich import box
@@ -20,19 +20,21 @@ from privsim.calibration.cases import DEFAULT_REGISTRY, band, number, reported_r
 from privsim.calibration.scenario_params import write_atomically
 from privsim.errors import PrivsimError
 
-RegistryOption = Annotated[
-    Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")
-]
+RegistryOption = Annotated[Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]
 
 
 def calibrate_command(
-    case: Annotated[str, typer.Argument(help="Case ID from the registry, e.g. APPAREL.", metavar="CASE", show_default=False)],
+    case: Annotated[
+        str, typer.Argument(help="Case ID from the registry, e.g. APPAREL.", metavar="CASE", show_default=False)
+    ],
     registry: RegistryOption = DEFAULT_REGISTRY,
     budget: Annotated[
         int, typer.Option("--budget", "-b", help="Most evaluations of the loss (each runs the target strategies).")
     ] = 60,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the optimiser (the simulations use the scenario's).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the optimiser (the simulations use the scenario's).")
+    ] = 0,
     jobs: JobsOption = 0,
 ) -> None:
     """Fit CASE's free parameters to its target figures (never its holdouts).
@@ -84,7 +86,8 @@ def calibrate_command(
         )
     out_console.print(table)
     out_console.print(
-        f"loss {result.loss:.4g} (at the case scenario's values: {result.start_loss:.4g}); {result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
+        f"loss {result.loss:.4g} (at the case scenario's values: {result.start_loss:.4g}); "
+        f"{result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
         f"seed {result.seed}\nWritten: {result.files.calibrated}, {result.files.report}",
         highlight=False,
         soft_wrap=True,
@@ -93,11 +96,12 @@ def calibrate_command(
 
 def validate_command(
     cases: Annotated[
-        Optional[list[str]], typer.Argument(help="Case IDs (default: every case of the registry).", metavar="[CASE]...", show_default=False)
+        list[str] | None,
+        typer.Argument(help="Case IDs (default: every case of the registry).", metavar="[CASE]...", show_default=False),
     ] = None,
     registry: RegistryOption = DEFAULT_REGISTRY,
     replications: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--replications", "-n", help="Replications per case (default: each case's).", show_default=False),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Markdown file the table is written to.")] = Path("VALIDATION.md"),
@@ -167,7 +171,11 @@ class _Bar:
     def update(self, done: int, total: int, status: str = "") -> None:
         if self._progress is None:
             self._progress = Progress(
-                *self._columns, TimeElapsedColumn(), TextColumn("{task.description}"), console=self._console, transient=True
+                *self._columns,
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=self._console,
+                transient=True,
             )
             self._progress.start()
             self._task = self._progress.add_task(status, total=total)

@@ -258,10 +258,10 @@ def members_in_groups_share(run: RunView, strategy: str, window: Window, argumen
     )
 
 
-def paid_members_in_groups_share(
-    run: RunView, strategy: str, window: Window, argument=None, versus=None
-) -> np.ndarray:
-    return _ratio(run.at(strategy, "paid_members_in_groups", window.last), run.at(strategy, "paid_members", window.last))
+def paid_members_in_groups_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
+    return _ratio(
+        run.at(strategy, "paid_members_in_groups", window.last), run.at(strategy, "paid_members", window.last)
+    )
 
 
 def active_365_end(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
@@ -277,7 +277,9 @@ def paid_lift_quick_second_purchase(
     run: RunView, strategy: str, window: Window, argument=None, versus=None
 ) -> np.ndarray:
     def paid_share(group: str) -> np.ndarray:
-        return _ratio(run.at(strategy, f"buyers_{group}_paid", window.last), run.at(strategy, f"buyers_{group}", window.last))
+        return _ratio(
+            run.at(strategy, f"buyers_{group}_paid", window.last), run.at(strategy, f"buyers_{group}", window.last)
+        )
 
     return paid_share("quick_second") - paid_share("other")
 

@@ -94,7 +94,14 @@ def first_difference(a: object, b: object, loc: tuple = ()) -> tuple | None:
                 return where
         return None
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return next((w for i, (x, y) in enumerate(zip(a, b)) if (w := first_difference(x, y, (*loc, i))) is not None), None)
+        return next(
+            (
+                w
+                for i, (x, y) in enumerate(zip(a, b, strict=True))
+                if (w := first_difference(x, y, (*loc, i))) is not None
+            ),
+            None,
+        )
     return None if a == b else loc
 
 

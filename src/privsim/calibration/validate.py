@@ -201,8 +201,7 @@ def run_notes(validation: Validation) -> list[str]:
     for run in validation.runs:
         what = "calibrated" if run.calibrated else "NOT calibrated (no calibrated file; the case scenario ran)"
         notes.append(
-            f"{run.files.case.id}: `{_relative(run.path)}` — {what}; "
-            f"seed {run.seed}, {run.replications} replications"
+            f"{run.files.case.id}: `{_relative(run.path)}` — {what}; seed {run.seed}, {run.replications} replications"
         )
     return notes
 

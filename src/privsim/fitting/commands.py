@@ -12,7 +12,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -50,24 +50,35 @@ def fit_command(
         ),
     ],
     customer_col: Annotated[str, typer.Option("--customer-col", help="Column of the customer id.")] = "customer_id",
-    date_col: Annotated[str, typer.Option("--date-col", help="Column of the order date (or date and time).")] = "order_date",
+    date_col: Annotated[
+        str, typer.Option("--date-col", help="Column of the order date (or date and time).")
+    ] = "order_date",
     amount_col: Annotated[str, typer.Option("--amount-col", help="Column of the order amount, RMB, >= 0.")] = "amount",
     date_format: Annotated[
         str,
-        typer.Option("--date-format", help="strftime format of the dates, e.g. %Y/%m/%d or %d.%m.%Y; ISO8601 accepts 2025-03-01 and 2025-03-01 14:30:00."),
+        typer.Option(
+            "--date-format",
+            help="strftime format of the dates, e.g. %Y/%m/%d or %d.%m.%Y; "
+            "ISO8601 accepts 2025-03-01 and 2025-03-01 14:30:00.",
+        ),
     ] = "ISO8601",
     calibration_end: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--calibration-end",
             metavar="DATE",
-            help="Last day of the calibration period, YYYY-MM-DD; later orders are the holdout (default: the whole log).",
+            help="Last day of the calibration period, YYYY-MM-DD; later orders are the holdout "
+            "(default: the whole log).",
             show_default=False,
         ),
     ] = None,
     out: Annotated[
-        Optional[Path],
-        typer.Option(help="Folder for fit.json and population.yaml, files replaced if present (default: ORDERS-fit next to the file).", show_default=False),
+        Path | None,
+        typer.Option(
+            help="Folder for fit.json and population.yaml, files replaced if present "
+            "(default: ORDERS-fit next to the file).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma to an order log; write fit.json and a scenario population block.
@@ -75,7 +86,8 @@ def fit_command(
     Same-customer same-day orders are merged into one transaction; duplicate
     rows and zero amounts are dropped and reported. Time unit: weeks.
 
-    Example: privsim fit orders.csv --customer-col buyer --date-col paid_at --amount-col amount_rmb --calibration-end 2024-12-31
+    Example: privsim fit orders.csv --customer-col buyer --date-col paid_at --amount-col amount_rmb
+    --calibration-end 2024-12-31
     """
     from privsim.cli import _fail, out_console
 
@@ -105,7 +117,7 @@ def forecast_command(
         Path, typer.Argument(help="fit.json written by `privsim fit`.", metavar="FIT.json", show_default=False)
     ],
     weeks: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             "--weeks",
             min=1,
@@ -114,8 +126,10 @@ def forecast_command(
         ),
     ] = None,
     out: Annotated[
-        Optional[Path],
-        typer.Option(help="Folder for forecast.csv and forecast.png (default: the folder of FIT.json).", show_default=False),
+        Path | None,
+        typer.Option(
+            help="Folder for forecast.csv and forecast.png (default: the folder of FIT.json).", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Expected repeat transactions per week of the fitted customers, against the actual holdout.
@@ -177,7 +191,8 @@ def _block_header(document: dict) -> list[str]:
     if "gammagamma_for_simulator" in document["models"]:
         lines.append(
             f"order_value: the Gamma-Gamma fit had q <= {gammagamma.Q_MIN:.3g}, beyond the simulator's "
-            f"cv_across_members <= {gammagamma.CV_ACROSS_MAX:g}; this block uses the refit with q = {gammagamma.Q_MIN:.3g}."
+            f"cv_across_members <= {gammagamma.CV_ACROSS_MAX:g}; "
+            f"this block uses the refit with q = {gammagamma.Q_MIN:.3g}."
         )
     return lines
 
@@ -202,8 +217,14 @@ def _print_fit(document: dict, console) -> None:
         soft_wrap=True,
     )
     table = Table(title="Maximum-likelihood fits (time unit: week)", title_justify="left")
-    for column, justify in (("model", "left"), ("parameter", "left"), ("estimate", "right"), ("std. error", "right"),
-                            ("log-lik.", "right"), ("AIC", "right")):
+    for column, justify in (
+        ("model", "left"),
+        ("parameter", "left"),
+        ("estimate", "right"),
+        ("std. error", "right"),
+        ("log-lik.", "right"),
+        ("AIC", "right"),
+    ):
         table.add_column(column, justify=justify)
     for name, fit in fitfile.fits(document).items():
         _add_fit_rows(table, name, fit)
@@ -269,6 +290,10 @@ def _print_forecast(result: forecast.Forecast, document: dict, weeks: int, conso
     for err in result.errors:
         mape = "n/a (no complete week)" if math.isnan(err.mape_pct) else f"{err.mape_pct:.1f}% over {err.weeks} weeks"
         table.add_row(
-            forecast.MODELS[err.model][1], f"{err.expected:,.0f}", f"{err.actual:,.0f}", f"{err.total_error_pct:+.1f}%", mape
+            forecast.MODELS[err.model][1],
+            f"{err.expected:,.0f}",
+            f"{err.actual:,.0f}",
+            f"{err.total_error_pct:+.1f}%",
+            mape,
         )
     console.print(table)

@@ -53,8 +53,9 @@ FORMAT = "privsim-fit"
 FORMAT_VERSION = 1
 
 
-def fit_order_log(log: OrderLog, calibration_end_day: int, columns: Columns = Columns()) -> dict:
+def fit_order_log(log: OrderLog, calibration_end_day: int, columns: Columns | None = None) -> dict:
     """Summarise the calibration cohort, fit the three models and return the fit document."""
+    columns = Columns() if columns is None else columns
     summary = summarise(log, calibration_end_day)
     x_rep, m_rep = summary.repeaters()
     if len(x_rep) < MIN_REPEATERS:
@@ -125,13 +126,13 @@ def _data_summary(log: OrderLog, summary: Summary) -> dict:
         "duplicate_rows_dropped": log.duplicate_rows,
         "zero_amount_rows_dropped": log.zero_amount_rows,
         "same_day_orders_merged": log.merged_orders,
-        "transactions": int(len(log.day)),
+        "transactions": len(log.day),
         "customers": log.customers,
-        "cohort_customers": int(len(summary.x)),
+        "cohort_customers": len(summary.x),
         "new_customers_in_holdout": summary.new_in_holdout,
         "repeat_transactions_calibration": int(summary.repeat_per_day[: cal + 1].sum()),
         "repeat_transactions_holdout": int(summary.repeat_per_day[cal + 1 :].sum()),
-        "customers_with_repeat": int(len(x_rep)),
+        "customers_with_repeat": len(x_rep),
         "mean_repeat_value_rmb": float(np.dot(x_rep, m_rep) / x_rep.sum()),
     }
 
@@ -153,7 +154,7 @@ def load_fit(path: str | Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise PrivsimError(f"{path}: not a JSON file ({err}); expected a fit.json written by `privsim fit`") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise PrivsimError(f"{path}: not a fit.json written by `privsim fit` (no \"format\": \"{FORMAT}\")")
+        raise PrivsimError(f'{path}: not a fit.json written by `privsim fit` (no "format": "{FORMAT}")')
     if document.get("format_version") != FORMAT_VERSION:
         raise PrivsimError(
             f"{path}: format_version = {document.get('format_version')} — this privsim reads version {FORMAT_VERSION}"

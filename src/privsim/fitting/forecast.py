@@ -33,6 +33,7 @@ weekly-cumulative MAPE
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,10 @@ MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = 
 
 
 def cumulative_expected(
-    expected_repeat: Callable[[np.ndarray], np.ndarray], first_days: np.ndarray, counts: np.ndarray, end_days: np.ndarray
+    expected_repeat: Callable[[np.ndarray], np.ndarray],
+    first_days: np.ndarray,
+    counts: np.ndarray,
+    end_days: np.ndarray,
 ) -> np.ndarray:
     """``C(D)`` for each ``D`` in ``end_days``: ``expected_repeat(t)`` is ``E[X(t)]`` with ``t`` in weeks."""
     exposure = np.maximum(np.asarray(end_days)[:, None] - np.asarray(first_days)[None, :], 0) / DAYS_PER_WEEK
@@ -112,7 +116,7 @@ def forecast(document: dict, weeks: int) -> Forecast:
     errors = []
     for name, (expected_repeat, _) in MODELS.items():
         params = np.array(list(document["models"][name]["params"].values()))
-        cum = cumulative_expected(lambda t: expected_repeat(params, t), first_days, counts, edges)
+        cum = cumulative_expected(functools.partial(expected_repeat, params), first_days, counts, edges)
         table[f"expected_{name}"] = np.diff(cum)
         table[f"cumulative_{name}"] = cum[1:]
         errors.append(_holdout_error(name, params, expected_repeat, first_days, counts, actual_cum, cal, last))
@@ -142,7 +146,11 @@ def _holdout_error(
     expected_total = cum[-1] - cum[0]
     actual_total = actual_cum[last + 1] - actual_cum[cal + 1]
     valid = actual_k > 0
-    mape = float(np.mean(np.abs(forecast_k[valid] - actual_k[valid]) / actual_k[valid]) * 100) if valid.any() else float("nan")
+    mape = (
+        float(np.mean(np.abs(forecast_k[valid] - actual_k[valid]) / actual_k[valid]) * 100)
+        if valid.any()
+        else float("nan")
+    )
     total = (expected_total / actual_total - 1.0) * 100 if actual_total > 0 else float("nan")
     return HoldoutError(name, float(expected_total), float(actual_total), float(total), int(complete), mape)
 

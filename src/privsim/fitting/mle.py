@@ -141,8 +141,8 @@ def maximise(
     est = theta(phi)
     return Fit(
         model=model,
-        params={k: float(v) for k, v in zip(names, est)},
-        se={k: float(v) for k, v in zip(names, se)},
+        params={k: float(v) for k, v in zip(names, est, strict=True)},
+        se={k: float(v) for k, v in zip(names, se, strict=True)},
         loglik=-n * objective(phi),
         n=int(n),
         converged=bool(result.success) and not at_bound.any(),

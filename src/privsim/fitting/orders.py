@@ -177,11 +177,17 @@ def read_orders(path: str | Path, columns: Columns = Columns()) -> OrderLog:
             encoding="utf-8-sig",
         )
     except UnicodeDecodeError as err:
-        raise OrderLogError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8 CSV") from None
+        raise OrderLogError(
+            source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8 CSV"
+        ) from None
     except pd.errors.EmptyDataError:
-        raise OrderLogError(source, (), None, "the file is empty; expected a CSV header and one row per order") from None
+        raise OrderLogError(
+            source, (), None, "the file is empty; expected a CSV header and one row per order"
+        ) from None
     except pd.errors.ParserError as err:
-        raise OrderLogError(source, (), None, f"not a readable CSV file ({str(err).strip().splitlines()[-1]})") from None
+        raise OrderLogError(
+            source, (), None, f"not a readable CSV file ({str(err).strip().splitlines()[-1]})"
+        ) from None
     return clean_orders(frame, columns, source, file_sha256(path))
 
 
@@ -303,7 +309,9 @@ def summarise(log: OrderLog, calibration_end_day: int) -> Summary:
     n_cal = np.bincount(customer[calibration], minlength=n_customers)
     last_cal = np.zeros(n_customers, dtype=np.int64)
     np.maximum.at(last_cal, customer[calibration], day[calibration])
-    spend = np.bincount(customer[calibration & is_repeat], weights=amount[calibration & is_repeat], minlength=n_customers)
+    spend = np.bincount(
+        customer[calibration & is_repeat], weights=amount[calibration & is_repeat], minlength=n_customers
+    )
 
     x = (n_cal - 1)[cohort]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -34,7 +34,8 @@ bounded on ``[0, 1)`` in the first case:
 once per distinct pair. Expected repeat transactions of a new customer in
 ``(0, t]`` weeks::
 
-    E[X(t)] = r beta / (alpha (s - 1)) * [1 - (beta / (beta + t))^(s - 1)]    (limit s -> 1: r beta / alpha * log(1 + t / beta))
+    E[X(t)] = r beta / (alpha (s - 1)) * [1 - (beta / (beta + t))^(s - 1)]
+    (limit s -> 1: r beta / alpha * log(1 + t / beta))
 """
 
 from __future__ import annotations
@@ -69,9 +70,7 @@ class Pairs:
         return cls(unique[:, 0], unique[:, 1], inverse[:n], inverse[n:])
 
 
-def loglik(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, pairs: Pairs | None = None
-) -> np.ndarray:
+def loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, pairs: Pairs | None = None) -> np.ndarray:
     """Log-likelihood of each customer's ``(x, t_x, T)`` (weeks) under ``params = (r, alpha, s, beta)``.
 
     ``pairs`` (``Pairs.of(x, t_x, T)``) can be passed to avoid recomputing it.

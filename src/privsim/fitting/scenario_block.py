@@ -13,7 +13,8 @@ a year is 365 days, as in the simulator's ``rate_per_day = mean_per_year / 365``
 ``dropout_after_purchase.mean = a / (a + b)``, ``.concentration = a + b``
     the simulator draws ``Beta(mean x concentration, (1 - mean) x concentration) = Beta(a, b)``,
     applied after repeat purchases only, as in BG/NBD;
-``order_value.mean_rmb = p gamma / (q - 1)``, ``.cv_across_members = 1 / sqrt(q - 2)``, ``.cv_within_member = 1 / sqrt(p)``
+``order_value.mean_rmb = p gamma / (q - 1)``, ``.cv_across_members = 1 / sqrt(q - 2)``,
+``.cv_within_member = 1 / sqrt(p)``
     the simulator's Gamma-Gamma mapping (see :class:`privsim.scenario.OrderValue`).
     It needs ``q > 2``; with a fit with ``q <= Q_MIN`` the block uses the
     refit with ``q = Q_MIN`` (:func:`privsim.fitting.gammagamma.fit_for_simulator`);
@@ -54,7 +55,7 @@ def population_block(
             "cv_across_members": 1.0 / math.sqrt(q - 2.0),
             "cv_within_member": 1.0 / math.sqrt(p),
         },
-        "entries": [{"day": int(d), "count": int(c)} for d, c in zip(first_days, counts)],
+        "entries": [{"day": int(d), "count": int(c)} for d, c in zip(first_days, counts, strict=True)],
     }
 
 

@@ -69,8 +69,8 @@ def simulate_orders(
     if model not in ("bgnbd", "paretonbd"):
         raise ValueError(f"model must be 'bgnbd' or 'paretonbd', not {model!r}")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    horizon_days = int(round(weeks * DAYS_PER_WEEK))
-    first_day = rng.integers(0, max(1, int(round(acquisition_weeks * DAYS_PER_WEEK))), customers)
+    horizon_days = round(weeks * DAYS_PER_WEEK)
+    first_day = rng.integers(0, max(1, round(acquisition_weeks * DAYS_PER_WEEK)), customers)
     first_day = np.minimum(first_day, horizon_days - 1)
     time_of_day = rng.uniform(0.0, 1.0, customers)  # first purchase at a uniform time of its day, days
     t0 = (first_day + time_of_day) / DAYS_PER_WEEK

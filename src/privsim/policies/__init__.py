@@ -49,4 +49,4 @@ REGISTRY: dict[str, type[Policy]] = {cls.model_fields["kind"].annotation.__args_
 #: The scenario field type: one of the policy classes, chosen by ``kind:``.
 PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
 
-__all__ = ["Contacts", "Policy", "PolicySpec", "REGISTRY", "POLICY_CLASSES"]
+__all__ = ["POLICY_CLASSES", "REGISTRY", "Contacts", "Policy", "PolicySpec"]

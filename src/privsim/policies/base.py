@@ -154,7 +154,15 @@ class AwardKocs:
 
 
 Action = (
-    Contacts | MembershipOffer | TopUpOffer | Invitations | SwapPool | Move | JoinGroups | RecruitKocs | HostGroups
+    Contacts
+    | MembershipOffer
+    | TopUpOffer
+    | Invitations
+    | SwapPool
+    | Move
+    | JoinGroups
+    | RecruitKocs
+    | HostGroups
     | AwardKocs
 )
 
@@ -201,7 +209,9 @@ class RecentCustomerOffer(Policy):
 
     offer_every_days: int = Field(30, ge=1, description="Days between offers.")
     min_purchases: int = Field(2, ge=0, description="Purchases a customer needs before being offered.")
-    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are offered.")
+    bought_within_days: int = Field(
+        180, ge=1, description="Only customers who bought within this many days are offered."
+    )
 
     def offer_days(self, scenario: Scenario) -> range:
         """Days of the periodic offer."""
@@ -244,7 +254,11 @@ def segment(
 def tier_rung_problem(field: tuple, rung: int, scenario: Scenario) -> list[Problem]:
     """A ``check`` problem when ``rung`` is not a rung of the scenario's tier ladder."""
     top = len(scenario.tiers) - 1
-    return [] if rung <= top else [(field, rung, f"must be a tier rung from 0 to {top} (the scenario has {top + 1} tiers)")]
+    return (
+        []
+        if rung <= top
+        else [(field, rung, f"must be a tier rung from 0 to {top} (the scenario has {top + 1} tiers)")]
+    )
 
 
 def pool_problem(field: tuple, name: str | None, scenario: Scenario) -> list[Problem]:

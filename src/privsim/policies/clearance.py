@@ -23,9 +23,7 @@ class Clearance(Policy):
     """
 
     kind: Literal["clearance"] = Field(description="Policy selector.")
-    discount_depth: float = Field(
-        0.4, ge=0.0, lt=1.0, description="Share off list price offered in each campaign."
-    )
+    discount_depth: float = Field(0.4, ge=0.0, lt=1.0, description="Share off list price offered in each campaign.")
     every_days: int = Field(7, ge=1, description="Days between campaigns.")
     first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
     offer_window_days: int = Field(3, ge=1, description="Days each campaign's offer stays valid.")

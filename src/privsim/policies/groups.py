@@ -31,9 +31,7 @@ class Groups(Policy):
     high_group_size: int = Field(100, ge=2, description="Members per high-tier group.")
     high_from_tier: int = Field(2, ge=0, description="Tier rung (0 = lowest) whose members go to high-tier groups.")
     staff_posts_per_day: Share = Field(0.5, description="Chance a staff-hosted group posts on a day.")
-    invite_existing_customers: bool = Field(
-        True, description="Also invite the customers of the day-0 base on day 0."
-    )
+    invite_existing_customers: bool = Field(True, description="Also invite the customers of the day-0 base on day 0.")
 
     def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
         return tier_rung_problem(("high_from_tier",), self.high_from_tier, scenario)

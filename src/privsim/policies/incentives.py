@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from privsim.policies.base import Policy, Problem
 from privsim.incentive import Incentive
+from privsim.policies.base import Policy, Problem
 
 if TYPE_CHECKING:
     from privsim.scenario import Scenario, Strategy

@@ -59,7 +59,7 @@ class KocProgramme(Policy):
         kocs, m = world.kocs, world.members
         actions: list[Action] = []
         live = int((kocs.status != QUIT).sum()) if len(kocs) else 0
-        wanted = int(round(self.target_kocs * (1 + self.standby_share))) - live
+        wanted = round(self.target_kocs * (1 + self.standby_share)) - live
         if wanted > 0:
             years = np.maximum((world.day - m.joined_day[: m.n]) / 365.0, 0.25)
             candidates = segment(world, bought_within_days=60)

@@ -37,7 +37,9 @@ class Nurture(Policy):
     """
 
     kind: Literal["nurture"] = Field(description="Policy selector.")
-    followup_within_days: int = Field(7, ge=1, description="Days after a purchase or joining within which staff follow up.")
+    followup_within_days: int = Field(
+        7, ge=1, description="Days after a purchase or joining within which staff follow up."
+    )
     welcome_offer_depth: float = Field(
         0.1, ge=0.0, lt=1.0, description="Share off list price of the first-order coupon in the welcome contact."
     )
@@ -97,7 +99,7 @@ class Nurture(Policy):
         high = high[np.argsort(-m.tier[high], kind="stable")]
         personal, rest = high[: world.personal_capacity_left], high[world.personal_capacity_left :]
         broadcast = np.union1d(segment[m.tier[segment] < self.personal_offer_min_tier], rest)
-        offer = dict(offer_depth=self.offer_depth, offer_window_days=self.offer_window_days)
+        offer = {"offer_depth": self.offer_depth, "offer_window_days": self.offer_window_days}
         return [
             Contacts(personal, "personal", service=True, **offer),
             Contacts(broadcast, "broadcast", **offer),

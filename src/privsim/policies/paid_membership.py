@@ -63,5 +63,8 @@ class PaidMembership(RecentCustomerOffer):
             years = np.maximum((day - m.joined_day[offered]) / 365.0, 0.25)
             yearly_spend = m.spend_rmb[offered] / years * (self.duration_days / 365.0)
             savings = self.member_discount * yearly_spend + self.monthly_coupon_rmb * self.duration_days / 30.0
-            actions += [Contacts(offered, "broadcast"), MembershipOffer(offered, self.fee_rmb, self.duration_days, savings)]
+            actions += [
+                Contacts(offered, "broadcast"),
+                MembershipOffer(offered, self.fee_rmb, self.duration_days, savings),
+            ]
         return actions

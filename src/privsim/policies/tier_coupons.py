@@ -25,7 +25,8 @@ class TierCoupon(Model):
 
 
 class TierCoupons(Policy):
-    """On each month's `member_day`, send each tier its coupon, valid `valid_days`; a birthday coupon in the birthday month.
+    """On each month's `member_day`, send each tier its coupon, valid `valid_days`; a birthday coupon in the
+    birthday month.
 
     Low tiers get a low threshold, high tiers a high one (DIAPER-TIER-COUPON,
     APPAREL-VIP-LINE). A coupon pulls purchases as a discount of value /
@@ -43,7 +44,9 @@ class TierCoupons(Policy):
     birthday_threshold_rmb: NonNegative = Field(0.0, description="Order value the birthday coupon needs, RMB.")
 
     def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
-        return [p for i, c in enumerate(self.coupons) for p in tier_rung_problem(("coupons", i, "tier"), c.tier, scenario)]
+        return [
+            p for i, c in enumerate(self.coupons) for p in tier_rung_problem(("coupons", i, "tier"), c.tier, scenario)
+        ]
 
     def event_days(self, scenario: Scenario) -> Sequence[int]:
         months = scenario.month_starts()
