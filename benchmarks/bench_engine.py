@@ -14,8 +14,8 @@ import time
 import tracemalloc
 
 from privsim import parse_scenario
-from privsim.agents.population import BYTES_PER_MEMBER
-from privsim.engine import World
+from privsim.agents.members import BYTES_PER_MEMBER
+from privsim.sim.engine import World
 
 TARGET_MEMBER_DAYS_PER_S = 5e6
 TARGET_BYTES_PER_MEMBER = 256

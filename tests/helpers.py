@@ -26,7 +26,7 @@ from privsim.results import t_interval
 from privsim.scenario import Scenario
 
 if TYPE_CHECKING:
-    from privsim.engine import World
+    from privsim.sim.engine import World
 
 #: The seed of the statistical tests.
 SEED = 12345

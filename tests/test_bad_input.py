@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 import privsim
 from helpers import PRIVSIM, privsim_subprocess
 from privsim.cli import app
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -391,7 +391,7 @@ def test_parse_scenario_top_level_list_says_what_was_found() -> None:
 def test_missing_field_value_is_marked_missing(tmp_path: Path) -> None:
     with pytest.raises(privsim.ScenarioError) as info:
         privsim.load_scenario(dump(removing("accounts")(small_scenario()), tmp_path / "s.yaml"))
-    assert (info.value.field, info.value.value) == ("accounts", privsim.errors.MISSING)
+    assert (info.value.field, info.value.value) == ("accounts", privsim.core.errors.MISSING)
     assert "accounts = (missing) — required field is missing" in str(info.value)
     assert "required field is missing" in info.value.allowed
 

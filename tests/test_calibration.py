@@ -42,7 +42,7 @@ from privsim.calibration.scenario_params import (
 )
 from privsim.calibration.validate import markdown, validate
 from privsim.cli import app
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

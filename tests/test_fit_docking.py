@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 import privsim
-from privsim.engine import simulate
 from privsim.fitting import bgnbd, fitfile, forecast, orders, scenario_block
 from privsim.fitting.synthetic import simulate_orders
+from privsim.sim.engine import simulate
 
 CALIBRATION_END = dt.date(2024, 12, 31)
 REPLICATIONS = 40

@@ -38,18 +38,13 @@ import privsim
 from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
 from privsim import mechanics, metrics
 from privsim.agents.groups import ACTIVE
-from privsim.agents.population import (
-    NEVER,
-    REFERRAL_CHANNEL,
-    SWAP_CHANNEL,
-    ChurnReason,
-    State,
-)
-from privsim.engine import ReplicationResult, World
+from privsim.agents.members import NEVER, REFERRAL_CHANNEL, SWAP_CHANNEL, ChurnReason, State
+from privsim.config.operations import Channel
 from privsim.policies.base import AwardKocs, Policy
 from privsim.results import replication_figures
 from privsim.runner import run_scenario
-from privsim.scenario import Channel, Scenario, Strategy
+from privsim.scenario import Scenario, Strategy
+from privsim.sim.engine import ReplicationResult, World
 
 #: Accounts with room for everyone who wants to join on any day (no leads over capacity).
 ROOMY_ACCOUNTS = [
@@ -1361,7 +1356,7 @@ def test_incentives_policy_replaces_the_channel_incentive() -> None:
 
 def test_leads_are_common_to_the_strategies_of_a_replication() -> None:
     # Leads are the market, not the strategy: with common random numbers
-    # (privsim.rng: "strategies compared on replication k differ only where
+    # (privsim.core.rng: "strategies compared on replication k differ only where
     # the policy made the member behave differently") both strategies of a
     # replication must see the same leads, day by day, hence month by month.
     scenario = incentives_policy_scenario()

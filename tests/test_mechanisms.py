@@ -18,11 +18,11 @@ import numpy as np
 
 import privsim
 from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
-from privsim.agents.population import ChurnReason, State
-from privsim.engine import World
+from privsim.agents.members import ChurnReason, State
 from privsim.policies.none import NoPolicy
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
+from privsim.sim.engine import World
 
 
 def clearance(depth: float, every_days: int = 14, window: int = 3) -> dict:

@@ -1,4 +1,4 @@
-"""Reading a results folder back (``privsim.load_results``) and the figures of ``privsim.plots``.
+"""Reading a results folder back (``privsim.load_results``) and the figures of ``privsim.reporting.plots``.
 
 The results are made once per module by a small run: ``scenarios/quickstart.yaml``
 shrunk to 180 days and 1/20 of its members and leads, 3 replications. The
@@ -26,9 +26,9 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
-from privsim import plots
 from privsim.cli import app
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
+from privsim.reporting import plots
 from privsim.results import FORMAT_VERSION, TABLES, Results, load_results
 from privsim.runner import Run, run_scenario
 

@@ -4,7 +4,7 @@ Hypothesis draws a whole scenario (horizon, start date, initial base by
 state and tier, purchase / dropout / order-value heterogeneity, behaviour
 parameters, channels, account pools, staff, a tier ladder with demotion,
 lifecycle on or off, and a strategy of one or two policies of random kinds
-and parameters), runs one replication through :class:`privsim.engine.World`
+and parameters), runs one replication through :class:`privsim.sim.engine.World`
 and checks the invariants that metrics.py defines:
 
 - members are conserved: rows = initial base + cumulative ``added``; at
@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 
 import privsim
 from privsim import metrics
-from privsim.agents.population import ChurnReason, State
-from privsim.engine import World
+from privsim.agents.members import ChurnReason, State
+from privsim.sim.engine import World
 
 # Floating tolerance for money identities: sums of a few thousand float64
 # order values, so relative error ~1e-12; 1e-9 relative (plus 1e-6 RMB

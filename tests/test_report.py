@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from privsim import plots
-from privsim.errors import PrivsimError
-from privsim.report import build_report, write_report
+from privsim.core.errors import PrivsimError
+from privsim.reporting import plots
+from privsim.reporting.report import build_report, write_report
 from privsim.results import Results
 from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
 

@@ -34,16 +34,17 @@ from typer.testing import CliRunner
 
 import privsim
 from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
-from privsim.agents import behaviour
-from privsim.agents.population import State
+from privsim import behaviour
+from privsim.agents.members import State
 from privsim.calibration.cases import check_benchmarks
 from privsim.calibration.measures import RunView, Window, measure
 from privsim.calibration.registry import Benchmark
 from privsim.cli import app
-from privsim.engine import ReplicationResult, World
-from privsim.errors import ScenarioError
+from privsim.config.behaviour import Behaviour
+from privsim.core.errors import ScenarioError
 from privsim.runner import run_scenario
-from privsim.scenario import Behaviour, Scenario, Strategy
+from privsim.scenario import Scenario, Strategy
+from privsim.sim.engine import ReplicationResult, World
 
 VISIT_FLOWS = ("visits", "unpaid_visits")
 

@@ -18,7 +18,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from privsim.errors import PrivsimError, ScenarioError
+from privsim.core.errors import PrivsimError, ScenarioError
 from privsim.results import Results, load_results
 from privsim.scenario import Scenario, load_scenario, parse_scenario
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE
 from privsim.policies import REGISTRY
 from privsim.results import check_out_dir
@@ -160,7 +160,7 @@ def report(
 
     Example: privsim report results/my-run --out my-run.html
     """
-    from privsim.report import write_report  # imports matplotlib: only when needed
+    from privsim.reporting.report import write_report  # imports matplotlib: only when needed
     from privsim.results import load_results
 
     try:
@@ -173,7 +173,7 @@ def report(
 
 def _write_figures(results_dir: Path, image_format: str, out: Path | None) -> None:
     """``privsim plot``: load, check, draw every figure, then write them (nothing is written on bad input)."""
-    from privsim.plots import FORMATS, write_figures  # imports matplotlib: only when needed
+    from privsim.reporting.plots import FORMATS, write_figures  # imports matplotlib: only when needed
     from privsim.results import load_results
 
     try:

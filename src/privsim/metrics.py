@@ -192,10 +192,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from privsim.agents.groups import ACTIVE
-from privsim.agents.population import NEVER, ChurnReason, Members, State
+from privsim.agents.members import NEVER, ChurnReason, Members, State
 
 if TYPE_CHECKING:
-    from privsim.engine import World
+    from privsim.sim.engine import World
 
 #: Days within which a last purchase makes a member active.
 ACTIVE_WITHIN_DAYS = 90

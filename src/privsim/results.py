@@ -34,8 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from privsim import metrics
-from privsim.engine import ReplicationResult
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
+from privsim.sim.engine import ReplicationResult
 
 #: Version of the folder layout; readers refuse other versions.
 FORMAT_VERSION = 1
@@ -275,7 +275,7 @@ def load_results(path: str | Path) -> Results:
 
     Checks that ``manifest.json`` is there and parses, that its
     ``format_version`` is this privsim's, and that every table is there with
-    its columns; otherwise raises :class:`~privsim.errors.PrivsimError` with
+    its columns; otherwise raises :class:`~privsim.core.errors.PrivsimError` with
     a one-line message naming the folder or file and what is wrong.
     """
     path = Path(path)

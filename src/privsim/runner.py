@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 import privsim
-from privsim.engine import ReplicationResult, simulate
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.results import RunTables, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
+from privsim.sim.engine import ReplicationResult, simulate
 
 #: progress(done, total) is called after each finished replication.
 Progress = Callable[[int, int], None]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from privsim.scenario import Account
+from privsim.config.operations import Account
 
 
 class AccountTable:

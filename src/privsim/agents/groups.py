@@ -4,7 +4,7 @@ A group has a segment (0 ordinary, 1 high-tier), a size cap, and a host:
 staff (posting with the strategy's staff activity) or a KOC (posting with
 the KOC's activity, which wears off the longer they host the same groups).
 Each day a group posts with probability equal to its host's activity; what
-a post does to members is in :mod:`privsim.agents.behaviour` terms
+a post does to members is in :mod:`privsim.behaviour` terms
 (``behaviour.group``) and applied by the engine.
 """
 

@@ -80,7 +80,7 @@ from privsim.calibration.scenario_params import (
     write_atomically,
     yaml_number,
 )
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 

@@ -25,7 +25,7 @@ import yaml
 from privsim.calibration.measures import RunView, Window, measure
 from privsim.calibration.registry import Benchmark, Case, Registry, load_registry
 from privsim.calibration.scenario_params import first_difference, fitted_paths, get_path, set_path
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.scenario import Scenario, load_scenario
 
 #: Where the registry lives in the repository (the commands' default).

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from privsim.calibration.cases import DEFAULT_REGISTRY, band, number, reported_range
 from privsim.calibration.scenario_params import write_atomically
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 
 RegistryOption = Annotated[Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]

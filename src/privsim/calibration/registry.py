@@ -17,8 +17,9 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from privsim.base import Model, NonNegative, Share
-from privsim.errors import ScenarioError, format_validation_error
+from privsim.config.base import Model, NonNegative, Share
+from privsim.config.validation import format_validation_error
+from privsim.core.errors import ScenarioError
 
 
 class FreeParameter(Model):

@@ -6,7 +6,7 @@ a number in the scenario. :func:`parameter_value` reads it from a validated
 default is read too); :func:`with_parameters` sets values in the scenario's
 data dict, checks each against its free parameter's bounds and re-validates
 the result with :func:`privsim.parse_scenario`. Every failure is a
-:class:`~privsim.errors.ScenarioError` naming the file, the path, the value
+:class:`~privsim.core.errors.ScenarioError` naming the file, the path, the value
 and what is allowed.
 
 :func:`calibrated_text` writes the values into the case scenario's own
@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel
 
 from privsim.calibration.registry import FreeParameter
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.scenario import Scenario, parse_scenario
 
 

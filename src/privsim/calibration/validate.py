@@ -27,7 +27,7 @@ from privsim.calibration import cases
 from privsim.calibration.measures import RunView
 from privsim.calibration.registry import Benchmark
 from privsim.calibration.scenario_params import check_bounds, parameter_value
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.results import t_interval
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.fitting import fitfile, forecast, gammagamma, orders, scenario_block
 from privsim.fitting.mle import Fit
 

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 import privsim
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.fitting import DAYS_PER_WEEK, bgnbd, gammagamma, paretonbd
 from privsim.fitting.mle import Fit
 from privsim.fitting.orders import Columns, OrderLog, OrderLogError, Summary, summarise

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from privsim.errors import ScenarioError
+from privsim.core.errors import ScenarioError
 from privsim.fitting import DAYS_PER_WEEK
 
 

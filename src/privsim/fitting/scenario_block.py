@@ -15,7 +15,7 @@ a year is 365 days, as in the simulator's ``rate_per_day = mean_per_year / 365``
     applied after repeat purchases only, as in BG/NBD;
 ``order_value.mean_rmb = p gamma / (q - 1)``, ``.cv_across_members = 1 / sqrt(q - 2)``,
 ``.cv_within_member = 1 / sqrt(p)``
-    the simulator's Gamma-Gamma mapping (see :class:`privsim.scenario.OrderValue`).
+    the simulator's Gamma-Gamma mapping (see :class:`privsim.config.population.OrderValue`).
     It needs ``q > 2``; with a fit with ``q <= Q_MIN`` the block uses the
     refit with ``q = Q_MIN`` (:func:`privsim.fitting.gammagamma.fit_for_simulator`);
 ``entries``

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from pydantic import Field
 
-from privsim.agents.population import State
-from privsim.base import Model
+from privsim.agents.members import State
+from privsim.config.base import Model
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.incentive import Incentive
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.incentive import Incentive
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 #: A problem ``check`` reports: (field path within the policy, value, what is allowed).
@@ -167,14 +167,24 @@ Action = (
 )
 
 
+class StrategyLike(Protocol):
+    """The strategy a policy is checked in: its name and its policies (a policy may need a companion)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def policies(self) -> Sequence[Policy]: ...
+
+
 class Policy(Model):
     """Base of every policy spec; subclasses add ``kind: Literal[...]`` and parameters."""
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         """Days (0-based) on which ``on_event`` runs; days outside the horizon are ignored."""
         return ()
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         """Problems of this policy in ``strategy`` of ``scenario`` (unknown tier rungs, pool names, a
         missing companion policy): ``(field path within the policy, value, what is allowed)`` each."""
         return []
@@ -195,7 +205,7 @@ class Policy(Model):
         """Order in which new members fill the account pools (indices); None = the scenario's order."""
         return None
 
-    def channel_incentives(self, scenario: Scenario) -> dict[int, Incentive]:
+    def channel_incentives(self, scenario: ScenarioBase) -> dict[int, Incentive]:
         """Incentives this policy gives leads, by channel index, replacing the channels' own."""
         return {}
 
@@ -213,7 +223,7 @@ class RecentCustomerOffer(Policy):
         180, ge=1, description="Only customers who bought within this many days are offered."
     )
 
-    def offer_days(self, scenario: Scenario) -> range:
+    def offer_days(self, scenario: ScenarioBase) -> range:
         """Days of the periodic offer."""
         return range(0, scenario.horizon_days, self.offer_every_days)
 
@@ -251,7 +261,7 @@ def segment(
     return np.flatnonzero(mask)
 
 
-def tier_rung_problem(field: tuple, rung: int, scenario: Scenario) -> list[Problem]:
+def tier_rung_problem(field: tuple, rung: int, scenario: ScenarioBase) -> list[Problem]:
     """A ``check`` problem when ``rung`` is not a rung of the scenario's tier ladder."""
     top = len(scenario.tiers) - 1
     return (
@@ -261,7 +271,7 @@ def tier_rung_problem(field: tuple, rung: int, scenario: Scenario) -> list[Probl
     )
 
 
-def pool_problem(field: tuple, name: str | None, scenario: Scenario) -> list[Problem]:
+def pool_problem(field: tuple, name: str | None, scenario: ScenarioBase) -> list[Problem]:
     """A ``check`` problem when ``name`` is not one of the scenario's account pools."""
     names = [a.name for a in scenario.accounts]
     return [] if name is None or name in names else [(field, name, f"must be one of the account pools {names}")]

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import Share
+from privsim.config.base import Share
 from privsim.policies.base import Action, Policy, SwapPool
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class BrandSwap(Policy):
@@ -36,7 +36,7 @@ class BrandSwap(Policy):
     fission_reward: RewardSpec = Field(RewardSpec(), description="The reward of the fission mechanic.")
     expose_members: bool = Field(True, description="Whether our members receive the partner's message.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return self.days
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:

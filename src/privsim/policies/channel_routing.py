@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import NonNegative
-from privsim.policies.base import Action, Move, Policy, Problem, pool_problem
+from privsim.config.base import NonNegative
+from privsim.policies.base import Action, Move, Policy, Problem, StrategyLike, pool_problem
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class ChannelRouting(Policy):
@@ -39,7 +39,7 @@ class ChannelRouting(Policy):
         0.0, description="Adds per account per day beyond the daily cap, as a share of the cap (0 = respect it)."
     )
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         problems = [
             p for i, name in enumerate(self.new_members_to) for p in pool_problem(("new_members_to", i), name, scenario)
         ]

@@ -11,8 +11,8 @@ from pydantic import Field
 from privsim.policies.base import Contacts, Policy
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Clearance(Policy):
@@ -28,7 +28,7 @@ class Clearance(Policy):
     first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
     offer_window_days: int = Field(3, ge=1, description="Days each campaign's offer stays valid.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Contacts]:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import Share
-from privsim.policies.base import Action, JoinGroups, Policy, Problem, tier_rung_problem
+from privsim.config.base import Share
+from privsim.policies.base import Action, JoinGroups, Policy, Problem, StrategyLike, tier_rung_problem
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Groups(Policy):
@@ -33,7 +33,7 @@ class Groups(Policy):
     staff_posts_per_day: Share = Field(0.5, description="Chance a staff-hosted group posts on a day.")
     invite_existing_customers: bool = Field(True, description="Also invite the customers of the day-0 base on day 0.")
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return tier_rung_problem(("high_from_tier",), self.high_from_tier, scenario)
 
     def daily(self, world: World, rng: np.random.Generator) -> list[Action]:

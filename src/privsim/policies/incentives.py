@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from privsim.incentive import Incentive
-from privsim.policies.base import Policy, Problem
+from privsim.config.incentive import Incentive
+from privsim.policies.base import Policy, Problem, StrategyLike
 
 if TYPE_CHECKING:
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
 
 
 class Incentives(Policy):
@@ -29,7 +29,7 @@ class Incentives(Policy):
         min_length=1, description="Channel name → incentive (names from the scenario's `channels`)."
     )
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         names = [c.name for c in scenario.channels]
         return [
             (("channels", name), name, f"must be one of the channels {names}")
@@ -37,6 +37,6 @@ class Incentives(Policy):
             if name not in names
         ]
 
-    def channel_incentives(self, scenario: Scenario) -> dict[int, Incentive]:
+    def channel_incentives(self, scenario: ScenarioBase) -> dict[int, Incentive]:
         names = [c.name for c in scenario.channels]
         return {names.index(name): incentive for name, incentive in self.channels.items()}

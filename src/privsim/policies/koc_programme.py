@@ -9,12 +9,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.groups import ACTIVE, QUIT, STANDBY
-from privsim.base import NonNegative, Share
-from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, Problem, RecruitKocs, segment
+from privsim.config.base import NonNegative, Share
+from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, Problem, RecruitKocs, StrategyLike, segment
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class KocProgramme(Policy):
@@ -46,10 +46,10 @@ class KocProgramme(Policy):
     award_cost_rmb: NonNegative = Field(500.0, description="Cost of one award, RMB.")
     first_day: int = Field(30, ge=0, description="Day (0-based) the programme starts (groups need to exist).")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, 30)
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         if "groups" in [p.kind for p in strategy.policies]:
             return []
         return [(("kind",), self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]

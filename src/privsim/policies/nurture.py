@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.agents.population import State
+from privsim.agents.members import State
 from privsim.policies.base import Contacts, Policy
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Nurture(Policy):
@@ -55,7 +55,7 @@ class Nurture(Policy):
     )
     grant_tier_benefits: bool = Field(True, description="Whether members get their tier's member_discount.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(0, scenario.horizon_days, self.offer_every_days)
 
     def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import NonNegative
+from privsim.config.base import NonNegative
 from privsim.policies.base import Action, Contacts, MembershipOffer, RecentCustomerOffer
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class PaidMembership(RecentCustomerOffer):
@@ -35,7 +35,7 @@ class PaidMembership(RecentCustomerOffer):
     monthly_coupon_rmb: NonNegative = Field(20.0, description="Value of the coupon paying members get each month, RMB.")
     coupon_threshold_rmb: NonNegative = Field(0.0, description="Order value the monthly coupon needs, RMB.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         coupon_days = range(0, scenario.horizon_days, 30)
         return sorted(set(coupon_days) | set(self.offer_days(scenario)))
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import Model
+from privsim.config.base import Model
 from privsim.policies.base import Action, Contacts, Invitations, Policy, segment
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Sale(Model):
@@ -49,7 +49,7 @@ class PromoCalendar(Policy):
     fission_after: bool = Field(False, description="Ask recent customers to invite friends after each sale.")
     fission_reward: RewardSpec = Field(RewardSpec(), description="The reward of the post-sale fission.")
 
-    def _calendar(self, scenario: Scenario) -> dict[int, tuple[str, Sale]]:
+    def _calendar(self, scenario: ScenarioBase) -> dict[int, tuple[str, Sale]]:
         """Day → (what happens, sale): 'announce' on pre-warm start, 'fission' the day after the sale."""
         out: dict[int, tuple[str, Sale]] = {}
         start = scenario.start_date
@@ -61,7 +61,7 @@ class PromoCalendar(Policy):
                     out[first + sale.days] = ("fission", sale)
         return out
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return sorted(self._calendar(scenario))
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:

@@ -8,12 +8,21 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.policies.base import Action, Contacts, Invitations, Policy, Problem, segment, tier_rung_problem
+from privsim.policies.base import (
+    Action,
+    Contacts,
+    Invitations,
+    Policy,
+    Problem,
+    StrategyLike,
+    segment,
+    tier_rung_problem,
+)
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Referral(Policy):
@@ -33,10 +42,10 @@ class Referral(Policy):
     bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are asked.")
     reward: RewardSpec = Field(RewardSpec(), description="What inviters get.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return tier_rung_problem(("min_tier",), self.min_tier, scenario)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:

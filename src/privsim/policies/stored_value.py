@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import NonNegative, Positive
+from privsim.config.base import NonNegative, Positive
 from privsim.policies.base import Action, Contacts, RecentCustomerOffer, TopUpOffer
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class StoredValue(RecentCustomerOffer):
@@ -31,7 +31,7 @@ class StoredValue(RecentCustomerOffer):
     bonus_rmb: NonNegative = Field(100.0, description="Extra balance given with it, RMB.")
     offer_every_days: int = Field(60, ge=1, description="Days between offers.")
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return self.offer_days(scenario)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.base import Model, NonNegative
-from privsim.policies.base import Action, Contacts, Policy, Problem, tier_rung_problem
+from privsim.config.base import Model, NonNegative
+from privsim.policies.base import Action, Contacts, Policy, Problem, StrategyLike, tier_rung_problem
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario, Strategy
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class TierCoupon(Model):
@@ -43,12 +43,12 @@ class TierCoupons(Policy):
     birthday_coupon_rmb: NonNegative = Field(0.0, description="Birthday coupon value, RMB (0 = none).")
     birthday_threshold_rmb: NonNegative = Field(0.0, description="Order value the birthday coupon needs, RMB.")
 
-    def check(self, scenario: Scenario, strategy: Strategy) -> list[Problem]:
+    def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return [
             p for i, c in enumerate(self.coupons) for p in tier_rung_problem(("coupons", i, "tier"), c.tier, scenario)
         ]
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         months = scenario.month_starts()
         start = np.datetime64(scenario.start_date, "D")
         member_days = (months.astype("datetime64[D]") + self.member_day - 1 - start).astype(int)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.agents.population import State
+from privsim.agents.members import State
 from privsim.policies.base import Action, Contacts, Policy, segment
 
 if TYPE_CHECKING:
-    from privsim.engine import World
-    from privsim.scenario import Scenario
+    from privsim.config.scenario_base import ScenarioBase
+    from privsim.sim.engine import World
 
 
 class Winback(Policy):
@@ -38,7 +38,7 @@ class Winback(Policy):
         "personal", description="A personal message or call by staff (capacity-limited), or a broadcast."
     )
 
-    def event_days(self, scenario: Scenario) -> Sequence[int]:
+    def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
     def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:

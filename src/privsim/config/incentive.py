@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from privsim.base import Model, NonNegative
+from privsim.config.base import Model, NonNegative
 
 
 class Incentive(Model):

@@ -17,7 +17,7 @@ bans), the daily decay of fatigue and of the reference discount, and
 bookkeeping. Every step is vectorised over member rows.
 
 What the policies' actions do (contacts, offers, memberships, top-ups,
-invitations, swaps, moves, groups, KOCs) is in :mod:`privsim.mechanics`.
+invitations, swaps, moves, groups, KOCs) is in :mod:`privsim.sim.handlers`.
 """
 
 from __future__ import annotations
@@ -27,14 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from privsim import metrics
-from privsim.agents import behaviour
+from privsim import behaviour, metrics
 from privsim.agents.accounts import AccountTable
 from privsim.agents.groups import ACTIVE, QUIT, GroupTable, KocTable
-from privsim.agents.population import NEVER, NO_END, ChurnReason, Members, State
-from privsim.mechanics import Mechanics
-from privsim.rng import MemberDayUniforms, replication_streams
+from privsim.agents.members import NEVER, NO_END, ChurnReason, Members, State
+from privsim.core.rng import MemberDayUniforms, replication_streams
 from privsim.scenario import Scenario, Strategy
+from privsim.sim.handlers import Mechanics
 
 _INITIAL_STATES = {"added": State.ADDED, "customer": State.CUSTOMER, "silent": State.SILENT}
 
@@ -140,7 +139,7 @@ class World(Mechanics):
         self._create_initial_base()
 
     def uniform(self, purpose: str, rows: np.ndarray) -> np.ndarray:
-        """Today's member-day uniforms of ``rows`` for ``purpose`` (see :mod:`privsim.rng`)."""
+        """Today's member-day uniforms of ``rows`` for ``purpose`` (see :mod:`privsim.core.rng`)."""
         return self._uniforms.get(purpose, self.day, self.members.n)[rows]
 
     @property

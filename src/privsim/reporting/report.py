@@ -2,7 +2,7 @@
 
 The report holds the scenario summary, the comparison tables (mean and 95 %
 CI per strategy, paired differences against the baseline), every figure of
-:mod:`privsim.plots` as an embedded PNG (``data:`` URI), the manifest and
+:mod:`privsim.reporting.plots` as an embedded PNG (``data:`` URI), the manifest and
 the scenario file. It loads nothing from the network or the disk: one file
 is the whole report. Every piece of text from the results is escaped.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from privsim import plots
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE
+from privsim.reporting import plots
 from privsim.results import Results
 
 #: What each figure shows, under it in the report.

@@ -5,7 +5,7 @@ Every figure function takes a :class:`privsim.results.Results` (from
 without pyplot, so nothing is shown and nothing leaks), for example::
 
     import privsim
-    from privsim import plots
+    from privsim.reporting import plots
 
     results = privsim.load_results("results/quickstart-20250101-120000")
     fig = plots.gmv_profit(results)
@@ -57,7 +57,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 import privsim
-from privsim.errors import PrivsimError
+from privsim.core.errors import PrivsimError
 from privsim.results import Results, t_interval
 
 #: Image formats ``privsim plot --format`` writes.

@@ -1,9 +1,9 @@
 """What the policies' actions do to the world, and how they are booked.
 
-:class:`Mechanics` is a part of :class:`privsim.engine.World`: one method per
+:class:`Mechanics` is a part of :class:`privsim.sim.engine.World`: one method per
 kind of action (see :mod:`privsim.policies.base`). Members' responses
 (who takes an offer, how many friends they invite, who accepts a KOC role)
-come from :mod:`privsim.agents.behaviour` with the scenario's ``behaviour``
+come from :mod:`privsim.behaviour` with the scenario's ``behaviour``
 parameters, which every strategy shares; the policy only chooses whom to
 ask, with what, and when.
 """
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from privsim.agents import behaviour
+from privsim import behaviour
 from privsim.agents.groups import ACTIVE, QUIT, STANDBY
-from privsim.agents.population import REFERRAL_CHANNEL, SWAP_CHANNEL, ChurnReason, State
+from privsim.agents.members import REFERRAL_CHANNEL, SWAP_CHANNEL, ChurnReason, State
 from privsim.policies.base import (
     AwardKocs,
     Contacts,
@@ -32,7 +32,7 @@ from privsim.policies.base import (
 )
 
 if TYPE_CHECKING:
-    from privsim.engine import World
+    from privsim.sim.engine import World
 
 
 class Mechanics:
@@ -55,7 +55,7 @@ class Mechanics:
         """Deliver contacts: capacity and reach limits, cost, fatigue, trust, offers and coupons, reactivation,
         blocking.
 
-        Blocking and reactivation use the member-day uniforms of privsim.rng: a
+        Blocking and reactivation use the member-day uniforms of privsim.core.rng: a
         member contacted twice in a day is tested against the same number, so
         the second contact blocks only if its higher fatigue raises the chance
         past it.

@@ -7,7 +7,7 @@ The core is the "buy till you die" structure that transaction logs fit
   day, a chance ``p_i ~ Beta(a, b)`` to drop out (turn silent) after each
   repeat purchase, and a mean order value (inverse-gamma across members)
   around which each order's list value is Gamma-distributed: the
-  Gamma-Gamma model, see :class:`privsim.scenario.OrderValue`.
+  Gamma-Gamma model, see :class:`privsim.config.population.OrderValue`.
 
 The operator's actions modulate it. On a day, member i's purchase hazard is
 
@@ -29,8 +29,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from privsim.incentive import Incentive
-from privsim.scenario import Behaviour, Population
+from privsim.config.behaviour import Behaviour
+from privsim.config.incentive import Incentive
+from privsim.config.population import Population
 
 
 def draw_traits(

@@ -1,62 +1,16 @@
-"""Errors a user can act on: one line naming the file, the field, the value and what is allowed."""
+"""A pydantic ValidationError as the one-line error a user can act on (file, field, value, what is allowed)."""
 
 from __future__ import annotations
 
 import re
 import types
 import typing
-from collections.abc import Sequence
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-
-class PrivsimError(Exception):
-    """Base of the errors privsim reports to a user as one line (exit code 2 in the CLI)."""
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "(missing)"
-
-
-#: The value of a field that is absent.
-MISSING = _Missing()
-
-
-class ScenarioError(PrivsimError):
-    """A scenario (or option) that cannot be used.
-
-    ``str(err)`` reads ``<file>: <field path> = <value> — <what is allowed>``;
-    the parts are kept as attributes so tests can pin them.
-    """
-
-    def __init__(self, source: str, loc: Sequence[str | int], value: object, allowed: str) -> None:
-        self.source = source
-        self.field = field_path(loc)
-        self.value = value
-        self.allowed = allowed
-        where = f"{self.field} = {_show(value)} — " if self.field else ""
-        super().__init__(f"{source}: {where}{allowed}")
-        self._loc = tuple(loc)
-
-    def __reduce__(self):
-        """Picklable, so an error raised in a worker process reaches the parent intact."""
-        return (ScenarioError, (self.source, self._loc, self.value, self.allowed))
-
-
-def field_path(loc: Sequence[str | int]) -> str:
-    """``('strategies', 1, 'policies', 0, 'kind')`` → ``strategies[1].policies[0].kind``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _show(value: object) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+from privsim.core.errors import MISSING, ScenarioError
 
 
 def format_validation_error(err: ValidationError, source: str, root: type[BaseModel]) -> ScenarioError:

@@ -1,0 +1,263 @@
+"""How members respond, shared by every strategy of a scenario: trust, discounts, contacts, and each lever's
+take-up (coupons, incentives, referral, swaps, memberships, stored value, groups, KOCs, promotions, visits)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from privsim.config.base import Model, NonNegative, Positive, Share
+
+
+class Trust(Model):
+    """Trust in the brand, a number in [0, 1] per member."""
+
+    initial: Share = Field(0.3, description="Trust of a newly added member and of the initial base.")
+    reference: Share = Field(0.3, description="Trust at which purchase and dropout are unmodulated.")
+    purchase_sensitivity: NonNegative = Field(
+        1.5, description="Purchase hazard is multiplied by exp(purchase_sensitivity x (trust - reference))."
+    )
+    dropout_sensitivity: NonNegative = Field(
+        3.0, description="Dropout chance is multiplied by exp(-dropout_sensitivity x (trust - reference)), capped at 1."
+    )
+    block_sensitivity: NonNegative = Field(
+        2.0, description="Blocking chance is multiplied by exp(-block_sensitivity x (trust - reference))."
+    )
+    gain_per_purchase: Share = Field(
+        0.04, description="On each purchase trust moves this share of the way to 1 (a satisfying purchase)."
+    )
+    gain_per_service_contact: Share = Field(
+        0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
+    )
+    loss_per_unwanted_message: Share = Field(
+        0.05,
+        description="On each broadcast received while fatigue is above `contact.fatigue_threshold`, "
+        "trust loses this share of its value (spam).",
+    )
+    deep_discount_threshold: Share = Field(
+        0.25, description="Offers deeper than this share of list price erode trust (over-discounting)."
+    )
+    loss_per_deep_discount: NonNegative = Field(
+        0.3,
+        description="On each offer deeper than the threshold, trust loses "
+        "min(1, loss x (depth - threshold)) of its value.",
+    )
+
+
+class DiscountResponse(Model):
+    """How discounts move purchases now and habituate members later."""
+
+    price_elasticity: NonNegative = Field(
+        2.5, description="Purchase hazard is multiplied by (1 - effective discount)^(-price_elasticity)."
+    )
+    habituation_rate: Share = Field(
+        0.3,
+        description="On each offer, a member's reference discount moves this share of the way to the offer's depth.",
+    )
+    habituation_sensitivity: NonNegative = Field(
+        4.0,
+        description="Purchase hazard is multiplied by "
+        "exp(-sensitivity x max(0, reference discount - current discount)): "
+        "a member used to discounts buys less at full price.",
+    )
+    reference_decay_per_day: Share = Field(
+        0.005, description="Share of the reference discount forgotten per day without offers."
+    )
+
+
+class Contact(Model):
+    """Reminders, fatigue and blocking."""
+
+    reminder_lift: NonNegative = Field(
+        0.5, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
+    )
+    fatigue_per_broadcast: NonNegative = Field(1.0, description="Fatigue added by one broadcast message (units).")
+    fatigue_per_personal: NonNegative = Field(
+        0.3, description="Fatigue added by one personal contact (message or call) (units)."
+    )
+    fatigue_half_life_days: Positive = Field(7.0, description="Days for fatigue to halve without contact.")
+    fatigue_threshold: NonNegative = Field(
+        1.5, description="Fatigue above which a contact can make the member block the account (units)."
+    )
+    block_prob_per_excess_fatigue: Share = Field(
+        0.01,
+        description="Chance per contact to block, per unit of fatigue above the threshold (capped at 1), "
+        "before trust modulation.",
+    )
+
+
+class CouponResponse(Model):
+    """How members use fixed-value coupons ("20 off orders of 200 or more")."""
+
+    topup_prob: Share = Field(
+        0.5, description="Chance that an order below a valid coupon's threshold is raised to the threshold."
+    )
+
+
+class IncentiveResponse(Model):
+    """How an incentive to add an account (gift, lottery, coupon) raises a channel's add rate."""
+
+    value_scale_rmb: Positive = Field(
+        20.0,
+        description="Add rate with an incentive of value v: 1 - (1 - add_rate) x exp(-v / value_scale_rmb), RMB.",
+    )
+
+
+class ReferralResponse(Model):
+    """Who invites friends and who comes (referral, fission)."""
+
+    invites_per_inviter: NonNegative = Field(
+        1.0, description="Mean invitations an eligible member sends per campaign at the reference reward."
+    )
+    reference_reward_rmb: Positive = Field(50.0, description="Reward value at which members send the mean, RMB.")
+    reward_elasticity: NonNegative = Field(
+        0.7, description="Invitations scale with (reward value / reference_reward_rmb) ** reward_elasticity."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Invitations scale with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    acceptance_rate: Share = Field(0.25, description="Share of invited friends who add an account.")
+    fraud_share_physical: Share = Field(
+        0.05, description="Share of accepted invitees who are fake when the reward is a physical gift."
+    )
+    fraud_share_ecard: Share = Field(
+        0.3, description="Share of accepted invitees who are fake when the reward is cash-like (e-card, red packet)."
+    )
+    trust_bonus: Share = Field(
+        0.2,
+        description="A genuine referred member's initial trust moves this share of the way to 1 (a trusted friend).",
+    )
+    quality: Positive = Field(1.0, description="Purchase-rate multiplier of genuine referred members.")
+    fake_stay_days: int = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+
+
+class SwapResponse(Model):
+    """How a partner brand's contacts respond to a brand swap."""
+
+    lottery_join_rate: Share = Field(
+        0.04, description="Share of swapped contacts who join for a pure lottery (DIAPER-SWAP-LOTTERY: ~4 %)."
+    )
+    quality: Positive = Field(0.8, description="Purchase-rate multiplier of members who join through a swap.")
+
+
+class MembershipResponse(Model):
+    """Who buys and renews a paid membership."""
+
+    takeup_at_fair_value: Share = Field(
+        0.05,
+        description="Chance to buy when offered, when expected yearly savings equal the fee, at reference trust.",
+    )
+    value_elasticity: NonNegative = Field(
+        1.5, description="Take-up scales with (expected savings / fee) ** value_elasticity (capped at 1)."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Take-up and renewal scale with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    renewal_at_fair_value: Share = Field(
+        0.5, description="Chance to renew at expiry when the year's savings equalled the fee, at reference trust."
+    )
+
+
+class StoredValueResponse(Model):
+    """Who prepays and what a balance does."""
+
+    takeup_at_reference_bonus: Share = Field(
+        0.05, description="Chance to top up when offered a bonus of the reference share, at reference trust."
+    )
+    reference_bonus_share: Positive = Field(0.1, description="Bonus as a share of the top-up at the reference.")
+    bonus_elasticity: NonNegative = Field(
+        1.5, description="Take-up scales with (bonus share / reference) ** bonus_elasticity (capped at 1)."
+    )
+    trust_sensitivity: NonNegative = Field(
+        2.0, description="Take-up scales with exp(trust_sensitivity x (trust - trust.reference))."
+    )
+    dropout_reduction: Share = Field(
+        0.8, description="While a member holds a balance, the dropout chance is multiplied by (1 - dropout_reduction)."
+    )
+
+
+class GroupResponse(Model):
+    """What a group's posts do to its members."""
+
+    post_purchase_lift: NonNegative = Field(
+        0.3, description="Purchase hazard is multiplied by (1 + lift) on a day the member's group has a post."
+    )
+    staff_post_trust_gain: Share = Field(
+        0.002, description="On a staff post, group members' trust moves this share of the way to 1."
+    )
+    koc_post_trust_gain: Share = Field(
+        0.008, description="On a KOC post (a fellow customer's word), members' trust moves this share of the way to 1."
+    )
+    fatigue_per_post: NonNegative = Field(0.05, description="Fatigue a group post adds to each member (units).")
+    join_prob: Share = Field(0.5, description="Chance a member invited into a group joins it.")
+
+
+class KocResponse(Model):
+    """How KOCs (heavy buyers who host groups) behave."""
+
+    accept_prob: Share = Field(0.5, description="Chance a qualifying member accepts the KOC role when asked.")
+    burnout_half_life_days: Positive = Field(
+        90.0, description="A KOC's posting activity halves every this many days on the same groups (fatigue)."
+    )
+    award_recovery_share: Share = Field(
+        0.5, description="An award moves a KOC's activity this share of the way back to 1."
+    )
+    quit_rate_per_year: NonNegative = Field(0.3, description="Hazard that a KOC quits the role, per KOC-year.")
+
+
+class PromoResponse(Model):
+    """Anticipation and stockpiling around dated sales."""
+
+    anticipation_suppression: Share = Field(
+        0.5, description="During a sale's pre-warm, contacted members' purchase hazard is multiplied by (1 - s)."
+    )
+    stockpile_share: NonNegative = Field(
+        0.5, description="Orders during a sale are (1 + stockpile_share) times the usual value."
+    )
+    stockpile_days: int = Field(
+        30, ge=0, description="After buying in a sale, the member's purchase hazard is suppressed for this many days."
+    )
+    stockpile_suppression: Share = Field(
+        0.6, description="Hazard multiplier during stockpiling is (1 - stockpile_suppression)."
+    )
+
+
+class VisitResponse(Model):
+    """Shop visits (store or mini-program sessions); every order is made on a visit, many visits end unpaid."""
+
+    unprompted_visits_per_order: float = Field(
+        1.0,
+        ge=1.0,
+        allow_inf_nan=False,
+        description="A member's chance to visit unprompted on a day is this many times the day's purchase "
+        "probability (capped at 1): browsing, of which 1 in this many visits ends in an order. 1 = only "
+        "buyers visit.",
+    )
+    click_prob_per_prompt: Share = Field(
+        0.0,
+        description="Chance that a member who was contacted that day, or whose group posted, opens the shop "
+        "because of it (a visit, paid or not).",
+    )
+
+
+class Behaviour(Model):
+    """Member response parameters shared by every strategy of the scenario."""
+
+    trust: Trust = Field(Trust(), description="Trust dynamics and effects.")
+    discount: DiscountResponse = Field(DiscountResponse(), description="Discount response and habituation.")
+    contact: Contact = Field(Contact(), description="Contact fatigue and blocking.")
+    silent_reactivation_prob_per_offer: Share = Field(
+        0.01, description="Chance that a silent member who receives an offer starts buying again."
+    )
+    coupon: CouponResponse = Field(CouponResponse(), description="Fixed-value coupon use.")
+    incentive: IncentiveResponse = Field(IncentiveResponse(), description="Add-rate response to incentives.")
+    referral: ReferralResponse = Field(ReferralResponse(), description="Referral / fission response.")
+    swap: SwapResponse = Field(SwapResponse(), description="Brand-swap response.")
+    membership: MembershipResponse = Field(MembershipResponse(), description="Paid-membership response.")
+    stored_value: StoredValueResponse = Field(StoredValueResponse(), description="Stored-value response.")
+    group: GroupResponse = Field(GroupResponse(), description="Group-post effects.")
+    koc: KocResponse = Field(KocResponse(), description="KOC behaviour.")
+    promo: PromoResponse = Field(PromoResponse(), description="Sale anticipation and stockpiling.")
+    visit: VisitResponse = Field(VisitResponse(), description="Shop visits, paid or not.")
+    phone_preference_share: Share = Field(
+        0.0, description="Share of new members who prefer phone calls to messages (HAPPIGO-AGE)."
+    )

@@ -1,0 +1,118 @@
+"""Everything a scenario file sets except its strategies: the brand's world.
+
+Policies read this (the horizon, the calendar, the tiers, pools and
+channels); :class:`privsim.scenario.Scenario` adds the strategies.
+
+Units: money in RMB (``_rmb``), time in days (``_days``), rates per day or
+per year as the name says, shares and probabilities in [0, 1].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from privsim.config.base import Model
+from privsim.config.behaviour import Behaviour
+from privsim.config.operations import Account, Channel, Costs, Lifecycle, Staff, Tier
+from privsim.config.population import Population
+
+
+class ScenarioBase(Model):
+    """A brand's world: its members, their behaviour, its channels, accounts, staff, tiers and costs."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Short name used in result folder names: letters, digits, '_', '.' and '-' only.",
+    )
+    description: str = Field("", description="Free text shown in reports.")
+    horizon_days: int = Field(ge=1, le=36500, description="Days simulated.")
+    start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
+    seed: int = Field(0, ge=0, description="Root seed of the run's numpy SeedSequence.")
+    replications: int = Field(10, ge=1, description="Independent replications per strategy.")
+    population: Population = Field(Population(), description="Member base and heterogeneity.")
+    behaviour: Behaviour = Field(Behaviour(), description="Member response parameters.")
+    lifecycle: Lifecycle | None = Field(None, description="End of need; null = members never age out.")
+    channels: tuple[Channel, ...] = Field((), description="Acquisition channels.")
+    accounts: tuple[Account, ...] = Field(
+        min_length=1, description="Contact-account pools; new members fill them in the order listed."
+    )
+    staff: Staff = Field(Staff(), description="Member-operations team.")
+    tiers: tuple[Tier, ...] = Field(min_length=1, description="Trust-tier ladder, lowest first.")
+    costs: Costs = Field(Costs(), description="Other fixed costs.")
+
+    @model_validator(mode="after")
+    def _check_world(self) -> ScenarioBase:
+        unique(self.tiers, "tiers")
+        unique(self.channels, "channels")
+        unique(self.accounts, "accounts")
+        names = [t.name for t in self.tiers]
+        for i, group in enumerate(self.population.initial):
+            if group.tier not in names:
+                raise FieldError(
+                    ("population", "initial", i, "tier"), group.tier, f"must be one of the tier names {names}"
+                )
+        for i in range(1, len(self.tiers)):
+            lower, upper = self.tiers[i - 1], self.tiers[i]
+            for threshold in ("min_purchases", "min_spend_rmb"):
+                if getattr(upper, threshold) < getattr(lower, threshold):
+                    raise FieldError(
+                        ("tiers", i, threshold),
+                        getattr(upper, threshold),
+                        f"must not be below {getattr(lower, threshold)}, the {threshold} of the tier under it "
+                        f"({lower.name!r})",
+                    )
+        capacity = sum(a.count * a.members_per_account for a in self.accounts)
+        base = sum(g.count for g in self.population.initial)
+        if base > capacity:
+            raise FieldError(
+                ("population", "initial"),
+                base,
+                f"the initial base must fit the accounts' capacity of {capacity} members "
+                "(sum of accounts[].count x members_per_account)",
+            )
+        entering = sum(e.count for e in self.population.entries)
+        if base + entering > capacity:
+            raise FieldError(
+                ("population", "entries"),
+                entering,
+                f"the initial base ({base}) and the entries must fit the accounts' capacity of {capacity} members",
+            )
+        return self
+
+    def month_of_day(self) -> np.ndarray:
+        """Calendar month index (0 = the month of day 0) of each simulated day."""
+        months = self._days().astype("datetime64[M]")
+        return (months - months[0]).astype(np.int64)
+
+    def month_starts(self) -> np.ndarray:
+        """First calendar day of each simulated month (datetime64[M])."""
+        return np.unique(self._days().astype("datetime64[M]"))
+
+    def _days(self) -> np.ndarray:
+        return np.datetime64(self.start_date, "D") + np.arange(self.horizon_days)
+
+
+class FieldError(ValueError):
+    """A cross-field check failure that knows its field path (turned into a ScenarioError)."""
+
+    def __init__(self, loc: tuple[str | int, ...], value: object, allowed: str) -> None:
+        super().__init__(allowed)
+        self.loc, self.value, self.allowed = loc, value, allowed
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def unique(items: tuple[_Named, ...], field: str) -> None:
+    """Raise FieldError at the first item of ``items`` whose ``name`` repeats an earlier one."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.name in seen:
+            raise FieldError((field, i, "name"), item.name, f"must be unique within `{field}`")
+        seen.add(item.name)
