@@ -58,6 +58,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 import privsim
 from privsim.core.errors import PrivsimError
+from privsim.core.io import check_folder, write_files
 from privsim.results import Results, t_interval
 
 #: Image formats ``privsim plot --format`` writes.
@@ -415,16 +416,9 @@ def write_figures(results: Results, out: str | Path, fmt: str = "png") -> list[P
     All figures are drawn before anything is written.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise PrivsimError(f"{out}: exists and is not a folder; choose another --out")
+    check_folder(out)
     images = render_all(results, fmt)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, data in images.items():
-        path = out / f"{name}.{fmt}"
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
+    return write_files(out, {f"{name}.{fmt}": data for name, data in images.items()})
 
 
 # ---------------------------------------------------------------------------
