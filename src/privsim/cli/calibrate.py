@@ -137,5 +137,5 @@ def validate(
     if out != Path("VALIDATION.md"):
         command += ["--out", str(out)]
     write_file(out, validation.markdown(result, command))
-    out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False)
+    out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=0 if result.targets_pass else 1)

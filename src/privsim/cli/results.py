@@ -52,7 +52,7 @@ def report(
 
     results = load_results(results_dir)
     path = write_report(results, out or results.path / "report.html")
-    out_console.print(f"Report written to {path}", highlight=False)
+    out_console.print(f"Report written to {path}", highlight=False, soft_wrap=True)
 
 
 def write_figures(results_dir: Path, image_format: str, out: Path | None) -> None:

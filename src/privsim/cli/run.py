@@ -68,7 +68,7 @@ def run(
         )
     folder = result.write(out)
     _print_comparison(result)
-    out_console.print(f"Results written to {folder}", highlight=False)
+    out_console.print(f"Results written to {folder}", highlight=False, soft_wrap=True)
     if plot:
         write_figures(folder, "png", None)
 
