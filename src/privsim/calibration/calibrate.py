@@ -50,7 +50,7 @@ import inspect
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -247,7 +247,7 @@ class _Evaluator:
         residuals = self.residuals(u)
         return float(residuals @ residuals)
 
-    def losses(self, _func: object, population: object) -> list[float]:
+    def losses(self, _func: object, population: Iterable[np.ndarray]) -> list[float]:
         """Differential evolution's ``workers``: the population's losses, in order."""
         return [float(r @ r) for r in self.batch(list(population))]
 

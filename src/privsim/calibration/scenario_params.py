@@ -118,7 +118,7 @@ def with_parameters(
     parameters: Sequence[FreeParameter],
     values: Sequence[float],
     source: str = "<scenario>",
-) -> tuple[dict, Scenario]:
+) -> tuple[Mapping, Scenario]:
     """Set each parameter's value (bounds checked) and re-validate: (new data dict, scenario).
 
     A value of an integer field is rounded to the nearest integer.

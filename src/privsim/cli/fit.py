@@ -153,15 +153,8 @@ def _print_fit(document: dict) -> None:
         soft_wrap=True,
     )
     table = Table(title="Maximum-likelihood fits (time unit: week)", title_justify="left")
-    for column, justify in (
-        ("model", "left"),
-        ("parameter", "left"),
-        ("estimate", "right"),
-        ("std. error", "right"),
-        ("log-lik.", "right"),
-        ("AIC", "right"),
-    ):
-        table.add_column(column, justify=justify)
+    for column in ("model", "parameter", "estimate", "std. error", "log-lik.", "AIC"):
+        table.add_column(column, justify="left" if column in ("model", "parameter") else "right")
     for name, model in fitfile.fits(document).items():
         _add_fit_rows(table, name, model)
     out_console.print(table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import pandas as pd
 import typer
@@ -150,7 +150,7 @@ def _print_comparison(result: Run) -> None:
 
 def _cell(table: pd.DataFrame, strategy: str, metric: str, signed: bool = False) -> str:
     """``mean ± half-width`` of one metric (percent points for the repurchase rate), ``n/a`` without a mean."""
-    row = table.loc[(strategy, metric)]
+    row = cast(pd.Series, table.loc[(strategy, metric)])  # the index is unique: one row
     if math.isnan(row["mean"]):
         return "n/a"
     half = (row["ci_high"] - row["ci_low"]) / 2
