@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from privsim.fitting.commands import fit_command
+from privsim.cli.fit import fit
 from privsim.fitting.synthetic import simulate_orders, write_orders
 
 TARGET_SECONDS = 30.0
@@ -42,7 +42,7 @@ def main() -> None:
         size = path.stat().st_size
         start = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()) as printed:
-            fit_command(path, calibration_end=CALIBRATION_END, out=Path(tmp) / "fit")
+            fit(path, calibration_end=CALIBRATION_END, out=Path(tmp) / "fit")
         elapsed = time.perf_counter() - start
     rows = len(frame)
     table = printed.getvalue()

@@ -1,10 +1,11 @@
 """Bad input: exit code 2, one line on stderr, nothing written.
 
-Every bad scenario file and every bad option must give a
-:class:`privsim.ScenarioError` (library) or exit code 2 with a one-line
-message on stderr (CLI) that names the file, the field path, the value and
-what is allowed -- never a traceback -- and must write nothing: no ``--out``
-folder, no ``results/`` folder, no temporary folder.
+Every bad scenario file must give a :class:`privsim.ScenarioError`
+(library) naming the file, the field path, the value and what is allowed,
+every bad option a :class:`privsim.OptionError` naming the option, the value
+and what is allowed; the CLI prints either as one line on stderr with exit
+code 2 -- never a traceback -- and writes nothing: no ``--out`` folder, no
+``results/`` folder, no temporary folder.
 
 Bad scenarios are built from ``scenarios/quickstart.yaml`` (shrunk to 60 days
 and 1/50 of its members, so that a wrongly accepted file does not run long),
@@ -405,21 +406,30 @@ def tiny():
 
 def test_run_scenario_unknown_strategy(tiny) -> None:
     scenario, text = tiny
-    with pytest.raises(privsim.ScenarioError) as info:
+    with pytest.raises(privsim.OptionError) as info:
         run_scenario(scenario, text, replications=1, strategies=["nosuch"], jobs=1, source="tiny.yaml")
     err = info.value
-    assert (err.source, err.field, err.value) == ("tiny.yaml", "strategies", "nosuch")
-    for name in ("none", "clearance", "nurture"):
+    assert isinstance(err, PrivsimError)
+    assert (err.option, err.value) == ("--strategy", "nosuch")
+    for name in ("tiny.yaml", "none", "clearance", "nurture"):
         assert name in err.allowed
-    assert str(err).startswith("tiny.yaml: strategies = 'nosuch' — no such strategy")
+    assert str(err) == "--strategy = 'nosuch' — no such strategy; tiny.yaml has none, clearance, nurture"
 
 
-def test_run_scenario_zero_replications(tiny) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "option", "value", "allowed"),
+    [
+        ({"replications": 0}, "--replications", 0, "must be at least 1"),
+        ({"seed": -1}, "--seed", -1, "must be a non-negative integer"),
+        ({"jobs": -1}, "--jobs", -1, "must be 0 (one per CPU) or a positive number of processes"),
+    ],
+)
+def test_run_scenario_bad_option(tiny, arguments: dict, option: str, value: int, allowed: str) -> None:
     scenario, text = tiny
-    with pytest.raises(privsim.ScenarioError) as info:
-        run_scenario(scenario, text, replications=0, jobs=1, source="tiny.yaml")
-    assert (info.value.field, info.value.value) == ("replications", 0)
-    assert "at least 1" in info.value.allowed
+    with pytest.raises(privsim.OptionError) as info:
+        run_scenario(scenario, text, **{"replications": 1, "jobs": 1, **arguments}, source="tiny.yaml")
+    assert (info.value.option, info.value.value, info.value.allowed) == (option, value, allowed)
+    assert str(info.value) == f"{option} = {value} — {allowed}"
 
 
 def test_write_refuses_non_empty_folder(tiny, tmp_path: Path) -> None:
@@ -474,8 +484,7 @@ def test_cli_unknown_strategy(cli, tmp_path: Path) -> None:
     before = tree(tmp_path)
     result = cli("run", path, "--strategy", "nosuch", "--replications", 1, "--jobs", 1, "--out", tmp_path / "out")
     line = assert_cli_error(result, before, tmp_path)
-    assert line.startswith(f"error: {path}: strategies = 'nosuch' — no such strategy"), line
-    assert "none, clearance, nurture" in line
+    assert line == f"error: --strategy = 'nosuch' — no such strategy; {path} has none, clearance, nurture", line
 
 
 def test_cli_zero_replications_exits_2_and_writes_nothing(cli, tmp_path: Path) -> None:
@@ -488,13 +497,20 @@ def test_cli_zero_replications_exits_2_and_writes_nothing(cli, tmp_path: Path) -
     assert tree(tmp_path) == before
 
 
-def test_cli_zero_replications_one_line(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--replications", 0, "must be at least 1"),
+        ("--seed", -1, "must be a non-negative integer"),
+        ("--jobs", -1, "must be 0 (one per CPU) or a positive number of processes"),
+    ],
+)
+def test_cli_bad_option_one_line(option: str, value: int, allowed: str, cli, tmp_path: Path) -> None:
     path = dump(small_scenario(), tmp_path / "tiny.yaml")
     before = tree(tmp_path)
-    result = cli("run", path, "--replications", 0, "--jobs", 1, "--out", tmp_path / "out")
+    result = cli("run", path, "--replications", 1, "--jobs", 1, option, value, "--out", tmp_path / "out")
     line = assert_cli_error(result, before, tmp_path)
-    assert line.startswith(f"error: {path}: replications = 0 — "), line
-    assert "at least 1" in line
+    assert line == f"error: {option} = {value} — {allowed}", line
 
 
 def test_cli_out_is_non_empty_folder(cli, tmp_path: Path) -> None:
@@ -556,5 +572,5 @@ def test_console_script_unknown_strategy(tmp_path: Path) -> None:
     proc = privsim_process("run", "tiny.yaml", "--strategy", "nosuch", "--out", "out", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     line = one_line(proc.stderr)
-    assert line.startswith("error: tiny.yaml: strategies = 'nosuch' — "), line
+    assert line.startswith("error: --strategy = 'nosuch' — no such strategy; tiny.yaml has "), line
     assert tree(tmp_path) == before

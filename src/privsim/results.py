@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from scipy import stats
 
 from privsim import metrics
 from privsim.core.errors import PrivsimError
+from privsim.core.io import write_new_folder
 from privsim.sim.engine import ReplicationResult
 
 #: Version of the folder layout; readers refuse other versions.
@@ -196,29 +195,16 @@ def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: st
     """Write a results folder atomically (temporary folder, then rename). Returns ``out``."""
     out = Path(out)
     check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        files = {"scenario.yaml": scenario_text.encode("utf-8")}
-        for name in TABLES:
-            files[f"{name}.csv"] = getattr(tables, name).to_csv(index=False, lineterminator="\n").encode("utf-8")
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        manifest = {
-            **manifest,
-            "format_version": FORMAT_VERSION,
-            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    files = {"scenario.yaml": scenario_text.encode("utf-8")}
+    for name in TABLES:
+        files[f"{name}.csv"] = getattr(tables, name).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    manifest = {
+        **manifest,
+        "format_version": FORMAT_VERSION,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+    }
+    manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    return write_new_folder(out, {**files, "manifest.json": manifest_text})
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +23,11 @@ from pathlib import Path
 import numpy as np
 
 import privsim
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import OptionError
+from privsim.core.progress import Progress
 from privsim.results import RunTables, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
 from privsim.sim.engine import ReplicationResult, simulate
-
-#: progress(done, total) is called after each finished replication.
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def select_strategies(scenario: Scenario, names: Sequence[str] | None, source: s
         return known
     for name in names:
         if name not in known:
-            raise ScenarioError(source, ("strategies",), name, f"no such strategy; the file has {', '.join(known)}")
+            raise OptionError("--strategy", name, f"no such strategy; {source} has {', '.join(known)}")
     return [name for name in known if name in names]
 
 
@@ -115,15 +113,18 @@ def run_scenario(
     ``replications`` and ``seed`` default to the scenario's. Replication k of
     every strategy uses the same random streams (common random numbers), so
     results do not depend on ``jobs`` (worker processes; 0 = one per CPU).
+    An argument that cannot be used raises :class:`~privsim.core.errors.OptionError`
+    named after its command-line option (``--replications``, ``--seed``,
+    ``--jobs``, ``--strategy``).
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     if replications < 1:
-        raise ScenarioError(source, ("replications",), replications, "must be at least 1")
+        raise OptionError("--replications", replications, "must be at least 1")
     if seed < 0:
-        raise ScenarioError(source, ("seed",), seed, "must be a non-negative integer")
+        raise OptionError("--seed", seed, "must be a non-negative integer")
     if jobs < 0:
-        raise ScenarioError(source, ("jobs",), jobs, "must be 0 (one per CPU) or a positive number of processes")
+        raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
     names = select_strategies(scenario, strategies, source)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()

@@ -50,7 +50,7 @@ import inspect
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,10 +77,11 @@ from privsim.calibration.scenario_params import (
     check_parameters,
     parameter_value,
     with_parameters,
-    write_atomically,
     yaml_number,
 )
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import OptionError, ScenarioError
+from privsim.core.io import write_file
+from privsim.core.progress import Progress
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 
@@ -95,9 +96,6 @@ DIGITS = 4
 STEP = 0.05
 #: Smallest budget: a population of 5 and a few local steps.
 MIN_BUDGET = 10
-
-#: progress(evaluations done, budget, best loss so far).
-CalibrationProgress = Callable[[int, int, float], None]
 
 
 def target_residuals(b: Benchmark, simulated: float) -> tuple[float, float]:
@@ -214,7 +212,7 @@ class _Evaluator:
 
     problem: _Problem
     budget: int
-    progress: CalibrationProgress | None
+    progress: Progress | None
     pool: ProcessPoolExecutor | None = None
     simulated: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
     cache: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
@@ -237,7 +235,7 @@ class _Evaluator:
                 if loss < self.best[0]:
                     self.best = (loss, values)
                 if self.progress:
-                    self.progress(len(self.cache), self.budget, self.best[0])
+                    self.progress(len(self.cache), self.budget)
         if any(v not in self.cache for v in keys):
             raise _BudgetSpent
         return [self.cache[v] for v in keys]
@@ -249,7 +247,7 @@ class _Evaluator:
         residuals = self.residuals(u)
         return float(residuals @ residuals)
 
-    def losses(self, _func: object, population: object) -> list[float]:
+    def losses(self, _func: object, population: Iterable[np.ndarray]) -> list[float]:
         """Differential evolution's ``workers``: the population's losses, in order."""
         return [float(r @ r) for r in self.batch(list(population))]
 
@@ -317,7 +315,7 @@ def calibrate_case(
     budget: int = 60,
     seed: int = 0,
     jobs: int = 1,
-    progress: CalibrationProgress | None = None,
+    progress: Progress | None = None,
     write: bool = True,
 ) -> CalibrationResult:
     """Fit ``case_id``'s free parameters to its targets; write the calibrated scenario and the report.
@@ -326,17 +324,18 @@ def calibrate_case(
     evaluations of the loss (each runs every target strategy
     ``calibration_replications`` times); ``seed``: the optimiser's;
     ``jobs``: worker processes (0 = one per CPU). With ``write=False``
-    nothing is written. Bad input raises ScenarioError before the optimiser
-    starts (the case's own values are evaluated first, in this process).
+    nothing is written. Bad input raises ScenarioError (OptionError for a
+    bad ``budget``, ``seed`` or ``jobs``) before the optimiser starts (the
+    case's own values are evaluated first, in this process).
     """
     registry = Path(registry)
     source = str(registry)
     if budget < MIN_BUDGET:
-        raise ScenarioError(source, ("--budget",), budget, f"must be at least {MIN_BUDGET} evaluations")
+        raise OptionError("--budget", budget, f"must be at least {MIN_BUDGET} evaluations")
     if seed < 0:
-        raise ScenarioError(source, ("--seed",), seed, "must be a non-negative integer")
+        raise OptionError("--seed", seed, "must be a non-negative integer")
     if jobs < 0:
-        raise ScenarioError(source, ("--jobs",), jobs, "must be 0 (one per CPU) or a positive number of processes")
+        raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
     reg, (files,) = load_cases(registry, [case_id])
     case = files.case
     targets = [b for b in reg.benchmarks_of(case.id) if b.use == "target"]
@@ -396,8 +395,8 @@ def calibrate_case(
     )
     if not write:
         return result
-    write_atomically(files.calibrated, calibrated_text(text, result.values, _header(result)))
-    write_atomically(files.report, report_markdown(result))
+    write_file(files.calibrated, calibrated_text(text, result.values, _header(result)))
+    write_file(files.report, report_markdown(result))
     return replace(result, written=True)
 
 

@@ -18,6 +18,7 @@ import contextlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -100,7 +101,7 @@ def check_calibrated(files: CaseFiles, calibrated_text: str) -> None:
         )
 
 
-def _at(document: object, loc: tuple) -> object:
+def _at(document: Any, loc: tuple) -> object:
     """The value at ``loc`` in a parsed YAML document, or ``'nothing'`` where it has no such key."""
     for key in loc:
         try:

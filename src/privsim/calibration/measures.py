@@ -82,6 +82,8 @@ koc_active_end
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -183,9 +185,12 @@ def lost_or_silent_share(run: RunView, strategy: str, window: Window, argument=N
 
 
 def churn_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    churned = sum(
-        run.flow(strategy, f"churned_{reason}", window, skip_first=True)
-        for reason in ("blocked", "deleted", "lifecycle", "banned")
+    churned = functools.reduce(
+        operator.add,
+        (
+            run.flow(strategy, f"churned_{reason}", window, skip_first=True)
+            for reason in ("blocked", "deleted", "lifecycle", "banned")
+        ),
     )
     return _ratio(churned, run.at(strategy, "members_reachable", window.first))
 

@@ -20,10 +20,7 @@ header says who wrote the file, when and with which values.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import yaml
 from pydantic import BaseModel
@@ -121,7 +118,7 @@ def with_parameters(
     parameters: Sequence[FreeParameter],
     values: Sequence[float],
     source: str = "<scenario>",
-) -> tuple[dict, Scenario]:
+) -> tuple[Mapping, Scenario]:
     """Set each parameter's value (bounds checked) and re-validate: (new data dict, scenario).
 
     A value of an integer field is rounded to the nearest integer.
@@ -197,16 +194,3 @@ def _replace_in_place(original: str, values: Mapping[str, float]) -> str | None:
 def yaml_number(value: float) -> str:
     """``value`` as YAML writes it (``1.0e-05``, not ``1e-05``, which YAML would read as a string)."""
     return yaml.safe_dump(value).splitlines()[0]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +27,11 @@ from privsim.calibration import cases
 from privsim.calibration.measures import RunView
 from privsim.calibration.registry import Benchmark
 from privsim.calibration.scenario_params import check_bounds, parameter_value
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import OptionError
+from privsim.core.progress import Progress
 from privsim.results import t_interval
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
-
-#: progress(replications done, replications in all).
-ValidationProgress = Callable[[int, int], None]
 
 COLUMNS = [
     "id",
@@ -91,18 +89,19 @@ def validate(
     *,
     replications: int | None = None,
     jobs: int = 1,
-    progress: ValidationProgress | None = None,
+    progress: Progress | None = None,
 ) -> Validation:
     """Run the (calibrated) case scenarios and compare every benchmark of the named cases (all when empty).
 
     ScenarioError on bad input (unknown case, missing file, a benchmark
-    naming a strategy or month the scenario does not have), before anything runs.
+    naming a strategy or month the scenario does not have; OptionError for
+    ``replications`` below 2), before anything runs.
     """
     registry = Path(registry)
     source = str(registry)
     reg, chosen = cases.load_cases(registry, list(case_ids or []))
     if replications is not None and replications < 2:
-        raise ScenarioError(source, ("--replications",), replications, "must be at least 2 (for a confidence interval)")
+        raise OptionError("--replications", replications, "must be at least 2 (for a confidence interval)")
     planned = []
     for files in chosen:
         calibrated = files.calibrated.exists()

@@ -19,7 +19,7 @@ MISSING = _Missing()
 
 
 class ScenarioError(PrivsimError):
-    """A scenario (or option) that cannot be used.
+    """A scenario (or another input file) that cannot be used.
 
     ``str(err)`` reads ``<file>: <field path> = <value> — <what is allowed>``;
     the parts are kept as attributes so tests can pin them.
@@ -34,9 +34,27 @@ class ScenarioError(PrivsimError):
         super().__init__(f"{source}: {where}{allowed}")
         self._loc = tuple(loc)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, tuple[str | int, ...], object, str]]:
         """Picklable, so an error raised in a worker process reaches the parent intact."""
         return (ScenarioError, (self.source, self._loc, self.value, self.allowed))
+
+
+class OptionError(PrivsimError):
+    """A command-line option (or the library argument behind it) with a value that cannot be used.
+
+    ``str(err)`` reads ``<option> = <value> — <what is allowed>``, e.g.
+    ``--replications = 0 — must be at least 1``; the parts are kept as attributes.
+    """
+
+    def __init__(self, option: str, value: object, allowed: str) -> None:
+        self.option = option
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{option} = {show_value(value)} — {allowed}")
+
+    def __reduce__(self) -> tuple[type[OptionError], tuple[str, object, str]]:
+        """Picklable, so an error raised in a worker process reaches the parent intact."""
+        return (OptionError, (self.option, self.value, self.allowed))
 
 
 def field_path(loc: Sequence[str | int]) -> str:

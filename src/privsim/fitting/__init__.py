@@ -13,8 +13,10 @@ The pipeline behind ``privsim fit`` and ``privsim forecast``:
 4. :mod:`~privsim.fitting.scenario_block` turns the BG/NBD + Gamma-Gamma fit
    into the simulator's ``population`` block (and a neutral scenario for the
    docking check).
-5. :mod:`~privsim.fitting.fitfile` ties it together into ``fit.json``;
-   :mod:`~privsim.fitting.commands` holds the two typer commands.
+5. :mod:`~privsim.fitting.fitfile` ties it together into ``fit.json``
+   (:func:`~privsim.fitting.fitfile.write_fit`, and
+   :func:`~privsim.fitting.forecast.write_forecast`, are what the two
+   commands of :mod:`privsim.cli.fit` call).
 6. :mod:`~privsim.fitting.synthetic` makes order logs with known parameters
    (tests, benchmark, ``scripts/make_orders.py``).
 

@@ -1,7 +1,9 @@
 """``fit.json``: the fits, the data summary, the periods and the cohort, in one document.
 
 :func:`fit_order_log` runs the whole fit on a cleaned log and returns the
-document (a JSON-ready dict); :func:`load_fit` reads one back, checking it.
+document (a JSON-ready dict); :func:`write_fit` (``privsim fit``) reads an
+order-log file, fits it and writes ``fit.json`` and the scenario's
+``population.yaml``; :func:`load_fit` reads a ``fit.json`` back, checking it.
 
 Keys (format ``privsim-fit`` version 1):
 
@@ -42,10 +44,19 @@ import numpy as np
 
 import privsim
 from privsim.core.errors import PrivsimError
+from privsim.core.io import check_folder, write_files
 from privsim.fitting import DAYS_PER_WEEK, bgnbd, gammagamma, paretonbd
 from privsim.fitting.mle import Fit
-from privsim.fitting.orders import Columns, OrderLog, OrderLogError, Summary, summarise
-from privsim.fitting.scenario_block import population_block
+from privsim.fitting.orders import (
+    Columns,
+    OrderLog,
+    OrderLogError,
+    Summary,
+    parse_calibration_end,
+    read_orders,
+    summarise,
+)
+from privsim.fitting.scenario_block import block_yaml, population_block
 
 #: Fewest cohort customers with a repeat transaction the fit accepts.
 MIN_REPEATERS = 20
@@ -103,6 +114,46 @@ def fit_order_log(log: OrderLog, calibration_end_day: int, columns: Columns | No
         "cohort": {"first_purchase_day": first_days.tolist(), "count": first_counts.tolist()},
         "actual": {"repeat_transactions_per_day": summary.repeat_per_day.tolist()},
     }
+
+
+def write_fit(
+    orders_csv: Path, columns: Columns | None = None, calibration_end: str | None = None, out: Path | None = None
+) -> tuple[dict, list[Path]]:
+    """Fit an order-log file and write ``fit.json`` and ``population.yaml``; return the document and the paths.
+
+    ``calibration_end``: ISO date, default the log's last order date.
+    ``out``: the folder (files replaced if present), default ``<ORDERS>-fit``
+    beside the file. Every check passes before anything is written.
+    """
+    columns = Columns() if columns is None else columns
+    log = read_orders(orders_csv, columns)
+    document = fit_order_log(log, parse_calibration_end(calibration_end, log), columns)
+    folder = out if out is not None else orders_csv.with_name(orders_csv.stem + "-fit")
+    check_folder(folder)
+    block = block_yaml(log.start, document["simulator"]["population"], _block_header(document))
+    paths = write_files(
+        folder, {"fit.json": json.dumps(document, indent=1, ensure_ascii=False) + "\n", "population.yaml": block}
+    )
+    return document, paths
+
+
+def _block_header(document: dict) -> list[str]:
+    """The comment lines above the population block: where it comes from and what to set by hand."""
+    data, periods = document["data"], document["periods"]
+    lines = [
+        f"privsim fit {document['input']['file']} (sha256 {document['input']['sha256'][:12]}...):",
+        f"BG/NBD + Gamma-Gamma fitted on {data['cohort_customers']:,} customers, calibration "
+        f"{periods['start']} .. {periods['calibration_end']}.",
+        "Paste into a scenario; set population.initial and gross_margin_share yourself, and a horizon_days",
+        f"of at least {document['simulator']['horizon_days']} to cover the log.",
+    ]
+    if "gammagamma_for_simulator" in document["models"]:
+        lines.append(
+            f"order_value: the Gamma-Gamma fit had q <= {gammagamma.Q_MIN:.3g}, beyond the simulator's "
+            f"cv_across_members <= {gammagamma.CV_ACROSS_MAX:g}; "
+            f"this block uses the refit with q = {gammagamma.Q_MIN:.3g}."
+        )
+    return lines
 
 
 def _periods(log: OrderLog, summary: Summary) -> dict:

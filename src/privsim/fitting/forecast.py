@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from privsim.core.io import check_folder, write_files
 from privsim.fitting import DAYS_PER_WEEK, bgnbd, paretonbd
+from privsim.fitting.fitfile import load_fit
 
 #: Count models forecast, with their expectation functions and labels.
 MODELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = {
@@ -81,6 +84,7 @@ class Forecast:
     table: pd.DataFrame
     errors: list[HoldoutError]
     holdout_days: int
+    weeks: int
 
 
 def forecast(document: dict, weeks: int) -> Forecast:
@@ -123,7 +127,27 @@ def forecast(document: dict, weeks: int) -> Forecast:
     actual_end = actual_cum[np.minimum(ends, last) + 1]
     table["actual"] = np.where(covered, actual_end - actual_cum[np.minimum(starts, last + 1)], np.nan)
     table["actual_cumulative"] = np.where(covered, actual_end, np.nan)
-    return Forecast(table, errors, last - cal)
+    return Forecast(table, errors, last - cal, weeks)
+
+
+def write_forecast(
+    fit_json: Path, weeks: int | None = None, out: Path | None = None
+) -> tuple[Forecast, dict, list[Path]]:
+    """Forecast a ``fit.json``, write ``forecast.csv`` and ``forecast.png``; return the forecast, the fit, the paths.
+
+    ``weeks`` after the calibration end default to the holdout's (52 without
+    one); ``out`` defaults to the folder of ``fit_json``.
+    """
+    document = load_fit(fit_json)
+    folder = out if out is not None else fit_json.parent
+    check_folder(folder)
+    if weeks is None:
+        holdout_days = document["periods"]["last_day"] - document["periods"]["calibration_end_day"]
+        weeks = max(1, math.ceil(holdout_days / 7)) if holdout_days > 0 else 52
+    result = forecast(document, weeks)
+    csv = result.table.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    paths = write_files(folder, {"forecast.csv": csv, "forecast.png": plot(result, document)})
+    return result, document, paths
 
 
 def _holdout_error(

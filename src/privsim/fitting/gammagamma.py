@@ -25,6 +25,7 @@ in likelihood, that the simulator can run; ``privsim fit`` says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -39,7 +40,7 @@ CV_ACROSS_MAX = 3.0
 Q_MIN = 2.0 + 1.0 / CV_ACROSS_MAX**2
 
 
-def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+def loglik(params: np.ndarray | Sequence[float], x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Log-density of each customer's mean value ``m`` (RMB, > 0) of ``x`` (> 0) transactions."""
     p, q, gamma = (float(v) for v in params)
     x = np.asarray(x, dtype=float)

@@ -135,7 +135,7 @@ def maximise(
         se = jac * np.sqrt(np.sum(inv**2, axis=0))
     at_bound = np.abs(phi) >= LOG_BOUND - 1e-6
     for k in np.flatnonzero(at_bound):
-        notes.append(f"{names[k]} at the search bound: not identified by these data")
+        notes.append(f"{names[int(k)]} at the search bound: not identified by these data")
     if not result.success:
         notes.append(f"the optimiser did not converge ({result.message})")
     est = theta(phi)

@@ -38,8 +38,9 @@ import io
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib
 
@@ -53,11 +54,14 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.typing import HashableList, RcKeyType
 
 import privsim
 from privsim.core.errors import PrivsimError
+from privsim.core.io import check_folder, write_files
 from privsim.results import Results, t_interval
 
 #: Image formats ``privsim plot --format`` writes.
@@ -91,7 +95,7 @@ FUNNEL_STEPS = {
 #: Fonts for Chinese names, used (after DejaVu Sans) when installed.
 _CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
 _INSTALLED_FONTS = {font.name for font in font_manager.fontManager.ttflist}
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "font.family": ["DejaVu Sans", *(name for name in _CJK_FONTS if name in _INSTALLED_FONTS)],
     "font.size": 10,
     "axes.titlesize": 11,
@@ -108,7 +112,9 @@ _GREY = "#555555"
 
 def strategy_colours(strategies: list[str]) -> dict[str, tuple]:
     """One colour per strategy, from matplotlib's tab10 in run order (tab20 beyond ten strategies)."""
-    palette = matplotlib.colormaps["tab10" if len(strategies) <= 10 else "tab20"].colors
+    colormap = matplotlib.colormaps["tab10" if len(strategies) <= 10 else "tab20"]
+    assert isinstance(colormap, ListedColormap)
+    palette = cast(Sequence[tuple[float, float, float]], colormap.colors)  # tab10 and tab20 list RGB triples
     return {name: palette[i % len(palette)] for i, name in enumerate(strategies)}
 
 
@@ -209,7 +215,7 @@ def cohort_retention(results: Results) -> Figure:
     one panel per strategy with one line per cohort (darker = earlier).
     """
     strategies = results.strategies
-    mosaic = [["pooled"] * len(strategies), strategies]
+    mosaic: list[HashableList[str]] = [["pooled"] * len(strategies), [*strategies]]
     fig = _new_figure(results, "Cohort retention: share of a monthly acquisition cohort that is active")
     axd = fig.subplot_mosaic(mosaic, height_ratios=[3, 2], sharey=True)
     colours = strategy_colours(strategies)
@@ -263,7 +269,7 @@ def differences(results: Results) -> Figure:
     for ax, (metric, (label, unit)) in zip(axes, DIFFERENCE_METRICS.items(), strict=True):
         ax.axvline(0, color=_GREY, linewidth=1, linestyle="--", label="_zero")
         for y, name in zip(positions, others, strict=True):
-            row = table.loc[(name, metric)] if (name, metric) in table.index else None
+            row = cast(pd.Series, table.loc[(name, metric)]) if (name, metric) in table.index else None
             mean, low, high = (np.nan,) * 3 if row is None else (row["mean"], row["ci_low"], row["ci_high"])
             err = [[mean - low], [high - mean]] if math.isfinite(low) and math.isfinite(high) else None
             ax.errorbar([mean], [y], xerr=err, fmt="o", color=colours[name], markersize=7, capsize=4, label=name)
@@ -378,7 +384,12 @@ def funnel_table(results: Results) -> pd.DataFrame:
             index=["strategy", "replication"], columns="metric", values="value"
         )
         wide["repeat_orders"] = wide["orders"] - wide["first_orders"]
-        rows = wide[list(FUNNEL_STEPS)].stack().rename("value").reset_index().rename(columns={"metric": "step"})
+        rows = (
+            cast(pd.Series, wide[list(FUNNEL_STEPS)].stack())
+            .rename("value")
+            .reset_index()
+            .rename(columns={"metric": "step"})
+        )
         rows["channel"] = "all"
     return _mean_ci(rows, ["strategy", "channel", "step"], "value")
 
@@ -415,16 +426,9 @@ def write_figures(results: Results, out: str | Path, fmt: str = "png") -> list[P
     All figures are drawn before anything is written.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise PrivsimError(f"{out}: exists and is not a folder; choose another --out")
+    check_folder(out)
     images = render_all(results, fmt)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, data in images.items():
-        path = out / f"{name}.{fmt}"
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
+    return write_files(out, {f"{name}.{fmt}": data for name, data in images.items()})
 
 
 # ---------------------------------------------------------------------------

@@ -13,12 +13,12 @@ import base64
 import html
 import json
 import math
-import os
 from pathlib import Path
 
 import yaml
 
 from privsim.core.errors import PrivsimError
+from privsim.core.io import write_file
 from privsim.metrics import HEADLINE
 from privsim.reporting import plots
 from privsim.results import Results
@@ -99,14 +99,7 @@ def write_report(results: Results, out: str | Path) -> Path:
     out = Path(out)
     if out.is_dir():
         raise PrivsimError(f"{out}: is a folder; give the report's file name, e.g. {out / 'report.html'}")
-    text = build_report(results)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_file(out, build_report(results))
     return out
 
 

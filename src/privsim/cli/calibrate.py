@@ -1,9 +1,7 @@
-"""``privsim calibrate`` and ``privsim validate``: plain functions registered on the typer app in :mod:`privsim.cli`.
+"""``privsim calibrate`` and ``privsim validate``: fit a case's free parameters, compare benchmarks.
 
-Bad input (an unknown case, a missing or malformed registry, a benchmark
-the case scenario cannot measure) prints one line ``error: ...`` on stderr
-and exits with code 2, writing nothing. ``validate`` exits 0 when every
-target passes and 1 otherwise; holdouts are reported, not counted.
+``validate`` exits 0 when every target passes and 1 otherwise; holdouts
+are reported, not counted.
 """
 
 from __future__ import annotations
@@ -13,18 +11,24 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from privsim.calibration import validate as validation
+from privsim.calibration.calibrate import calibrate_case
 from privsim.calibration.cases import DEFAULT_REGISTRY, band, number, reported_range
-from privsim.calibration.scenario_params import write_atomically
+from privsim.cli.output import ProgressBar, exits_on_error, out_console
 from privsim.core.errors import PrivsimError
+from privsim.core.io import write_file
+
+app = typer.Typer()
 
 RegistryOption = Annotated[Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]
 
 
-def calibrate_command(
+@app.command()
+@exits_on_error
+def calibrate(
     case: Annotated[
         str, typer.Argument(help="Case ID from the registry, e.g. APPAREL.", metavar="CASE", show_default=False)
     ],
@@ -48,21 +52,8 @@ def calibrate_command(
 
     Example: privsim calibrate APPAREL --budget 80 --seed 1
     """
-    from privsim.calibration.calibrate import calibrate_case
-    from privsim.cli import _fail, err_console, out_console
-
-    try:
-        with _Bar("calibrating", "evaluations", err_console) as bar:
-            result = calibrate_case(
-                registry,
-                case,
-                budget=budget,
-                seed=seed,
-                jobs=jobs,
-                progress=lambda done, total, best: bar.update(done, total, f"best loss {best:.4g}"),
-            )
-    except PrivsimError as err:
-        raise _fail(err) from None
+    with ProgressBar("calibrating", "evaluations") as bar:
+        result = calibrate_case(registry, case, budget=budget, seed=seed, jobs=jobs, progress=bar.update)
     table = Table(title=f"{result.case}: fitted free parameters", title_justify="left")
     for column in ("parameter", "case value", "fitted", "bounds"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
@@ -94,7 +85,9 @@ def calibrate_command(
     )
 
 
-def validate_command(
+@app.command()
+@exits_on_error
+def validate(
     cases: Annotated[
         list[str] | None,
         typer.Argument(help="Case IDs (default: every case of the registry).", metavar="[CASE]...", show_default=False),
@@ -117,31 +110,23 @@ def validate_command(
 
     Example: privsim validate APPAREL DIAPER --replications 10 --out VALIDATION.md
     """
-    from privsim.calibration.validate import HEADERS, markdown, run_notes, summary_line, table_rows, validate
-    from privsim.cli import _fail, err_console, out_console
-
-    try:
-        if out.is_dir():
-            raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
-        with _Bar("validating", "replications", err_console) as bar:
-            result = validate(
-                registry, cases or [], replications=replications, jobs=jobs, progress=lambda d, t: bar.update(d, t)
-            )
-    except PrivsimError as err:
-        raise _fail(err) from None
+    if out.is_dir():
+        raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
+    with ProgressBar("validating", "replications") as bar:
+        result = validation.validate(registry, cases or [], replications=replications, jobs=jobs, progress=bar.update)
     table = Table(
         title="Benchmarks: simulated (mean ± half-width of the 95 % CI) against reported",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for header in HEADERS:
+    for header in validation.HEADERS:
         numeric = header in ("simulated mean [95 % CI]", "relative error")
         label = {"simulated mean [95 % CI]": "simulated", "relative error": "rel. error"}.get(header, header)
         table.add_column(label, justify="right" if numeric else "left", overflow="fold", no_wrap=header != "reported")
-    for cells in table_rows(result, plus_minus=True):
+    for cells in validation.table_rows(result, plus_minus=True):
         table.add_row(*cells)
-    for note in run_notes(result):
+    for note in validation.run_notes(result):
         out_console.print(note.replace("`", ""), highlight=False, soft_wrap=True)
     out_console.print(table)
     command = ["privsim", "validate", *(cases or [])]
@@ -151,36 +136,6 @@ def validate_command(
         command += ["--replications", str(replications)]
     if out != Path("VALIDATION.md"):
         command += ["--out", str(out)]
-    write_atomically(out, markdown(result, command))
-    out_console.print(f"{summary_line(result)}\nWritten: {out}", highlight=False)
+    write_file(out, validation.markdown(result, command))
+    out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=0 if result.targets_pass else 1)
-
-
-class _Bar:
-    """A rich progress bar on stderr, started at the first update."""
-
-    def __init__(self, verb: str, unit: str, console) -> None:
-        self._columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn(unit))
-        self._console = console
-        self._progress: Progress | None = None
-        self._task = None
-
-    def __enter__(self) -> _Bar:
-        return self
-
-    def update(self, done: int, total: int, status: str = "") -> None:
-        if self._progress is None:
-            self._progress = Progress(
-                *self._columns,
-                TimeElapsedColumn(),
-                TextColumn("{task.description}"),
-                console=self._console,
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(status, total=total)
-        self._progress.update(self._task, completed=done, total=total, description=status)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

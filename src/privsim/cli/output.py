@@ -1,0 +1,85 @@
+"""What the commands print: the consoles, the error line, the progress bar and number formatting.
+
+Results go to stdout (:data:`out_console`); errors and the progress bar to
+stderr (:data:`err_console`). A :class:`~privsim.core.errors.PrivsimError`
+raised by a command prints one line ``error: <message>`` and exits with
+code 2 (:func:`exits_on_error`).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import ParamSpec
+
+import typer
+from rich import progress as rich_progress
+from rich.console import Console
+
+from privsim.core.errors import PrivsimError
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+
+
+def exits_on_error(command: Callable[P, None]) -> Callable[P, None]:
+    """``command``, printing a PrivsimError as one line ``error: ...`` on stderr and exiting with code 2."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except PrivsimError as err:
+            err_console.print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return run
+
+
+class ProgressBar:
+    """``<verb> ━━━━ done/total <unit> elapsed ETA`` on stderr, shown once the work has taken a second.
+
+    Its :meth:`update` is a :data:`~privsim.core.progress.Progress` callback.
+    """
+
+    def __init__(self, verb: str, unit: str) -> None:
+        self._columns = (
+            rich_progress.TextColumn(verb),
+            rich_progress.BarColumn(),
+            rich_progress.MofNCompleteColumn(),
+            rich_progress.TextColumn(unit),
+            rich_progress.TimeElapsedColumn(),
+            rich_progress.TimeRemainingColumn(),
+        )
+        self._start = time.perf_counter()
+        self._bar: rich_progress.Progress | None = None
+        self._task: rich_progress.TaskID | None = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.perf_counter() - self._start < 1.0 or done == total:
+                return
+            self._bar = rich_progress.Progress(*self._columns, console=err_console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def compact_number(value: float, signed: bool = False) -> str:
+    """``12345678`` → ``12.35M``: two decimals with k (from 10 000), M or B; thousands separators below."""
+    sign = "+" if signed and value > 0 else ""
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= limit:
+            return f"{sign}{value / unit:.2f}{suffix}"
+    return f"{sign}{value:,.0f}"

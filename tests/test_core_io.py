@@ -1,0 +1,63 @@
+"""The atomic writers of privsim.core.io and the option error of privsim.core.errors."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from privsim.core.errors import OptionError, PrivsimError
+from privsim.core.io import check_folder, write_file, write_files, write_new_folder
+
+
+def test_write_files_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("old", encoding="utf-8")
+    paths = write_files(tmp_path, {"a.txt": "新\n", "b.bin": b"\x00\x01"})
+    assert paths == [tmp_path / "a.txt", tmp_path / "b.bin"]
+    assert (tmp_path / "a.txt").read_bytes() == "新\n".encode()
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.bin"]
+
+
+def test_write_file_makes_the_folder(tmp_path: Path) -> None:
+    write_file(tmp_path / "deep" / "x.md", "x")
+    assert (tmp_path / "deep" / "x.md").read_text(encoding="utf-8") == "x"
+
+
+def test_a_failed_write_leaves_the_old_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("old", encoding="utf-8")
+    with pytest.raises(TypeError):
+        write_files(tmp_path, {"a.txt": "new", "b.txt": 3})
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_write_new_folder(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()  # an empty folder is taken
+    assert write_new_folder(out, {"m.json": "{}\n", "t.csv": b"a\n"}) == out
+    assert sorted(p.name for p in out.iterdir()) == ["m.json", "t.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_failed_new_folder_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        write_new_folder(tmp_path / "run", {"m.json": "{}", "t.csv": None})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_folder_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("", encoding="utf-8")
+    with pytest.raises(PrivsimError, match="f: exists and is not a folder; choose another --out"):
+        check_folder(tmp_path / "f")
+    check_folder(tmp_path / "missing")
+    check_folder(tmp_path)
+
+
+def test_option_error_names_the_option_and_pickles() -> None:
+    err = OptionError("--jobs", -1, "must be 0 (one per CPU) or a positive number of processes")
+    assert isinstance(err, PrivsimError)
+    assert str(err) == "--jobs = -1 — must be 0 (one per CPU) or a positive number of processes"
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.option, back.value) == (OptionError, str(err), "--jobs", -1)
