@@ -32,6 +32,7 @@ from scipy import special
 from privsim.config.behaviour import Behaviour
 from privsim.config.incentive import Incentive
 from privsim.config.population import Population
+from privsim.core.units import DAYS_PER_YEAR
 
 
 def draw_traits(
@@ -48,7 +49,7 @@ def draw_traits(
     """
     u = rng.random((3, n))
     pr = population.purchase_rate
-    rate = special.gammaincinv(pr.shape, u[0]) * (pr.mean_per_year / 365.0 / pr.shape) * quality
+    rate = special.gammaincinv(pr.shape, u[0]) * (pr.mean_per_year / DAYS_PER_YEAR / pr.shape) * quality
     d = population.dropout_after_purchase
     a = max(d.mean * d.concentration, 1e-9)
     b = max((1.0 - d.mean) * d.concentration, 1e-9)

@@ -26,7 +26,8 @@ import privsim
 from privsim.core.errors import ScenarioError
 from privsim.results import RunTables, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
-from privsim.sim.engine import ReplicationResult, simulate
+from privsim.sim.calendar import simulate
+from privsim.sim.ledger import ReplicationResult
 
 #: progress(done, total) is called after each finished replication.
 Progress = Callable[[int, int], None]

@@ -10,7 +10,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from privsim.policies.base import Contacts, Policy
+from privsim.policies.base import Policy
 from privsim.policies.brand_swap import BrandSwap
 from privsim.policies.channel_routing import ChannelRouting
 from privsim.policies.clearance import Clearance
@@ -49,4 +49,4 @@ REGISTRY: dict[str, type[Policy]] = {cls.model_fields["kind"].annotation.__args_
 #: The scenario field type: one of the policy classes, chosen by ``kind:``.
 PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
 
-__all__ = ["POLICY_CLASSES", "REGISTRY", "Contacts", "Policy", "PolicySpec"]
+__all__ = ["POLICY_CLASSES", "REGISTRY", "Policy", "PolicySpec"]

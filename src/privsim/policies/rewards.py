@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from privsim.config.base import Model, NonNegative
-from privsim.policies.base import Reward
+from privsim.policies.actions import Reward
 
 
 class RewardStep(Model):
