@@ -102,7 +102,8 @@ def purchase_probability(
         log_h -= dr.price_elasticity * np.log1p(-discount)
     log_h -= dr.habituation_sensitivity * np.maximum(reference_discount - discount, 0.0)
     log_h += np.where(offer_valid, np.float32(np.log1p(c.reminder_lift)), np.float32(0.0))
-    return -np.expm1(-rate_per_day * np.exp(log_h))
+    probability: np.ndarray = -np.expm1(-rate_per_day * np.exp(log_h))
+    return probability
 
 
 def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour: Behaviour) -> np.ndarray:
@@ -122,7 +123,8 @@ def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour
 
 def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
     """A coupon's pull on purchases as a share off: value / max(threshold, the member's usual order), below 0.95."""
-    return np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
+    depth: np.ndarray = np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
+    return depth
 
 
 def incentive_add_rate(add_rate: float, incentive: Incentive, behaviour: Behaviour) -> float:
@@ -156,20 +158,25 @@ def topup_probability(bonus_share: float, trust: np.ndarray, behaviour: Behaviou
     """Chance to prepay when offered: ``base x min(1, (bonus share / reference) ** elasticity) x trust_factor``."""
     r = behaviour.stored_value
     value = min((bonus_share / r.reference_bonus_share) ** r.bonus_elasticity, 1.0)
-    return np.minimum(r.takeup_at_reference_bonus * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0)
+    probability: np.ndarray = np.minimum(
+        r.takeup_at_reference_bonus * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0
+    )
+    return probability
 
 
 def mean_invitations(reward_value_rmb: float, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Mean invitations per asked member: ``invites x (reward / reference) ** elasticity x trust_factor``."""
     r = behaviour.referral
     pull = (reward_value_rmb / r.reference_reward_rmb) ** r.reward_elasticity
-    return r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
+    mean: np.ndarray = r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
+    return mean
 
 
 def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Chance to turn silent after a repeat purchase: p * exp(-s_D (trust - T_ref)), capped at 1."""
     t = behaviour.trust
-    return np.minimum(dropout_prob * np.exp(-t.dropout_sensitivity * (trust - t.reference)), 1.0)
+    probability: np.ndarray = np.minimum(dropout_prob * np.exp(-t.dropout_sensitivity * (trust - t.reference)), 1.0)
+    return probability
 
 
 def block_probability(fatigue: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
@@ -180,10 +187,11 @@ def block_probability(fatigue: np.ndarray, trust: np.ndarray, behaviour: Behavio
     c, t = behaviour.contact, behaviour.trust
     excess = np.maximum(fatigue - c.fatigue_threshold, 0.0)
     base = np.minimum(c.block_prob_per_excess_fatigue * excess, 1.0)
-    return np.minimum(base * np.exp(-t.block_sensitivity * (trust - t.reference)), 1.0)
+    probability: np.ndarray = np.minimum(base * np.exp(-t.block_sensitivity * (trust - t.reference)), 1.0)
+    return probability
 
 
-def toward_one(value: np.ndarray, share: float) -> np.ndarray:
+def toward_one(value: np.ndarray, share: float | np.ndarray) -> np.ndarray:
     """Move values in [0, 1] ``share`` of the way to 1 (a trust gain)."""
     return value + share * (1.0 - value)
 

@@ -137,7 +137,7 @@ def segment(
     return np.flatnonzero(mask)
 
 
-def tier_rung_problem(field: tuple, rung: int, scenario: ScenarioBase) -> list[Problem]:
+def tier_rung_problem(field: tuple[str | int, ...], rung: int, scenario: ScenarioBase) -> list[Problem]:
     """A ``check`` problem when ``rung`` is not a rung of the scenario's tier ladder."""
     top = len(scenario.tiers) - 1
     return (
@@ -147,7 +147,7 @@ def tier_rung_problem(field: tuple, rung: int, scenario: ScenarioBase) -> list[P
     )
 
 
-def pool_problem(field: tuple, name: str | None, scenario: ScenarioBase) -> list[Problem]:
+def pool_problem(field: tuple[str | int, ...], name: str | None, scenario: ScenarioBase) -> list[Problem]:
     """A ``check`` problem when ``name`` is not one of the scenario's account pools."""
     names = [a.name for a in scenario.accounts]
     return [] if name is None or name in names else [(field, name, f"must be one of the account pools {names}")]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.policies.actions import Contacts
+from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Clearance(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
-    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Contacts]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         return [
             Contacts(
                 view.members.reachable_rows(),

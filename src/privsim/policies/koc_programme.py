@@ -13,6 +13,7 @@ from privsim.config.base import NonNegative, Share
 from privsim.core.units import DAYS_PER_YEAR
 from privsim.policies.actions import Action, AwardKocs, HostGroups, RecruitKocs
 from privsim.policies.base import Policy, Problem, StrategyLike, segment
+from privsim.policies.groups import Groups
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
@@ -52,7 +53,7 @@ class KocProgramme(Policy):
         return range(self.first_day, scenario.horizon_days, 30)
 
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
-        if "groups" in [p.kind for p in strategy.policies]:
+        if any(isinstance(p, Groups) for p in strategy.policies):
             return []
         return [(("kind",), self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]
 

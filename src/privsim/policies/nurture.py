@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
-from privsim.policies.actions import Contacts
+from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class Nurture(Policy):
     def standing_discount(self, view: PolicyView, rows: np.ndarray) -> np.ndarray | None:
         return view.tier_discount(rows) if self.grant_tier_benefits else None
 
-    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Contacts]:
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         m, day = view.members, view.day
         state = m.state[: m.n]
         last = m.last_purchase_day[: m.n]
@@ -89,7 +89,7 @@ class Nurture(Policy):
             ),
         ]
 
-    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Contacts]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         m, day = view.members, view.day
         segment = np.flatnonzero(
             (m.state[: m.n] == State.CUSTOMER)
@@ -100,8 +100,8 @@ class Nurture(Policy):
         high = high[np.argsort(-m.tier[high], kind="stable")]
         personal, rest = high[: view.personal_capacity_left], high[view.personal_capacity_left :]
         broadcast = np.union1d(segment[m.tier[segment] < self.personal_offer_min_tier], rest)
-        offer = {"offer_depth": self.offer_depth, "offer_window_days": self.offer_window_days}
+        depth, window = self.offer_depth, self.offer_window_days
         return [
-            Contacts(personal, "personal", service=True, **offer),
-            Contacts(broadcast, "broadcast", **offer),
+            Contacts(personal, "personal", offer_depth=depth, offer_window_days=window, service=True),
+            Contacts(broadcast, "broadcast", offer_depth=depth, offer_window_days=window),
         ]

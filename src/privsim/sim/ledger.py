@@ -216,12 +216,12 @@ class Ledger:
     def result(self, members: Members) -> ReplicationResult:
         """The replication's result, at the end of the horizon."""
         monthly = {flow.value: series for flow, series in self.flows.items()}
-        for step, counts in self.by_channel.items():
-            monthly.update({f"{step}.{name}": counts[i] for i, name in enumerate(self._channel_names)})
-        for step, counts in self.by_pool.items():
-            monthly.update({f"by_pool.{step}.{name}": counts[i] for i, name in enumerate(self._pool_names)})
-        for step, counts in self.by_tier.items():
-            monthly.update({f"by_tier.{step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
+        for channel_step, counts in self.by_channel.items():
+            monthly.update({f"{channel_step}.{name}": counts[i] for i, name in enumerate(self._channel_names)})
+        for pool_step, counts in self.by_pool.items():
+            monthly.update({f"by_pool.{pool_step}.{name}": counts[i] for i, name in enumerate(self._pool_names)})
+        for tier_step, counts in self.by_tier.items():
+            monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
         monthly.update(derived_flows(self.flows))
         monthly.update(self._stocks)
         rate = (
@@ -247,10 +247,13 @@ def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
     }
 
 
-def active_mask(members: Members, day: int) -> np.ndarray:
+def active_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
     """Rows of members who are not churned and bought within the last ACTIVE_WITHIN_DAYS days."""
     n = members.n
-    return (members.state[:n] != State.CHURNED) & (day - members.last_purchase_day[:n] < ACTIVE_WITHIN_DAYS)
+    active: npt.NDArray[np.bool_] = (members.state[:n] != State.CHURNED) & (
+        day - members.last_purchase_day[:n] < ACTIVE_WITHIN_DAYS
+    )
+    return active
 
 
 def month_end_stocks(world: World, day: int) -> dict[str, float]:
@@ -309,13 +312,14 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
     return {str(k): float(v) for k, v in out.items()}
 
 
-def customers_mask(members: Members) -> np.ndarray:
+def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
     """Rows of members who have bought at least once and are not churned (repurchase base)."""
     n = members.n
-    return (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
+    customers: npt.NDArray[np.bool_] = (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
+    return customers
 
 
-def repurchase_rate(base: np.ndarray | None, members: Members, reference_day: int) -> float:
+def repurchase_rate(base: npt.NDArray[np.bool_] | None, members: Members, reference_day: int) -> float:
     """Share of ``base`` rows (customers on ``reference_day``) whose last purchase is after that day.
 
     Called at the end of the window (see :mod:`privsim.metrics`); a member who

@@ -113,8 +113,9 @@ class World:
 
     def reachable(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """``rows`` (member rows, in order) without the churned ones."""
-        rows = np.asarray(rows, dtype=np.int64)
-        return rows[self.members.state[rows] != State.CHURNED]
+        candidates = np.asarray(rows, dtype=np.int64)
+        alive: npt.NDArray[np.int64] = candidates[self.members.state[candidates] != State.CHURNED]
+        return alive
 
     def begin_day(self, day: int) -> None:
         """Make ``day`` today; on its first call for a day, renew the daily capacities and add counters."""
