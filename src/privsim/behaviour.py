@@ -21,7 +21,7 @@ where ``e_i`` is the effective discount today (a valid offer combined with
 the tier's member discount when the strategy grants it), and the purchase
 probability is ``1 - exp(-h_i)``. Trust also scales dropout (down) and
 blocking (down). Each function here is vectorised over the rows it is given;
-the engine decides which rows and when.
+the sim (:mod:`privsim.sim`) decides which rows and when.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour
     purchase probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
     ``click_prob_per_prompt`` (i.e. ``1 - (1 - u) (1 - c prompted)``). Written
     so that it is never below ``p`` and equals it exactly when ``k = 1`` and
-    ``c = 0``, also in float32: a member who buys has visited, as the engine
+    ``c = 0``, also in float32: a member who buys has visited, as the sim
     tests both against the same uniform.
     """
     v = behaviour.visit
