@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import Model, NonNegative
+from privsim.core.units import MONTHS_PER_YEAR
 from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy, Problem, StrategyLike, tier_rung_problem
 
@@ -75,8 +76,8 @@ class TierCoupons(Policy):
                     )
                 )
         if day_of_month == 1 and self.birthday_coupon_rmb > 0:
-            month = int(today.astype("datetime64[M]").astype(int) % 12)
-            rows = reachable[reachable % 12 == month]
+            month = int(today.astype("datetime64[M]").astype(int) % MONTHS_PER_YEAR)
+            rows = reachable[reachable % MONTHS_PER_YEAR == month]
             actions.append(
                 Contacts(
                     rows,

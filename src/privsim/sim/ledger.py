@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: Days within which a last purchase makes a member active.
 ACTIVE_WITHIN_DAYS = 90
 #: Length of the repurchase window, days.
-REPURCHASE_WINDOW_DAYS = 365
+REPURCHASE_WINDOW_DAYS = DAYS_PER_YEAR
 #: A second purchase at most this many days after the first is quick (MOMCHAIN-SECOND-PURCHASE).
 QUICK_SECOND_PURCHASE_DAYS = 30
 
