@@ -114,8 +114,8 @@ def acquire(world: World, month: int) -> None:
     ledger.add(Flow.ACQUISITION_COST_RMB, month, float(np.dot(leads, [c.cost_per_lead_rmb for c in channels])))
     paid_per_add = [i.value_rmb if i.kind in ("gift", "lottery") else 0.0 for i in incentives]
     ledger.add(Flow.INCENTIVE_COST_RMB, month, float(np.dot(added, paid_per_add)))
-    ledger.by_channel[ChannelStep.LEADS][:, month] += leads
-    ledger.by_channel[ChannelStep.ADDED][:, month] += added
+    ledger.add_by_channel(ChannelStep.LEADS, month, leads)
+    ledger.add_by_channel(ChannelStep.ADDED, month, added)
     world.addressable_left -= added
     total = int(added.sum())
     if total == 0:

@@ -183,14 +183,14 @@ class Ledger:
 
     def __init__(self, scenario: ScenarioBase, n_months: int) -> None:
         self.n_months = n_months
-        self.flows = {flow: np.zeros(n_months) for flow in Flow}
+        self._flows = {flow: np.zeros(n_months) for flow in Flow}
         self._channel_names = [c.name for c in scenario.channels]
         self._pool_names = [a.name for a in scenario.accounts]
         self._tier_names = [t.name for t in scenario.tiers]
         #: step → [channel, pool or tier, month] sums
-        self.by_channel = {step: np.zeros((len(self._channel_names), n_months)) for step in ChannelStep}
-        self.by_pool = {step: np.zeros((len(self._pool_names), n_months)) for step in PoolStep}
-        self.by_tier = {step: np.zeros((len(self._tier_names), n_months)) for step in TierStep}
+        self._by_channel = {step: np.zeros((len(self._channel_names), n_months)) for step in ChannelStep}
+        self._by_pool = {step: np.zeros((len(self._pool_names), n_months)) for step in PoolStep}
+        self._by_tier = {step: np.zeros((len(self._tier_names), n_months)) for step in TierStep}
         self._stocks: dict[str, Series] = {}
         self._cohort_sizes = np.zeros((n_months, n_months), dtype=np.int64)
         self._cohort_active = np.zeros((n_months, n_months), dtype=np.int64)
@@ -200,11 +200,23 @@ class Ledger:
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
-        self.flows[flow][month] += amount
+        self._flows[flow][month] += amount
+
+    def total(self, flow: Flow, month: int) -> float:
+        """``flow`` booked so far in ``month``."""
+        return float(self._flows[flow][month])
+
+    def add_by_channel(self, step: ChannelStep, month: int, counts: np.ndarray) -> None:
+        """Add ``counts`` (one per channel) to ``step`` of ``month``."""
+        self._by_channel[step][:, month] += counts
 
     def count_by_pool(self, step: PoolStep, month: int, pools: npt.NDArray[np.int64]) -> None:
         """Add one to ``step`` of ``month`` for each pool index in ``pools`` (a member placed on that pool)."""
-        self.by_pool[step][:, month] += np.bincount(pools, minlength=len(self._pool_names))
+        self._by_pool[step][:, month] += np.bincount(pools, minlength=len(self._pool_names))
+
+    def add_by_tier(self, step: TierStep, month: int, sums: np.ndarray) -> None:
+        """Add ``sums`` (one per tier) to ``step`` of ``month``."""
+        self._by_tier[step][:, month] += sums
 
     def close_month(self, world: World, month: int) -> None:
         """Record the month-end stocks and cohort counts at the end of today (the month's last day)."""
@@ -215,14 +227,14 @@ class Ledger:
 
     def result(self, members: Members) -> ReplicationResult:
         """The replication's result, at the end of the horizon."""
-        monthly = {flow.value: series for flow, series in self.flows.items()}
-        for channel_step, counts in self.by_channel.items():
+        monthly = {flow.value: series for flow, series in self._flows.items()}
+        for channel_step, counts in self._by_channel.items():
             monthly.update({f"{channel_step}.{name}": counts[i] for i, name in enumerate(self._channel_names)})
-        for pool_step, counts in self.by_pool.items():
+        for pool_step, counts in self._by_pool.items():
             monthly.update({f"by_pool.{pool_step}.{name}": counts[i] for i, name in enumerate(self._pool_names)})
-        for tier_step, counts in self.by_tier.items():
+        for tier_step, counts in self._by_tier.items():
             monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
-        monthly.update(derived_flows(self.flows))
+        monthly.update(derived_flows(self._flows))
         monthly.update(self._stocks)
         rate = (
             repurchase_rate(self.repurchase_base, members, self.repurchase_day)

@@ -150,8 +150,8 @@ def record_purchases(
     m.paid_savings_rmb[buyers[paid]] += (percent_off + coupon_off)[paid]
     ledger.add(Flow.ORDERS_PAID_MEMBERS, month, int(paid.sum()))
     ledger.add(Flow.GMV_PAID_MEMBERS_RMB, month, float(values[paid].sum()))
-    ledger.by_tier[TierStep.GMV_RMB][:, month] += np.bincount(
-        m.tier[buyers], weights=values, minlength=len(world.tier_names)
+    ledger.add_by_tier(
+        TierStep.GMV_RMB, month, np.bincount(m.tier[buyers], weights=values, minlength=len(world.tier_names))
     )
     repeat = m.purchases[buyers] > 0
     first = buyers[~repeat]
@@ -160,11 +160,11 @@ def record_purchases(
     channel = m.channel[buyers]
     acquired = channel >= 0
     n_channels = len(world.scenario.channels)
-    ledger.by_channel[ChannelStep.FIRST_ORDERS][:, month] += np.bincount(
-        channel[acquired & ~repeat], minlength=n_channels
+    ledger.add_by_channel(
+        ChannelStep.FIRST_ORDERS, month, np.bincount(channel[acquired & ~repeat], minlength=n_channels)
     )
-    ledger.by_channel[ChannelStep.REPEAT_ORDERS][:, month] += np.bincount(
-        channel[acquired & repeat], minlength=n_channels
+    ledger.add_by_channel(
+        ChannelStep.REPEAT_ORDERS, month, np.bincount(channel[acquired & repeat], minlength=n_channels)
     )
     m.first_purchase_day[first] = day
     second = buyers[m.purchases[buyers] == 1]

@@ -59,10 +59,9 @@ def swap(world: World, swap: SwapPool) -> None:
         accepted = int(rng.binomial(contacts, world.behaviour.referral.acceptance_rate))
         fraud_share = _fraud_share(reward, world.behaviour.referral)
         genuine, fake = admit(world, accepted, fraud_share, quality, 0.0, SWAP_CHANNEL)
-        joined = ledger.flows[Flow.REFERRAL_JOINED]
-        before = joined[month]
+        before = ledger.total(Flow.REFERRAL_JOINED, month)
         invite(world, Invitations(genuine, reward))
-        ledger.add(Flow.SWAP_FRIENDS_JOINED, month, joined[month] - before)
+        ledger.add(Flow.SWAP_FRIENDS_JOINED, month, ledger.total(Flow.REFERRAL_JOINED, month) - before)
     ledger.add(Flow.SWAP_JOINED, month, len(genuine))
     ledger.add(Flow.SWAP_FAKE, month, fake)
     if swap.expose_members:
