@@ -15,7 +15,8 @@ import tracemalloc
 
 from privsim import parse_scenario
 from privsim.agents.members import BYTES_PER_MEMBER
-from privsim.sim.engine import World
+from privsim.sim.calendar import run
+from privsim.sim.world import World
 
 TARGET_MEMBER_DAYS_PER_S = 5e6
 TARGET_BYTES_PER_MEMBER = 256
@@ -73,7 +74,7 @@ def main() -> None:
     _, setup_peak = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
     start = time.perf_counter()
-    world.run()
+    run(world)
     elapsed = time.perf_counter() - start
     _, run_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -23,10 +23,11 @@ import numpy as np
 import privsim
 from privsim.policies.base import Policy
 from privsim.results import t_interval
-from privsim.scenario import Scenario
+from privsim.scenario import Scenario, Strategy
+from privsim.sim.world import World
 
 if TYPE_CHECKING:
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 #: The seed of the statistical tests.
 SEED = 12345
@@ -167,20 +168,33 @@ def assert_positive(diffs, what: str) -> None:
 
 
 class Probe:
-    """A do-nothing policy that calls ``look(world)`` in every daily tick.
+    """A do-nothing policy that calls ``look(world)`` in every daily tick, with the whole :class:`World`.
 
     ``daily`` runs after the day's timed events, acquisition and the other
     policies' daily actions, before the day's group posts and purchases.
-    Every other hook of the policy interface falls back to :class:`Policy`'s
-    default (no events, no discount, ...).
+    A real policy sees only a read-only view; the probe looks at the World
+    that :func:`watched_world` built (which sets ``world``). Every other hook
+    of the policy interface falls back to :class:`Policy`'s default (no
+    events, no discount, ...).
     """
 
     def __init__(self, look: Callable[[World], None]) -> None:
         self.look = look
+        self.world: World | None = None
 
-    def daily(self, world: World, rng: np.random.Generator) -> list:
-        self.look(world)
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list:
+        assert self.world is not None, "a Probe looks at the World watched_world built"
+        self.look(self.world)
         return []
 
     def __getattr__(self, name: str):
         return getattr(Policy, name).__get__(self)
+
+
+def watched_world(scenario: Scenario, strat: Strategy, rep: int) -> World:
+    """The World of replication ``rep`` of ``strat`` (seed SEED), watched by the strategy's probes."""
+    world = World(scenario, strat, SEED, rep)
+    for policy in strat.policies:
+        if isinstance(policy, Probe):
+            policy.world = world
+    return world

@@ -26,7 +26,7 @@ import pytest
 import privsim
 from privsim.fitting import bgnbd, fitfile, forecast, orders, scenario_block
 from privsim.fitting.synthetic import simulate_orders
-from privsim.sim.engine import simulate
+from privsim.sim.calendar import simulate
 
 CALIBRATION_END = dt.date(2024, 12, 31)
 REPLICATIONS = 40

@@ -35,16 +35,21 @@ import pytest
 from pydantic import BaseModel
 
 import privsim
-from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
-from privsim import mechanics, metrics
-from privsim.agents.groups import ACTIVE
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy, watched_world
+from privsim.agents.groups import KocStatus
 from privsim.agents.members import NEVER, REFERRAL_CHANNEL, SWAP_CHANNEL, ChurnReason, State
 from privsim.config.operations import Channel
-from privsim.policies.base import AwardKocs, Policy
+from privsim.policies.actions import AwardKocs
+from privsim.policies.base import Policy
+from privsim.policies.view import PolicyView
 from privsim.results import replication_figures
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
-from privsim.sim.engine import ReplicationResult, World
+from privsim.sim import purchases
+from privsim.sim.calendar import run
+from privsim.sim.handlers import referral as referral_handler
+from privsim.sim.ledger import CHURN_FLOW, COSTS, Flow, ReplicationResult, Stock
+from privsim.sim.world import World
 
 #: Accounts with room for everyone who wants to join on any day (no leads over capacity).
 ROOMY_ACCOUNTS = [
@@ -65,11 +70,12 @@ class Recording:
         self.events: list[tuple[int, list]] = []
         self.active_at_event: dict[int, set] = {}  # KOCs active when the event's actions are applied
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list:
-        actions = self.inner.on_event(world, rng)
-        self.events.append((world.day, list(actions)))
-        kocs = world.kocs
-        self.active_at_event[world.day] = set(np.flatnonzero(kocs.status == ACTIVE).tolist()) if len(kocs) else set()
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list:
+        actions = self.inner.on_event(view, rng)
+        self.events.append((view.day, list(actions)))
+        kocs = view.kocs
+        active = np.flatnonzero(kocs.status == KocStatus.ACTIVE)
+        self.active_at_event[view.day] = set(active.tolist()) if len(kocs) else set()
         return actions
 
     def __getattr__(self, name: str):
@@ -83,8 +89,8 @@ def run_world(
     s = scenario.strategy(name)
     policies = tuple(wrap(p) if wrap else p for p in s.policies)
     strat = Strategy.model_construct(name=s.name, description="", policies=(*policies, *probes))
-    world = World(scenario, strat, SEED, rep)
-    return world, world.run()
+    world = watched_world(scenario, strat, rep)
+    return world, run(world)
 
 
 def total(result: ReplicationResult, metric: str) -> float:
@@ -145,7 +151,7 @@ def assert_books(world: World, result: ReplicationResult) -> None:
     rows_by_month = base + np.cumsum(mo["added"])
     states = mo["members_added"] + mo["members_customer"] + mo["members_silent"] + mo["members_churned"]
     np.testing.assert_array_equal(states, rows_by_month)
-    churned = sum(mo[f] for f in metrics.CHURN_FLOW.values())
+    churned = sum(mo[f] for f in CHURN_FLOW.values())
     np.testing.assert_array_equal(mo["members_churned"], np.cumsum(churned))
     reachable = mo["members_added"] + mo["members_customer"] + mo["members_silent"]
     np.testing.assert_array_equal(mo["members_reachable"], reachable)
@@ -161,10 +167,10 @@ def assert_books(world: World, result: ReplicationResult) -> None:
         parts = [v for k, v in mo.items() if k.startswith(prefix)]
         if parts:
             np.testing.assert_allclose(sum(parts), whole, rtol=1e-9, atol=1e-6, err_msg=prefix)
-    costs = sum(mo[c] for c in metrics.COSTS)
+    costs = sum(mo[c] for c in COSTS)
     profit = mo["gmv_rmb"] - mo["discounts_rmb"] + mo["membership_fees_rmb"] - (mo["cogs_rmb"] + costs)
     np.testing.assert_allclose(mo["profit_rmb"], profit, rtol=1e-9, atol=1e-6)
-    for name in (*metrics.FLOWS, *metrics.STOCKS):
+    for name in (*Flow, *Stock):
         assert np.all(mo[name] >= 0), (name, mo[name])
     n = m.n
     alive = m.state[:n] != State.CHURNED
@@ -229,13 +235,13 @@ def test_referral_reward_cost_is_the_sum_of_steps_reached(monkeypatch: pytest.Mo
         strategy("referral", referral(100.0, steps=steps)), horizon=90, behaviour={"referral": {"acceptance_rate": 0.8}}
     )
     seen: list[tuple[tuple, np.ndarray]] = []
-    original = mechanics._reward_cost
+    original = referral_handler._reward_cost
 
     def spy(reward, accepted):
         seen.append((reward.steps, np.array(accepted)))
         return original(reward, accepted)
 
-    monkeypatch.setattr(mechanics, "_reward_cost", spy)
+    monkeypatch.setattr(referral_handler, "_reward_cost", spy)
     world, result = run_world(scenario, "referral")
     assert_books(world, result)
     assert len(seen) == 3  # campaigns on days 0, 30, 60
@@ -597,7 +603,7 @@ def test_koc_cost_is_fees_accrued_plus_awards() -> None:
         active_per_day: list[tuple[int, int, set]] = []
 
         def look(world: World, active_per_day: list = active_per_day) -> None:
-            active = set(np.flatnonzero(world.kocs.status == ACTIVE).tolist()) if len(world.kocs) else set()
+            active = set(np.flatnonzero(world.kocs.status == KocStatus.ACTIVE).tolist()) if len(world.kocs) else set()
             active_per_day.append((world.day, world.month, active))
 
         recorders: list[Recording] = []
@@ -640,12 +646,12 @@ def test_koc_hosting_within_target_and_staff_saved() -> None:
             if len(kocs) == 0:
                 return
             hosts = g.host[g.host >= 0]
-            assert np.all(kocs.status[hosts] == ACTIVE)
+            assert np.all(kocs.status[hosts] == KocStatus.ACTIVE)
             per_koc = np.bincount(hosts, minlength=len(kocs))
             assert np.all(per_koc <= 3)
             high = np.unique(g.host[(g.host >= 0) & (g.segment == 1)])
             assert np.all(per_koc[high] == 1)
-            assert (kocs.status == ACTIVE).sum() <= 10
+            assert (kocs.status == KocStatus.ACTIVE).sum() <= 10
 
         world, result = run_world(scenario, "koc", rep, [Probe(look)])
         assert_books(world, result)
@@ -661,7 +667,7 @@ def test_koc_hosting_within_target_and_staff_saved() -> None:
         hosted_rows = alive_grouped & (g.host[np.maximum(m.group[: m.n], 0)] >= 0)
         assert mo["koc_hosted_members"][-1] == hosted_rows.sum() > 0
         assert mo["koc_hosted_groups"][-1] == (g.host >= 0).sum()
-        assert mo["koc_active"][-1] == (world.kocs.status == ACTIVE).sum()
+        assert mo["koc_active"][-1] == (world.kocs.status == KocStatus.ACTIVE).sum()
 
 
 def kocs_trust(world: World, result: ReplicationResult) -> float:
@@ -712,7 +718,7 @@ def test_koc_rotation_resets_burnout() -> None:
 
             def look(world: World, name: str = name, days: list = days) -> None:
                 kocs = world.kocs
-                active = kocs.status == ACTIVE if len(kocs) else np.zeros(0, bool)
+                active = kocs.status == KocStatus.ACTIVE if len(kocs) else np.zeros(0, bool)
                 if not active.any():
                     return
                 days.append(float(kocs.activity(world.day, 20.0)[active].mean()))
@@ -766,16 +772,16 @@ def paid_membership(**params) -> dict:
 
 
 def spy_purchases(monkeypatch: pytest.MonkeyPatch, before: Callable, after: Callable) -> None:
-    """Wrap World._record_purchases: ``before(world, buyers, percent)`` and ``after(world, buyers, state)``
+    """Wrap purchases.record_purchases: ``before(world, buyers, percent)`` and ``after(world, buyers, state)``
     around each call (``state`` is what ``before`` returned)."""
-    original = World._record_purchases
+    original = purchases.record_purchases
 
-    def spy(self, buyers, percent, *args, **kwargs):
-        state = before(self, np.asarray(buyers), np.asarray(percent))
-        original(self, buyers, percent, *args, **kwargs)
-        after(self, np.asarray(buyers), state)
+    def spy(world, buyers, percent, *args, **kwargs):
+        state = before(world, np.asarray(buyers), np.asarray(percent))
+        original(world, buyers, percent, *args, **kwargs)
+        after(world, np.asarray(buyers), state)
 
-    monkeypatch.setattr(World, "_record_purchases", spy)
+    monkeypatch.setattr(purchases, "record_purchases", spy)
 
 
 def test_paid_membership_fees_and_member_discount(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,9 +20,11 @@ import privsim
 from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 from privsim.agents.members import ChurnReason, State
 from privsim.policies.none import NoPolicy
+from privsim.policies.view import PolicyView
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
-from privsim.sim.engine import World
+from privsim.sim.calendar import run
+from privsim.sim.world import World
 
 
 def clearance(depth: float, every_days: int = 14, window: int = 3) -> dict:
@@ -37,7 +39,7 @@ def paired_worlds(
     for rep in range(replications):
         for strat, out in ((a, out_a), (b, out_b)):
             world = World(scenario, strat, SEED, rep)
-            world.run()
+            run(world)
             out.append(measure(world))
     return np.array(out_a), np.array(out_b)
 
@@ -67,12 +69,12 @@ class OrdersPerDay:
     def event_days(self, horizon_days: int) -> Sequence[int]:
         return ()
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list:
         return []
 
-    def daily(self, world: World, rng: np.random.Generator) -> list:
-        if world.day > 0:
-            self.orders[world.day - 1] = self.count(world, world.day - 1)
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list:
+        if view.day > 0:
+            self.orders[view.day - 1] = self.count(view, view.day - 1)
         return []
 
     def __getattr__(self, name: str):
@@ -80,7 +82,7 @@ class OrdersPerDay:
         return getattr(NoPolicy(kind="none"), name)
 
     @staticmethod
-    def count(world: World, day: int) -> int:
+    def count(world: World | PolicyView, day: int) -> int:
         m = world.members
         return int((m.last_purchase_day[: m.n] == day).sum())
 
@@ -116,7 +118,7 @@ def test_deeper_discount_raises_orders_in_the_offer_window() -> None:
             probe = OrdersPerDay(scenario.horizon_days)
             strat = Strategy.model_construct(name=s.name, description="", policies=(*s.policies, probe))
             world = World(scenario, strat, SEED, rep)
-            result = world.run()
+            result = run(world)
             probe.orders[-1] = probe.count(world, scenario.horizon_days - 1)
             assert probe.orders.sum() == result.monthly["orders"].sum()  # the probe sees every order
             window_orders[s.name].append(probe.orders[in_window].sum())

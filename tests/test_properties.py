@@ -4,7 +4,7 @@ Hypothesis draws a whole scenario (horizon, start date, initial base by
 state and tier, purchase / dropout / order-value heterogeneity, behaviour
 parameters, channels, account pools, staff, a tier ladder with demotion,
 lifecycle on or off, and a strategy of one or two policies of random kinds
-and parameters), runs one replication through :class:`privsim.sim.engine.World`
+and parameters), runs one replication through :func:`privsim.sim.calendar.run`
 and checks the invariants that metrics.py defines:
 
 - members are conserved: rows = initial base + cumulative ``added``; at
@@ -25,6 +25,7 @@ thousand additions) so ~30 examples run in well under a minute.
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -32,9 +33,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import privsim
-from privsim import metrics
 from privsim.agents.members import ChurnReason, State
-from privsim.sim.engine import World
+from privsim.sim import calendar
+from privsim.sim.calendar import run
+from privsim.sim.ledger import COSTS, Flow, Ledger
+from privsim.sim.world import World
 
 # Floating tolerance for money identities: sums of a few thousand float64
 # order values, so relative error ~1e-12; 1e-9 relative (plus 1e-6 RMB
@@ -44,8 +47,8 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-6
 
 STOCKS = ("members_added", "members_customer", "members_silent", "members_churned")
-COUNT_FLOWS = tuple(name for name in metrics.FLOWS if not name.endswith("_rmb"))
-MONEY_FLOWS = tuple(name for name in metrics.FLOWS if name.endswith("_rmb"))
+COUNT_FLOWS = tuple(name for name in Flow if not name.endswith("_rmb"))
+MONEY_FLOWS = tuple(name for name in Flow if name.endswith("_rmb"))
 
 
 # -- drawing scenarios --------------------------------------------------------------------------
@@ -226,24 +229,35 @@ def scenario_strategy(draw) -> dict:
 # -- a World that checks the accounts every day -------------------------------------------------
 
 
-class CheckedWorld(World):
-    """World whose daily tick also checks the account table and records month-end row counts.
+_TICK = calendar.tick
+_CLOSE_MONTH = Ledger.close_month
 
-    It hooks the engine's private ``_tick`` and ``_close_month``; the test
-    asserts the hooks ran, so a rename in the engine fails loudly here
+
+class CheckedWorld:
+    """A World whose daily tick also checks the account table and records month-end row counts.
+
+    ``run`` hooks the calendar's ``tick`` and the ledger's ``close_month``;
+    the test asserts the hooks ran, so a rename in the sim fails loudly here
     instead of silently skipping the checks.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, world: World) -> None:
+        self.world = world
         self.ticks = 0
         self.rows_at_month_end: list[int] = []
-        super().__init__(*args, **kwargs)
-        self.initial_purchases = int(self.members.purchases[: self.members.n].sum())
-        self.initial_buyers = int((self.members.purchases[: self.members.n] > 0).sum())
+        self.initial_purchases = int(world.members.purchases[: world.members.n].sum())
+        self.initial_buyers = int((world.members.purchases[: world.members.n] > 0).sum())
         self.check_accounts("day 0 (initial base)")
 
+    def run(self):
+        with (
+            mock.patch.object(calendar, "tick", self.tick),
+            mock.patch.object(Ledger, "close_month", self.close_month),
+        ):
+            return run(self.world)
+
     def check_accounts(self, when: str) -> None:
-        m, acc = self.members, self.accounts
+        m, acc = self.world.members, self.world.accounts
         alive = m.state[: m.n] != State.CHURNED
         on_account = np.bincount(m.account[: m.n][alive], minlength=len(acc.occupancy))
         assert np.all(m.account[: m.n] >= 0), f"{when}: a member has no account"
@@ -251,14 +265,14 @@ class CheckedWorld(World):
         assert np.all(acc.occupancy <= acc.capacity), f"{when}: occupancy {acc.occupancy} > capacity {acc.capacity}"
         assert np.all(acc.added_today <= acc.daily_add_cap), f"{when}: added {acc.added_today} > cap"
 
-    def _tick(self, day: int) -> None:
-        super()._tick(day)
+    def tick(self, world: World, day: int) -> None:
+        _TICK(world, day)
         self.ticks += 1
         self.check_accounts(f"end of day {day}")
 
-    def _close_month(self, month: int) -> None:
-        super()._close_month(month)
-        self.rows_at_month_end.append(self.members.n)
+    def close_month(self, world: World, month: int) -> None:
+        _CLOSE_MONTH(world.ledger, world, month)
+        self.rows_at_month_end.append(world.members.n)
 
 
 # -- the property ---------------------------------------------------------------------------------
@@ -273,14 +287,15 @@ def test_accounting_invariants(data: dict) -> None:
 def check_invariants(data: dict) -> None:
     """Run one replication of ``data``'s first strategy and assert every invariant of the module docstring."""
     scenario = privsim.parse_scenario(data)
-    world = CheckedWorld(scenario, scenario.strategies[0], scenario.seed, 0)
-    result = world.run()
+    checked = CheckedWorld(World(scenario, scenario.strategies[0], scenario.seed, 0))
+    result = checked.run()
+    world = checked.world
     monthly, m = result.monthly, world.members
     n_months = world.n_months
     base = sum(g.count for g in scenario.population.initial)
 
-    assert world.ticks == scenario.horizon_days, "CheckedWorld._tick hook did not run every day"
-    assert len(world.rows_at_month_end) == n_months, "CheckedWorld._close_month hook did not run every month"
+    assert checked.ticks == scenario.horizon_days, "CheckedWorld.tick hook did not run every day"
+    assert len(checked.rows_at_month_end) == n_months, "CheckedWorld.close_month hook did not run every month"
 
     # every metric has one value per month, and none is NaN except aov
     for name, series in monthly.items():
@@ -291,7 +306,7 @@ def check_invariants(data: dict) -> None:
     # members are conserved
     cum_added = np.cumsum(monthly["added"])
     assert m.n == result.members_simulated == base + cum_added[-1]
-    assert world.rows_at_month_end == list(base + cum_added)
+    assert checked.rows_at_month_end == list(base + cum_added)
     by_state = sum(monthly[s] for s in STOCKS)
     np.testing.assert_array_equal(by_state, base + cum_added)
     churn_flows = monthly["churned_blocked"] + monthly["churned_deleted"] + monthly["churned_lifecycle"]
@@ -338,7 +353,7 @@ def check_invariants(data: dict) -> None:
 
     # money adds up, month by month
     gmv, disc, fees = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["membership_fees_rmb"]
-    costs = monthly["cogs_rmb"] + sum(monthly[k] for k in metrics.COSTS)
+    costs = monthly["cogs_rmb"] + sum(monthly[k] for k in COSTS)
     scale = gmv + fees + costs + ABS_TOL
     assert np.all(np.abs(gmv - disc + fees - costs - monthly["profit_rmb"]) <= REL_TOL * scale + ABS_TOL)
     np.testing.assert_allclose(monthly["net_sales_rmb"], gmv - disc, rtol=REL_TOL, atol=ABS_TOL)
@@ -367,8 +382,8 @@ def check_invariants(data: dict) -> None:
         if c.addressable_customers is not None:
             assert added[-1] <= c.addressable_customers, f"{c.name}: {added[-1]} added of {c.addressable_customers}"
             assert np.all(monthly[f"coverage.{c.name}"] <= added / c.addressable_customers + 1e-12)
-    assert monthly["orders"].sum() == m.purchases[:n].astype(np.int64).sum() - world.initial_purchases
-    assert monthly["first_orders"].sum() == (m.purchases[:n] > 0).sum() - world.initial_buyers
+    assert monthly["orders"].sum() == m.purchases[:n].astype(np.int64).sum() - checked.initial_purchases
+    assert monthly["first_orders"].sum() == (m.purchases[:n] > 0).sum() - checked.initial_buyers
     for column in ("rate_per_day", "dropout_prob", "order_value_mean_rmb", "trust", "fatigue", "reference_discount"):
         assert np.all(np.isfinite(getattr(m, column)[:n])), f"members.{column} has NaN/inf"
     assert np.all(m.rate_per_day[:n] >= 0) and np.all(m.order_value_mean_rmb[:n] >= 0)
@@ -423,7 +438,7 @@ def test_tiny_order_value_cv_is_a_point_mass(field: str, cv: float) -> None:
         scenario = privsim.parse_scenario(data)
     except privsim.ScenarioError:
         return
-    result = World(scenario, scenario.strategies[0], 1, 0).run()
+    result = run(World(scenario, scenario.strategies[0], 1, 0))
     orders, gmv = result.monthly["orders"].sum(), result.monthly["gmv_rmb"].sum()
     assert orders > 0
     np.testing.assert_allclose(gmv, 300.0 * orders, rtol=1e-9)
@@ -455,7 +470,7 @@ def test_full_member_discount_without_price_elasticity_leaves_purchases_alone() 
             strategies=[strategy("n", nurture)],
         )
         scenario = privsim.parse_scenario(data)
-        return World(scenario, scenario.strategies[0], 1, 0).run()
+        return run(World(scenario, scenario.strategies[0], 1, 0))
 
     try:
         full = run(1.0)

@@ -33,7 +33,7 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
-from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy
+from helpers import FIXED_BASE, SEED, Probe, assert_positive, scenario_dict, strategy, watched_world
 from privsim import behaviour
 from privsim.agents.members import State
 from privsim.calibration.cases import check_benchmarks
@@ -44,7 +44,9 @@ from privsim.config.behaviour import Behaviour
 from privsim.core.errors import ScenarioError
 from privsim.runner import run_scenario
 from privsim.scenario import Scenario, Strategy
-from privsim.sim.engine import ReplicationResult, World
+from privsim.sim import calendar
+from privsim.sim.ledger import ReplicationResult
+from privsim.sim.world import World
 
 VISIT_FLOWS = ("visits", "unpaid_visits")
 
@@ -126,8 +128,8 @@ def run_with_probe(
 ) -> tuple[World, ReplicationResult]:
     s = scenario.strategy(name)
     strat = Strategy.model_construct(name=s.name, description="", policies=(*s.policies, Probe(look)))
-    world = World(scenario, strat, SEED, rep)
-    return world, world.run()
+    world = watched_world(scenario, strat, rep)
+    return world, calendar.run(world)
 
 
 #: One account pool with room for everyone and no churn of its own (no deletions, no bans).
@@ -422,7 +424,7 @@ def test_coverage_counts_the_pool_members_not_churned() -> None:
     # are not churned, read from the world, / 200 exactly.
     scenario = privsim.parse_scenario(pool_scenario(horizon_days=365))
     world = World(scenario, scenario.strategy("none"), SEED, 0)
-    result = world.run()
+    result = calendar.run(world)
     m = world.members
     vip = [c.name for c in scenario.channels].index("vip")
     from_vip = (m.channel[: m.n] == vip) & (m.state[: m.n] != State.CHURNED)

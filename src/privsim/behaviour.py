@@ -21,7 +21,7 @@ where ``e_i`` is the effective discount today (a valid offer combined with
 the tier's member discount when the strategy grants it), and the purchase
 probability is ``1 - exp(-h_i)``. Trust also scales dropout (down) and
 blocking (down). Each function here is vectorised over the rows it is given;
-the engine decides which rows and when.
+the sim (:mod:`privsim.sim`) decides which rows and when.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from scipy import special
 from privsim.config.behaviour import Behaviour
 from privsim.config.incentive import Incentive
 from privsim.config.population import Population
+from privsim.core.units import DAYS_PER_YEAR
 
 
 def draw_traits(
@@ -48,7 +49,7 @@ def draw_traits(
     """
     u = rng.random((3, n))
     pr = population.purchase_rate
-    rate = special.gammaincinv(pr.shape, u[0]) * (pr.mean_per_year / 365.0 / pr.shape) * quality
+    rate = special.gammaincinv(pr.shape, u[0]) * (pr.mean_per_year / DAYS_PER_YEAR / pr.shape) * quality
     d = population.dropout_after_purchase
     a = max(d.mean * d.concentration, 1e-9)
     b = max((1.0 - d.mean) * d.concentration, 1e-9)
@@ -101,7 +102,8 @@ def purchase_probability(
         log_h -= dr.price_elasticity * np.log1p(-discount)
     log_h -= dr.habituation_sensitivity * np.maximum(reference_discount - discount, 0.0)
     log_h += np.where(offer_valid, np.float32(np.log1p(c.reminder_lift)), np.float32(0.0))
-    return -np.expm1(-rate_per_day * np.exp(log_h))
+    probability: np.ndarray = -np.expm1(-rate_per_day * np.exp(log_h))
+    return probability
 
 
 def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour: Behaviour) -> np.ndarray:
@@ -111,7 +113,7 @@ def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour
     purchase probability, ``k`` = ``unprompted_visits_per_order`` and ``c`` =
     ``click_prob_per_prompt`` (i.e. ``1 - (1 - u) (1 - c prompted)``). Written
     so that it is never below ``p`` and equals it exactly when ``k = 1`` and
-    ``c = 0``, also in float32: a member who buys has visited, as the engine
+    ``c = 0``, also in float32: a member who buys has visited, as the sim
     tests both against the same uniform.
     """
     v = behaviour.visit
@@ -121,7 +123,8 @@ def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour
 
 def coupon_depth(value_rmb: np.ndarray, threshold_rmb: np.ndarray, order_value_mean_rmb: np.ndarray) -> np.ndarray:
     """A coupon's pull on purchases as a share off: value / max(threshold, the member's usual order), below 0.95."""
-    return np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
+    depth: np.ndarray = np.minimum(value_rmb / np.maximum(np.maximum(threshold_rmb, order_value_mean_rmb), 1e-9), 0.95)
+    return depth
 
 
 def incentive_add_rate(add_rate: float, incentive: Incentive, behaviour: Behaviour) -> float:
@@ -155,20 +158,25 @@ def topup_probability(bonus_share: float, trust: np.ndarray, behaviour: Behaviou
     """Chance to prepay when offered: ``base x min(1, (bonus share / reference) ** elasticity) x trust_factor``."""
     r = behaviour.stored_value
     value = min((bonus_share / r.reference_bonus_share) ** r.bonus_elasticity, 1.0)
-    return np.minimum(r.takeup_at_reference_bonus * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0)
+    probability: np.ndarray = np.minimum(
+        r.takeup_at_reference_bonus * value * trust_factor(trust, r.trust_sensitivity, behaviour), 1.0
+    )
+    return probability
 
 
 def mean_invitations(reward_value_rmb: float, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Mean invitations per asked member: ``invites x (reward / reference) ** elasticity x trust_factor``."""
     r = behaviour.referral
     pull = (reward_value_rmb / r.reference_reward_rmb) ** r.reward_elasticity
-    return r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
+    mean: np.ndarray = r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
+    return mean
 
 
 def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Chance to turn silent after a repeat purchase: p * exp(-s_D (trust - T_ref)), capped at 1."""
     t = behaviour.trust
-    return np.minimum(dropout_prob * np.exp(-t.dropout_sensitivity * (trust - t.reference)), 1.0)
+    probability: np.ndarray = np.minimum(dropout_prob * np.exp(-t.dropout_sensitivity * (trust - t.reference)), 1.0)
+    return probability
 
 
 def block_probability(fatigue: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
@@ -179,10 +187,11 @@ def block_probability(fatigue: np.ndarray, trust: np.ndarray, behaviour: Behavio
     c, t = behaviour.contact, behaviour.trust
     excess = np.maximum(fatigue - c.fatigue_threshold, 0.0)
     base = np.minimum(c.block_prob_per_excess_fatigue * excess, 1.0)
-    return np.minimum(base * np.exp(-t.block_sensitivity * (trust - t.reference)), 1.0)
+    probability: np.ndarray = np.minimum(base * np.exp(-t.block_sensitivity * (trust - t.reference)), 1.0)
+    return probability
 
 
-def toward_one(value: np.ndarray, share: float) -> np.ndarray:
+def toward_one(value: np.ndarray, share: float | np.ndarray) -> np.ndarray:
     """Move values in [0, 1] ``share`` of the way to 1 (a trust gain)."""
     return value + share * (1.0 - value)
 

@@ -1,5 +1,9 @@
 """Every number privsim reports, defined exactly.
 
+The sim declares and counts them in :mod:`privsim.sim.ledger` (``Flow``,
+``Stock``, the breakdowns, the derived flows); this module defines them and
+holds what is chosen above the sim (the headline metrics).
+
 Money is RMB. A *month* is a calendar month counted from the scenario's
 ``start_date`` (month 0 contains day 0); the last month may be partial.
 
@@ -149,7 +153,7 @@ by_pool.members.<pool>
 buyers_quick_second, buyers_other
     Members whose first purchase was during the run (day 0 on), churned or
     not, split by whether their second purchase came within
-    ``QUICK_SECOND_PURCHASE_DAYS`` (30) days of the first.
+    ``privsim.sim.ledger.QUICK_SECOND_PURCHASE_DAYS`` (30) days of the first.
 buyers_quick_second_paid, buyers_other_paid
     Of each, those who have ever held a paid membership.
 coverage.<channel>
@@ -187,127 +191,6 @@ c + n.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import numpy as np
-
-from privsim.agents.groups import ACTIVE
-from privsim.agents.members import NEVER, ChurnReason, Members, State
-
-if TYPE_CHECKING:
-    from privsim.sim.engine import World
-
-#: Days within which a last purchase makes a member active.
-ACTIVE_WITHIN_DAYS = 90
-#: Length of the repurchase window, days.
-REPURCHASE_WINDOW_DAYS = 365
-#: A second purchase at most this many days after the first is quick (MOMCHAIN-SECOND-PURCHASE).
-QUICK_SECOND_PURCHASE_DAYS = 30
-
-#: Flows counted by the engine, summed per month.
-FLOWS = (
-    "leads",
-    "added",
-    "leads_declined",
-    "leads_over_capacity",
-    "orders",
-    "first_orders",
-    "visits",
-    "unpaid_visits",
-    "gmv_rmb",
-    "discounts_rmb",
-    "cogs_rmb",
-    "acquisition_cost_rmb",
-    "contact_cost_rmb",
-    "staff_cost_rmb",
-    "fixed_cost_rmb",
-    "broadcasts",
-    "personal_contacts",
-    "dropouts",
-    "reactivations",
-    "churned_blocked",
-    "churned_deleted",
-    "churned_lifecycle",
-    "churned_banned",
-    "incentive_cost_rmb",
-    "leads_lost_in_transit",
-    "coupons_used",
-    "referral_asked",
-    "referral_inviters",
-    "referral_invitations",
-    "referral_joined",
-    "referral_fake",
-    "referral_reward_cost_rmb",
-    "swap_contacts",
-    "swap_joined",
-    "swap_fake",
-    "swap_friends_joined",
-    "membership_signups",
-    "membership_renewals",
-    "membership_fees_rmb",
-    "topups",
-    "stored_value_topups_rmb",
-    "stored_value_spent_rmb",
-    "koc_recruited",
-    "koc_quit",
-    "koc_cost_rmb",
-    "moved_members",
-    "account_bans",
-    "orders_paid_members",
-    "gmv_paid_members_rmb",
-)
-
-#: Month-end stocks (besides ``tier.<name>``); per replication, the last month's value.
-STOCKS = (
-    "members_added",
-    "members_customer",
-    "members_silent",
-    "members_churned",
-    "members_reachable",
-    "active_members",
-    "active_members_365",
-    "paid_members",
-    "paid_members_in_groups",
-    "stored_value_liability_rmb",
-    "members_in_groups",
-    "groups_open",
-    "koc_active",
-    "koc_hosted_groups",
-    "koc_hosted_members",
-    "staff_saved_fte",
-    "accounts_banned",
-    "buyers_quick_second",
-    "buyers_quick_second_paid",
-    "buyers_other",
-    "buyers_other_paid",
-)
-
-#: Flows that are costs in the profit (besides cost of goods).
-COSTS = (
-    "acquisition_cost_rmb",
-    "incentive_cost_rmb",
-    "contact_cost_rmb",
-    "staff_cost_rmb",
-    "fixed_cost_rmb",
-    "referral_reward_cost_rmb",
-    "koc_cost_rmb",
-)
-
-#: Funnel steps counted per acquisition channel, reported as ``<step>.<channel>``.
-CHANNEL_FLOWS = ("leads", "added", "first_orders", "repeat_orders")
-
-#: Flows counted per account pool (``by_pool.<step>.<pool>``) and per tier (``by_tier.<step>.<tier>``).
-POOL_FLOWS = ("added", "first_orders", "churned")
-TIER_FLOWS = ("gmv_rmb",)
-
-#: Churn reason → the flow that counts it.
-CHURN_FLOW = {
-    ChurnReason.BLOCKED: "churned_blocked",
-    ChurnReason.DELETED: "churned_deleted",
-    ChurnReason.LIFECYCLE: "churned_lifecycle",
-    ChurnReason.BANNED: "churned_banned",
-}
-
 #: Summary metrics shown in the comparison table, in order, with their labels.
 HEADLINE = {
     "gmv_rmb": "GMV (RMB)",
@@ -316,109 +199,3 @@ HEADLINE = {
     "members_churned": "churned members",
     "repurchase_rate": "repurchase rate",
 }
-
-
-def derived_flows(flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """net_sales, gross_margin, profit and aov from the counted flows (arrays over months)."""
-    net_sales = flows["gmv_rmb"] - flows["discounts_rmb"]
-    gross_margin = net_sales - flows["cogs_rmb"]
-    costs = sum(flows[name] for name in COSTS)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        aov = np.where(flows["orders"] > 0, flows["gmv_rmb"] / flows["orders"], np.nan)
-    return {
-        "net_sales_rmb": net_sales,
-        "gross_margin_rmb": gross_margin,
-        "profit_rmb": gross_margin + flows["membership_fees_rmb"] - costs,
-        "aov_rmb": aov,
-    }
-
-
-def active_mask(members: Members, day: int) -> np.ndarray:
-    """Rows of members who are not churned and bought within the last ACTIVE_WITHIN_DAYS days."""
-    n = members.n
-    return (members.state[:n] != State.CHURNED) & (day - members.last_purchase_day[:n] < ACTIVE_WITHIN_DAYS)
-
-
-def stocks(world: World, day: int) -> dict[str, float]:
-    """Month-end stocks (see the module docstring) at the end of ``day``."""
-    members = world.members
-    by_state = members.count_by_state()
-    n = members.n
-    reachable = members.state[:n] != State.CHURNED
-    by_tier = np.bincount(members.tier[:n][reachable], minlength=len(world.tier_names))
-    group = members.group[:n]
-    paid = reachable & (members.paid_until_day[:n] >= day)
-    kocs, groups = world.kocs, world.groups
-    hosted = groups.host >= 0
-    buyers = members.first_purchase_day[:n] >= 0
-    quick = buyers & (members.quick_second_purchase[:n] > 0)
-    other = buyers & ~quick
-    ever_paid = members.paid_until_day[:n] != NEVER
-    in_hosted = reachable & (group >= 0) & hosted[np.maximum(group, 0)] if len(groups) else np.zeros(n, bool)
-    out = {
-        "members_added": by_state[State.ADDED],
-        "members_customer": by_state[State.CUSTOMER],
-        "members_silent": by_state[State.SILENT],
-        "members_churned": by_state[State.CHURNED],
-        "members_reachable": int(reachable.sum()),
-        "active_members": int(active_mask(members, day).sum()),
-        "active_members_365": int((reachable & (day - members.last_purchase_day[:n] < 365)).sum()),
-        "paid_members": int(paid.sum()),
-        "paid_members_in_groups": int((paid & (group >= 0)).sum()),
-        "stored_value_liability_rmb": float(np.dot(members.balance_rmb[:n], members.balance_cash_share[:n])),
-        "members_in_groups": int((reachable & (group >= 0)).sum()),
-        "groups_open": int((groups.size > 0).sum()),
-        "koc_active": int((kocs.status == ACTIVE).sum()),
-        "koc_hosted_groups": int(hosted.sum()),
-        "koc_hosted_members": int(in_hosted.sum()),
-        "staff_saved_fte": hosted.sum() / world.scenario.staff.groups_per_person,
-        "accounts_banned": int(world.accounts.banned.sum()),
-        "buyers_quick_second": int(quick.sum()),
-        "buyers_quick_second_paid": int((quick & ever_paid).sum()),
-        "buyers_other": int(other.sum()),
-        "buyers_other_paid": int((other & ever_paid).sum()),
-    }
-    out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
-    by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))
-    out.update({f"by_pool.members.{a.name}": by_pool[i] for i, a in enumerate(world.scenario.accounts)})
-    channels = world.scenario.channels
-    if any(c.addressable_customers for c in channels):
-        acquired = reachable & (members.channel[:n] >= 0)
-        by_channel = np.bincount(members.channel[:n][acquired], minlength=len(channels))
-        out.update(
-            {
-                f"coverage.{c.name}": by_channel[i] / c.addressable_customers
-                for i, c in enumerate(channels)
-                if c.addressable_customers
-            }
-        )
-    return {k: float(v) for k, v in out.items()}
-
-
-def customers_mask(members: Members) -> np.ndarray:
-    """Rows of members who have bought at least once and are not churned (repurchase base)."""
-    n = members.n
-    return (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
-
-
-def repurchase_rate(base: np.ndarray | None, members: Members, reference_day: int) -> float:
-    """Share of ``base`` rows (customers on ``reference_day``) whose last purchase is after that day.
-
-    Called at the end of the window (see the module docstring); a member who
-    bought again and then churned still counts as repurchasing, one who
-    churned without buying does not.
-    """
-    if base is None or not base.any():
-        return float("nan")
-    bought_again = members.last_purchase_day[: len(base)] > reference_day
-    return float((base & bought_again).sum() / base.sum())
-
-
-def cohort_counts(members: Members, day: int, n_months: int) -> tuple[np.ndarray, np.ndarray]:
-    """(cohort sizes, active members per cohort) at the end of ``day``, indexed by joining month."""
-    n = members.n
-    cohort = members.cohort_month[:n]
-    joined = cohort >= 0
-    sizes = np.bincount(cohort[joined], minlength=n_months)
-    active = np.bincount(cohort[joined & active_mask(members, day)], minlength=n_months)
-    return sizes, active

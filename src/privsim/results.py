@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from privsim import metrics
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_new_folder
-from privsim.sim.engine import ReplicationResult
+from privsim.sim.ledger import ReplicationResult, Stock
 
 #: Version of the folder layout; readers refuse other versions.
 FORMAT_VERSION = 1
@@ -60,8 +59,11 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
 
 
+_STOCKS = frozenset(Stock)
+
+
 def _is_stock(name: str) -> bool:
-    return name in metrics.STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage."))
+    return name in _STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage."))
 
 
 def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_starts: list[str]) -> pd.DataFrame:

@@ -27,7 +27,8 @@ from privsim.core.errors import OptionError
 from privsim.core.progress import Progress
 from privsim.results import RunTables, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
-from privsim.sim.engine import ReplicationResult, simulate
+from privsim.sim.calendar import simulate
+from privsim.sim.ledger import ReplicationResult
 
 
 @dataclass(frozen=True)

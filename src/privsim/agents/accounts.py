@@ -57,7 +57,8 @@ class AccountTable:
         if not daily_cap:
             return free.clip(min=0)
         cap = np.floor(self.daily_add_cap * (1.0 + over_cap_share)).astype(np.int64)
-        return np.minimum(cap - self.added_today, free).clip(min=0)
+        room: np.ndarray = np.minimum(cap - self.added_today, free).clip(min=0)
+        return room
 
     def room_today(self, over_cap_share: float = 0.0, pools: Sequence[int] | None = None) -> int:
         """New members the accounts (of ``pools``, or all) can still add today, past the cap by ``over_cap_share``."""

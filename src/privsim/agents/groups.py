@@ -5,15 +5,27 @@ staff (posting with the strategy's staff activity) or a KOC (posting with
 the KOC's activity, which wears off the longer they host the same groups).
 Each day a group posts with probability equal to its host's activity; what
 a post does to members is in :mod:`privsim.behaviour` terms
-(``behaviour.group``) and applied by the engine.
+(``behaviour.group``) and applied by :mod:`privsim.sim.purchases`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import copy
+from enum import IntEnum
+from typing import TypeVar
 
-#: KOC status values.
-STANDBY, ACTIVE, QUIT = 0, 1, 2
+import numpy as np
+import numpy.typing as npt
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
+
+
+class KocStatus(IntEnum):
+    """Where a KOC stands; one int8 per KOC."""
+
+    STANDBY = 0  #: recruited, hosting no group
+    ACTIVE = 1  #: hosting groups (paid, posting)
+    QUIT = 2  #: stopped (quit or churned); irreversible
 
 
 class GroupTable:
@@ -28,6 +40,13 @@ class GroupTable:
 
     def __len__(self) -> int:
         return len(self.segment)
+
+    def read_only(self) -> GroupTable:
+        """A copy whose arrays are read-only views of these (what a policy may look at)."""
+        view = copy.copy(self)
+        view.segment, view.capacity = _read_only(self.segment), _read_only(self.capacity)
+        view.size, view.host = _read_only(self.size), _read_only(self.host)
+        return view
 
     def place(self, count: int, segment: int, group_size: int) -> np.ndarray:
         """Group ids for ``count`` new members of ``segment``: fill groups with room, then open new ones."""
@@ -73,12 +92,20 @@ class KocTable:
     def __len__(self) -> int:
         return len(self.member)
 
+    def read_only(self) -> KocTable:
+        """A copy whose arrays are read-only views of these (what a policy may look at)."""
+        view = copy.copy(self)
+        view.member, view.status, view.level = _read_only(self.member), _read_only(self.status), _read_only(self.level)
+        view.since_day, view.hosting_since_day = _read_only(self.since_day), _read_only(self.hosting_since_day)
+        view.fee_per_month_rmb = _read_only(self.fee_per_month_rmb)
+        return view
+
     def add(self, members: np.ndarray, day: int, fee_per_month_rmb: float) -> np.ndarray:
         """Register ``members`` as standby KOCs; return their KOC indices."""
         first = len(self)
         n = len(members)
         self.member = np.concatenate([self.member, members])
-        self.status = np.concatenate([self.status, np.full(n, STANDBY, dtype=np.int8)])
+        self.status = np.concatenate([self.status, np.full(n, KocStatus.STANDBY, dtype=np.int8)])
         self.level = np.concatenate([self.level, np.ones(n)])
         self.since_day = np.concatenate([self.since_day, np.full(n, day)])
         self.hosting_since_day = np.concatenate([self.hosting_since_day, np.full(n, day)])
@@ -88,4 +115,10 @@ class KocTable:
     def activity(self, day: int, half_life_days: float) -> np.ndarray:
         """Posting probability per day of each KOC (0 unless active): level x 0.5 ** (days hosting / half-life)."""
         decay = 0.5 ** ((day - self.since_day) / half_life_days)
-        return np.where(self.status == ACTIVE, self.level * decay, 0.0)
+        return np.where(self.status == KocStatus.ACTIVE, self.level * decay, 0.0)
+
+
+def _read_only(array: npt.NDArray[ScalarT]) -> npt.NDArray[ScalarT]:
+    view = array.view()
+    view.flags.writeable = False
+    return view

@@ -1,6 +1,6 @@
 """Random streams: one SeedSequence per run, spawned per replication and stream.
 
-Two kinds of randomness, both derived from ``SeedSequence(seed,
+Three kinds of randomness, all derived from ``SeedSequence(seed,
 spawn_key=(replication, ...))`` directly, which is what
 ``SeedSequence(seed).spawn`` would produce but independent of the order in
 which replications run or of how many worker processes run them:

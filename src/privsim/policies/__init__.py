@@ -6,11 +6,11 @@ To add a policy: write a module with a subclass of :class:`Policy` whose
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Union, get_args
 
 from pydantic import Field
 
-from privsim.policies.base import Contacts, Policy
+from privsim.policies.base import Policy
 from privsim.policies.brand_swap import BrandSwap
 from privsim.policies.channel_routing import ChannelRouting
 from privsim.policies.clearance import Clearance
@@ -44,9 +44,12 @@ POLICY_CLASSES: tuple[type[Policy], ...] = (
 )
 
 #: kind name → policy class.
-REGISTRY: dict[str, type[Policy]] = {cls.model_fields["kind"].annotation.__args__[0]: cls for cls in POLICY_CLASSES}
+REGISTRY: dict[str, type[Policy]] = {get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in POLICY_CLASSES}
 
-#: The scenario field type: one of the policy classes, chosen by ``kind:``.
-PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
+#: The scenario field type: one of the policy classes, chosen by ``kind:`` (a Policy, to a type checker).
+if TYPE_CHECKING:
+    PolicySpec = Policy
+else:
+    PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
 
-__all__ = ["POLICY_CLASSES", "REGISTRY", "Contacts", "Policy", "PolicySpec"]
+__all__ = ["POLICY_CLASSES", "REGISTRY", "Policy", "PolicySpec"]

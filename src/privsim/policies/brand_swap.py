@@ -9,12 +9,13 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import Share
-from privsim.policies.base import Action, Policy, SwapPool
+from privsim.policies.actions import Action, SwapPool
+from privsim.policies.base import Policy
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class BrandSwap(Policy):
@@ -39,6 +40,6 @@ class BrandSwap(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return self.days
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         reward = self.fission_reward.to_reward() if self.mechanic == "fission" else None
         return [SwapPool(self.pool_size, self.overlap_share, reward, self.expose_members)]

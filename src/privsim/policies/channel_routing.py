@@ -9,11 +9,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import NonNegative
-from privsim.policies.base import Action, Move, Policy, Problem, StrategyLike, pool_problem
+from privsim.policies.actions import Action, Move
+from privsim.policies.base import Policy, Problem, StrategyLike, pool_problem
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class ChannelRouting(Policy):
@@ -49,16 +50,16 @@ class ChannelRouting(Policy):
             + pool_problem(("phone_pool",), self.phone_pool, scenario)
         )
 
-    def placement_order(self, world: World) -> Sequence[int] | None:
-        names = [a.name for a in world.scenario.accounts]
+    def placement_order(self, scenario: ScenarioBase) -> Sequence[int] | None:
+        names = [a.name for a in scenario.accounts]
         return [names.index(name) for name in self.new_members_to]
 
     def push_past_add_cap(self) -> float:
         return self.over_cap_share
 
-    def daily(self, world: World, rng: np.random.Generator) -> list[Action]:
-        m, n, day = world.members, world.members.n, world.day
-        names = [a.name for a in world.scenario.accounts]
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m, n, day = view.members, view.members.n, view.day
+        names = [a.name for a in view.scenario.accounts]
         new_buyers = (m.first_purchase_day[:n] >= day - self.move_within_days) & (m.first_purchase_day[:n] < day)
         actions: list[Action] = []
         phone = np.zeros(n, dtype=bool)

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.policies.base import Contacts, Policy
+from privsim.policies.actions import Action, Contacts
+from privsim.policies.base import Policy
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Clearance(Policy):
@@ -31,10 +32,10 @@ class Clearance(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Contacts]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         return [
             Contacts(
-                world.members.reachable_rows(),
+                view.members.reachable_rows(),
                 "broadcast",
                 offer_depth=self.discount_depth,
                 offer_window_days=self.offer_window_days,

@@ -8,11 +8,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import Share
-from privsim.policies.base import Action, JoinGroups, Policy, Problem, StrategyLike, tier_rung_problem
+from privsim.policies.actions import Action, JoinGroups, StaffPosting
+from privsim.policies.base import Policy, Problem, StrategyLike, tier_rung_problem
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Groups(Policy):
@@ -36,15 +37,15 @@ class Groups(Policy):
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return tier_rung_problem(("high_from_tier",), self.high_from_tier, scenario)
 
-    def daily(self, world: World, rng: np.random.Generator) -> list[Action]:
-        world.groups.staff_activity = self.staff_posts_per_day
-        m, n = world.members, world.members.n
-        if world.day == 0 and self.invite_existing_customers:
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m, n = view.members, view.members.n
+        if view.day == 0 and self.invite_existing_customers:
             new = np.flatnonzero(m.purchases[:n] > 0)
         else:
-            new = np.flatnonzero(m.first_purchase_day[:n] == world.day - 1)
+            new = np.flatnonzero(m.first_purchase_day[:n] == view.day - 1)
         high = m.tier[new] >= self.high_from_tier
         return [
+            StaffPosting(self.staff_posts_per_day),
             JoinGroups(new[~high], 0, self.group_size),
             JoinGroups(new[high], 1, self.high_group_size),
         ]

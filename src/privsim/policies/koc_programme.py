@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.agents.groups import ACTIVE, QUIT, STANDBY
+from privsim.agents.groups import KocStatus
 from privsim.config.base import NonNegative, Share
-from privsim.policies.base import Action, AwardKocs, HostGroups, Policy, Problem, RecruitKocs, StrategyLike, segment
+from privsim.core.units import DAYS_PER_YEAR
+from privsim.policies.actions import Action, AwardKocs, HostGroups, RecruitKocs
+from privsim.policies.base import Policy, Problem, StrategyLike, segment
+from privsim.policies.groups import Groups
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class KocProgramme(Policy):
@@ -50,19 +53,19 @@ class KocProgramme(Policy):
         return range(self.first_day, scenario.horizon_days, 30)
 
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
-        if "groups" in [p.kind for p in strategy.policies]:
+        if any(isinstance(p, Groups) for p in strategy.policies):
             return []
         return [(("kind",), self.kind, f"needs a `groups` policy in the same strategy ({strategy.name!r})")]
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         """Monthly: recruit up to the target plus standbys; award the month's best KOCs."""
-        kocs, m = world.kocs, world.members
+        kocs, m = view.kocs, view.members
         actions: list[Action] = []
-        live = int((kocs.status != QUIT).sum()) if len(kocs) else 0
+        live = int((kocs.status != KocStatus.QUIT).sum()) if len(kocs) else 0
         wanted = round(self.target_kocs * (1 + self.standby_share)) - live
         if wanted > 0:
-            years = np.maximum((world.day - m.joined_day[: m.n]) / 365.0, 0.25)
-            candidates = segment(world, bought_within_days=60)
+            years = np.maximum((view.day - m.joined_day[: m.n]) / DAYS_PER_YEAR, 0.25)
+            candidates = segment(view, bought_within_days=60)
             per_year = years[candidates]
             qualifies = (m.purchases[candidates] / per_year > self.min_purchases_per_year) & (
                 m.spend_rmb[candidates] / per_year > self.min_spend_per_year_rmb
@@ -71,19 +74,19 @@ class KocProgramme(Policy):
             candidates = candidates[np.argsort(-m.spend_rmb[candidates], kind="stable")][: 2 * wanted]
             actions.append(RecruitKocs(candidates, self.fee_per_month_rmb))
         if self.awards_per_month and len(kocs):
-            actions.append(AwardKocs(self._top_kocs(world), self.award_cost_rmb))
+            actions.append(AwardKocs(self._top_kocs(view), self.award_cost_rmb))
         return actions
 
-    def daily(self, world: World, rng: np.random.Generator) -> list[Action]:
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         """Hosting: standbys take groups without a host; KOCs due for rotation move on to other groups."""
-        kocs, groups = world.kocs, world.groups
-        if world.day < self.first_day or len(kocs) == 0 or len(groups) == 0:
+        kocs, groups = view.kocs, view.groups
+        if view.day < self.first_day or len(kocs) == 0 or len(groups) == 0:
             return []
-        active = kocs.status == ACTIVE
-        due = active & (world.day - kocs.hosting_since_day >= self.rotation_days)
+        active = kocs.status == KocStatus.ACTIVE
+        due = active & (view.day - kocs.hosting_since_day >= self.rotation_days)
         keep = np.flatnonzero(active & ~due)
         free = np.flatnonzero(~np.isin(groups.host, keep) & (groups.size > 0))
-        standby = np.flatnonzero(kocs.status == STANDBY)
+        standby = np.flatnonzero(kocs.status == KocStatus.STANDBY)
         if not due.any() and (len(standby) == 0 or not (groups.host[free] < 0).any()):
             return []
         hosts = np.concatenate([standby, np.flatnonzero(due)])[: max(self.target_kocs - len(keep), 0)]
@@ -105,13 +108,13 @@ class KocProgramme(Policy):
             group_of.extend(free[chosen])
         return [HostGroups(np.asarray(koc_of, dtype=np.int64), np.asarray(group_of, dtype=np.int64))]
 
-    def _top_kocs(self, world: World) -> np.ndarray:
+    def _top_kocs(self, view: PolicyView) -> np.ndarray:
         """Active KOCs whose groups had the most buyers in the last 30 days."""
-        m, groups, kocs = world.members, world.groups, world.kocs
+        m, groups, kocs = view.members, view.groups, view.kocs
         group = m.group[: m.n]
-        recent = (group >= 0) & (world.day - m.last_purchase_day[: m.n] < 30)
+        recent = (group >= 0) & (view.day - m.last_purchase_day[: m.n] < 30)
         buyers = np.bincount(group[recent], minlength=len(groups))
         hosted = groups.host >= 0
         per_koc = np.bincount(groups.host[hosted], weights=buyers[hosted], minlength=len(kocs))
-        active = np.flatnonzero(kocs.status == ACTIVE)
+        active = np.flatnonzero(kocs.status == KocStatus.ACTIVE)
         return active[np.argsort(-per_koc[active], kind="stable")][: self.awards_per_month]

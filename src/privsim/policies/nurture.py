@@ -9,11 +9,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
-from privsim.policies.base import Contacts, Policy
+from privsim.policies.actions import Action, Contacts
+from privsim.policies.base import Policy
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Nurture(Policy):
@@ -58,11 +59,11 @@ class Nurture(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(0, scenario.horizon_days, self.offer_every_days)
 
-    def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:
-        return world.tier_discount(rows) if self.grant_tier_benefits else None
+    def standing_discount(self, view: PolicyView, rows: np.ndarray) -> np.ndarray | None:
+        return view.tier_discount(rows) if self.grant_tier_benefits else None
 
-    def daily(self, world: World, rng: np.random.Generator) -> list[Contacts]:
-        m, day = world.members, world.day
+    def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m, day = view.members, view.day
         state = m.state[: m.n]
         last = m.last_purchase_day[: m.n]
         followed = m.followed_up_day[: m.n]
@@ -88,8 +89,8 @@ class Nurture(Policy):
             ),
         ]
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Contacts]:
-        m, day = world.members, world.day
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m, day = view.members, view.day
         segment = np.flatnonzero(
             (m.state[: m.n] == State.CUSTOMER)
             & (day - m.last_purchase_day[: m.n] < self.active_within_days)
@@ -97,10 +98,10 @@ class Nurture(Policy):
         )
         high = segment[m.tier[segment] >= self.personal_offer_min_tier]
         high = high[np.argsort(-m.tier[high], kind="stable")]
-        personal, rest = high[: world.personal_capacity_left], high[world.personal_capacity_left :]
+        personal, rest = high[: view.personal_capacity_left], high[view.personal_capacity_left :]
         broadcast = np.union1d(segment[m.tier[segment] < self.personal_offer_min_tier], rest)
-        offer = {"offer_depth": self.offer_depth, "offer_window_days": self.offer_window_days}
+        depth, window = self.offer_depth, self.offer_window_days
         return [
-            Contacts(personal, "personal", service=True, **offer),
-            Contacts(broadcast, "broadcast", **offer),
+            Contacts(personal, "personal", offer_depth=depth, offer_window_days=window, service=True),
+            Contacts(broadcast, "broadcast", offer_depth=depth, offer_window_days=window),
         ]

@@ -9,11 +9,13 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import NonNegative
-from privsim.policies.base import Action, Contacts, MembershipOffer, RecentCustomerOffer
+from privsim.core.units import DAYS_PER_YEAR
+from privsim.policies.actions import Action, Contacts, MembershipOffer
+from privsim.policies.base import RecentCustomerOffer
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class PaidMembership(RecentCustomerOffer):
@@ -30,7 +32,7 @@ class PaidMembership(RecentCustomerOffer):
 
     kind: Literal["paid_membership"] = Field(description="Policy selector.")
     fee_rmb: NonNegative = Field(199.0, description="Membership fee per period, RMB.")
-    duration_days: int = Field(365, ge=1, description="Length of a membership period, days.")
+    duration_days: int = Field(DAYS_PER_YEAR, ge=1, description="Length of a membership period, days.")
     member_discount: float = Field(0.05, ge=0.0, lt=1.0, description="Share off list price for paying members.")
     monthly_coupon_rmb: NonNegative = Field(20.0, description="Value of the coupon paying members get each month, RMB.")
     coupon_threshold_rmb: NonNegative = Field(0.0, description="Order value the monthly coupon needs, RMB.")
@@ -39,12 +41,12 @@ class PaidMembership(RecentCustomerOffer):
         coupon_days = range(0, scenario.horizon_days, 30)
         return sorted(set(coupon_days) | set(self.offer_days(scenario)))
 
-    def standing_discount(self, world: World, rows: np.ndarray) -> np.ndarray | None:
-        paying = world.members.paid_until_day[rows] >= world.day
+    def standing_discount(self, view: PolicyView, rows: np.ndarray) -> np.ndarray | None:
+        paying = view.members.paid_until_day[rows] >= view.day
         return np.where(paying, np.float32(self.member_discount), np.float32(0.0))
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        m, day = world.members, world.day
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m, day = view.members, view.day
         actions: list[Action] = []
         if self.monthly_coupon_rmb > 0 and day % 30 == 0:
             paying = np.flatnonzero(m.paid_until_day[: m.n] >= day)
@@ -58,10 +60,10 @@ class PaidMembership(RecentCustomerOffer):
                 )
             )
         if day % self.offer_every_days == 0:
-            offered = self.offered(world)
+            offered = self.offered(view)
             offered = offered[m.paid_until_day[offered] < day]
-            years = np.maximum((day - m.joined_day[offered]) / 365.0, 0.25)
-            yearly_spend = m.spend_rmb[offered] / years * (self.duration_days / 365.0)
+            years = np.maximum((day - m.joined_day[offered]) / DAYS_PER_YEAR, 0.25)
+            yearly_spend = m.spend_rmb[offered] / years * (self.duration_days / DAYS_PER_YEAR)
             savings = self.member_discount * yearly_spend + self.monthly_coupon_rmb * self.duration_days / 30.0
             actions += [
                 Contacts(offered, "broadcast"),

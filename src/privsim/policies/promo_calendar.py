@@ -10,12 +10,14 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import Model
-from privsim.policies.base import Action, Contacts, Invitations, Policy, segment
+from privsim.core.units import DAYS_PER_YEAR
+from privsim.policies.actions import Action, Contacts, Invitations
+from privsim.policies.base import Policy, segment
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Sale(Model):
@@ -53,7 +55,7 @@ class PromoCalendar(Policy):
         """Day → (what happens, sale): 'announce' on pre-warm start, 'fission' the day after the sale."""
         out: dict[int, tuple[str, Sale]] = {}
         start = scenario.start_date
-        for year in range(start.year, start.year + scenario.horizon_days // 365 + 2):
+        for year in range(start.year, start.year + scenario.horizon_days // DAYS_PER_YEAR + 2):
             for sale in self.sales:
                 first = (dt.date(year, sale.month, sale.day) - start).days
                 out[first - sale.prewarm_days] = ("announce", sale)
@@ -64,14 +66,14 @@ class PromoCalendar(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return sorted(self._calendar(scenario))
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        what, sale = self._calendar(world.scenario)[world.day]
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        what, sale = self._calendar(view.scenario)[view.day]
         if what == "fission":
-            asked = segment(world, bought_within_days=30)
+            asked = segment(view, bought_within_days=30)
             return [Contacts(asked, "broadcast"), Invitations(asked, self.fission_reward.to_reward())]
         return [
             Contacts(
-                world.members.reachable_rows(),
+                view.members.reachable_rows(),
                 "broadcast",
                 offer_depth=sale.discount_depth,
                 offer_window_days=sale.days,

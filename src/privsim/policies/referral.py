@@ -8,21 +8,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.policies.base import (
-    Action,
-    Contacts,
-    Invitations,
-    Policy,
-    Problem,
-    StrategyLike,
-    segment,
-    tier_rung_problem,
-)
+from privsim.policies.actions import Action, Contacts, Invitations
+from privsim.policies.base import Policy, Problem, StrategyLike, segment, tier_rung_problem
 from privsim.policies.rewards import RewardSpec
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Referral(Policy):
@@ -48,6 +40,6 @@ class Referral(Policy):
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return tier_rung_problem(("min_tier",), self.min_tier, scenario)
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        asked = segment(world, min_tier=self.min_tier, bought_within_days=self.bought_within_days)
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        asked = segment(view, min_tier=self.min_tier, bought_within_days=self.bought_within_days)
         return [Contacts(asked, "broadcast"), Invitations(asked, self.reward.to_reward())]

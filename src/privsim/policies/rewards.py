@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from privsim.config.base import Model, NonNegative
-from privsim.policies.base import Reward
+from privsim.policies.actions import Reward
 
 
 class RewardStep(Model):
@@ -40,5 +40,5 @@ class RewardSpec(Model):
         return self
 
     def to_reward(self) -> Reward:
-        """The engine's view of this reward."""
+        """This reward as the action record the sim carries out (:class:`~privsim.policies.actions.Reward`)."""
         return Reward(self.kind, tuple((s.invites, s.cost_rmb) for s in self.steps), self.value_rmb)

@@ -9,11 +9,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import NonNegative, Positive
-from privsim.policies.base import Action, Contacts, RecentCustomerOffer, TopUpOffer
+from privsim.policies.actions import Action, Contacts, TopUpOffer
+from privsim.policies.base import RecentCustomerOffer
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class StoredValue(RecentCustomerOffer):
@@ -34,6 +35,6 @@ class StoredValue(RecentCustomerOffer):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return self.offer_days(scenario)
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        offered = self.offered(world)
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        offered = self.offered(view)
         return [Contacts(offered, "broadcast"), TopUpOffer(offered, self.amount_rmb, self.bonus_rmb)]

@@ -9,11 +9,13 @@ import numpy as np
 from pydantic import Field
 
 from privsim.config.base import Model, NonNegative
-from privsim.policies.base import Action, Contacts, Policy, Problem, StrategyLike, tier_rung_problem
+from privsim.core.units import MONTHS_PER_YEAR
+from privsim.policies.actions import Action, Contacts
+from privsim.policies.base import Policy, Problem, StrategyLike, tier_rung_problem
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class TierCoupon(Model):
@@ -55,10 +57,10 @@ class TierCoupons(Policy):
         month_starts = (months.astype("datetime64[D]") - start).astype(int)
         return sorted(set(member_days) | set(np.maximum(month_starts, 0)))
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
-        m = world.members
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
+        m = view.members
         reachable = m.reachable_rows()
-        today = np.datetime64(world.scenario.start_date, "D") + world.day
+        today = np.datetime64(view.scenario.start_date, "D") + view.day
         day_of_month = int((today - today.astype("datetime64[M]").astype("datetime64[D]")).astype(int)) + 1
         actions: list[Action] = []
         if day_of_month == self.member_day:
@@ -74,8 +76,8 @@ class TierCoupons(Policy):
                     )
                 )
         if day_of_month == 1 and self.birthday_coupon_rmb > 0:
-            month = int(today.astype("datetime64[M]").astype(int) % 12)
-            rows = reachable[reachable % 12 == month]
+            month = int(today.astype("datetime64[M]").astype(int) % MONTHS_PER_YEAR)
+            rows = reachable[reachable % MONTHS_PER_YEAR == month]
             actions.append(
                 Contacts(
                     rows,

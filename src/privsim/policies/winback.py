@@ -9,11 +9,12 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
-from privsim.policies.base import Action, Contacts, Policy, segment
+from privsim.policies.actions import Action, Contacts
+from privsim.policies.base import Policy, segment
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
-    from privsim.sim.engine import World
+    from privsim.policies.view import PolicyView
 
 
 class Winback(Policy):
@@ -41,13 +42,13 @@ class Winback(Policy):
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)
 
-    def on_event(self, world: World, rng: np.random.Generator) -> list[Action]:
+    def on_event(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         targets = segment(
-            world,
+            view,
             states=(State.CUSTOMER, State.SILENT),
             min_purchases=self.min_purchases,
             no_purchase_for_days=self.inactive_days,
         )
-        spend = world.members.spend_rmb[targets]
+        spend = view.members.spend_rmb[targets]
         targets = targets[np.argsort(-spend, kind="stable")]  # the most valuable first
         return [Contacts(targets, self.mode, offer_depth=self.offer_depth, offer_window_days=self.offer_window_days)]

@@ -1,0 +1,200 @@
+"""How members come in: the day-0 base, acquisition (leads → added members), scheduled entries, newcomers.
+
+Acquisition, each day: every channel's leads are Poisson (a channel with
+``addressable_customers`` approaches each customer not yet added at
+``leads_per_day / addressable_customers`` a day); leads add an account with
+the channel's add rate (raised by its incentive), some are lost in transit,
+and the rest join as far as the accounts have room today (when they do not
+all fit, who joins is drawn without replacement across channels; the others
+are ``leads_over_capacity``).
+A joining member draws its traits, gets an account (in the pools' order or
+the placement a routing policy sets), its initial trust and the day it
+will delete the account.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from privsim import behaviour
+from privsim.agents.members import NO_END, State
+from privsim.sim import purchases
+from privsim.sim.ledger import ChannelStep, Flow, PoolStep
+
+if TYPE_CHECKING:
+    from privsim.sim.world import World
+
+_INITIAL_STATES = {"added": State.ADDED, "customer": State.CUSTOMER, "silent": State.SILENT}
+
+Rows = slice | npt.NDArray[np.int64]
+
+
+def create_initial_base(world: World) -> None:
+    """The scenario's ``population.initial`` groups as the first member rows (the day-0 base)."""
+    pop, m, rng = world.scenario.population, world.members, world.rng["population"]
+    lifecycle = world.scenario.lifecycle
+    for group in pop.initial:
+        rows = m.add(group.count)
+        tier = world.tier_names.index(group.tier)
+        m.state[rows] = _INITIAL_STATES[group.state]
+        m.tier[rows] = tier
+        m.rate_per_day[rows], m.dropout_prob[rows], m.order_value_mean_rmb[rows] = behaviour.draw_traits(
+            pop, group.count, 1.0, rng
+        )
+        if lifecycle is not None:
+            remaining = rng.uniform(0.0, lifecycle.tenure_days, group.count)
+            m.lifecycle_end_day[rows] = np.ceil(remaining).astype(np.int32)
+            m.joined_day[rows] = m.lifecycle_end_day[rows] - lifecycle.tenure_days
+        else:
+            m.joined_day[rows] = -pop.initial_last_purchase_within_days
+        if group.state != "added":
+            last = -rng.integers(1, pop.initial_last_purchase_within_days + 1, group.count)
+            m.last_purchase_day[rows] = np.maximum(last, m.joined_day[rows])
+            m.first_purchase_day[rows] = m.joined_day[rows]
+            purchase_count = max(world.scenario.tiers[tier].min_purchases, 1)
+            spend = np.maximum(world.scenario.tiers[tier].min_spend_rmb, purchase_count * m.order_value_mean_rmb[rows])
+            m.purchases[rows] = m.tier_purchases[rows] = purchase_count
+            m.spend_rmb[rows] = m.tier_spend_rmb[rows] = spend
+        m.tier_since_day[rows] = m.joined_day[rows]
+    everyone = slice(0, m.n)
+    m.prefers_phone[everyone] = rng.random(m.n) < world.behaviour.phone_preference_share
+    order = rng.permutation(m.n)
+    m.account[everyone][order] = world.accounts.place_initial(m.n)
+    set_initial_trust(world, everyone)
+    draw_deletion_days(world, everyone)
+
+
+def set_initial_trust(world: World, rows: Rows, bonus: float = 0.0) -> None:
+    """Initial trust, plus the account pool's offset, moved ``bonus`` of the way to 1 (a referral)."""
+    m = world.members
+    trust = world.behaviour.trust.initial + world.pool_trust_offset[world.accounts.pool[m.account[rows]]]
+    m.trust[rows] = behaviour.toward_one(np.clip(trust, 0.0, 1.0), bonus)
+
+
+def draw_deletion_days(world: World, rows: Rows) -> None:
+    """Day each member deletes its account: the pool's daily hazard as a geometric waiting time.
+
+    Equivalent to a daily Bernoulli draw with ``p = 1 - exp(-rate / DAYS_PER_YEAR)``
+    from the day the member is placed (memoryless), drawn once per placement.
+    """
+    m = world.members
+    p = world.pool_churn_prob_per_day[world.accounts.pool[m.account[rows]]]
+    days = np.full(len(p), NO_END, dtype=np.int64)
+    hazard = p > 0
+    days[hazard] = world.day - 1 + world.rng["population"].geometric(p[hazard])
+    m.deletion_day[rows] = np.minimum(days, NO_END)
+
+
+def acquire(world: World, month: int) -> None:
+    """Today's leads of every channel, and those who join (see the module docstring)."""
+    channels = world.scenario.channels
+    if not channels:
+        return
+    rng, ledger = world.uniforms.day_generator("acquisition", world.day), world.ledger
+    finite = world.finite_channels
+    lead_rates = np.array([c.leads_per_day for c in channels], dtype=float)
+    # a finite channel approaches each customer not yet added at leads_per_day / addressable a day
+    lead_rates[finite] *= world.addressable_left[finite] / world.addressable
+    leads = np.minimum(rng.poisson(lead_rates), world.addressable_left).astype(np.int64)
+    incentives = world.incentives
+    rates = [
+        behaviour.incentive_add_rate(c.add_rate, i, world.behaviour) for c, i in zip(channels, incentives, strict=True)
+    ]
+    willing = rng.binomial(leads, rates)
+    arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
+    room = room_for_new(world)
+    added = arriving if arriving.sum() <= room else rng.multivariate_hypergeometric(arriving, room)
+    ledger.add(Flow.LEADS, month, leads.sum())
+    ledger.add(Flow.LEADS_DECLINED, month, (leads - willing).sum())
+    ledger.add(Flow.LEADS_LOST_IN_TRANSIT, month, (willing - arriving).sum())
+    ledger.add(Flow.LEADS_OVER_CAPACITY, month, (arriving - added).sum())
+    ledger.add(Flow.ACQUISITION_COST_RMB, month, float(np.dot(leads, [c.cost_per_lead_rmb for c in channels])))
+    paid_per_add = [i.value_rmb if i.kind in ("gift", "lottery") else 0.0 for i in incentives]
+    ledger.add(Flow.INCENTIVE_COST_RMB, month, float(np.dot(added, paid_per_add)))
+    ledger.add_by_channel(ChannelStep.LEADS, month, leads)
+    ledger.add_by_channel(ChannelStep.ADDED, month, added)
+    world.addressable_left -= added
+    total = int(added.sum())
+    if total == 0:
+        return
+    channel = np.repeat(np.arange(len(channels)), added)
+    quality = np.array([c.quality for c in channels])[channel]
+    rows = join(world, total, quality)
+    m = world.members
+    m.channel[rows] = channel
+    coupon = np.array([i.kind == "coupon" for i in incentives])[channel]
+    if coupon.any():
+        with_coupon = np.arange(rows.start, rows.stop)[coupon]
+        m.coupon_value_rmb[with_coupon] = np.array([i.value_rmb for i in incentives])[channel[coupon]]
+        m.coupon_threshold_rmb[with_coupon] = np.array([i.coupon_threshold_rmb for i in incentives])[channel[coupon]]
+        m.coupon_until_day[with_coupon] = NO_END
+
+
+def enter_scheduled(world: World, month: int) -> None:
+    """Scenario ``population.entries`` for today: customers joining with their first purchase."""
+    count = world.entries.get(world.day, 0)
+    if count:
+        rows = join(world, count, 1.0, daily_cap=False)
+        purchases.record_purchases(world, np.arange(rows.start, rows.stop), np.zeros(count), month)
+
+
+def room_for_new(world: World) -> int:
+    """New members the accounts can still add today, in the pools new members go to."""
+    return world.accounts.room_today(world.over_cap_share, world.placement)
+
+
+def join(
+    world: World,
+    count: int,
+    quality: npt.NDArray[np.float64] | float,
+    daily_cap: bool = True,
+    trust_bonus: float = 0.0,
+) -> slice:
+    """Add ``count`` members today (count must fit the accounts' room); return their rows."""
+    m, rng = world.members, world.rng["population"]
+    world.ledger.add(Flow.ADDED, world.month, count)
+    accounts = world.accounts.place_new(count, daily_cap, world.placement, world.over_cap_share)
+    world.ledger.count_by_pool(PoolStep.ADDED, world.month, world.accounts.pool[accounts])
+    rows = m.add(count)
+    rate, dropout, value = behaviour.draw_traits(world.scenario.population, count, 1.0, rng)
+    m.rate_per_day[rows] = rate * quality
+    m.dropout_prob[rows], m.order_value_mean_rmb[rows] = dropout, value
+    m.cohort_month[rows] = world.month
+    m.joined_day[rows] = m.tier_since_day[rows] = world.day
+    m.account[rows] = accounts
+    m.prefers_phone[rows] = rng.random(count) < world.behaviour.phone_preference_share
+    set_initial_trust(world, rows, trust_bonus)
+    draw_deletion_days(world, rows)
+    lifecycle = world.scenario.lifecycle
+    if lifecycle is not None:
+        low = (1.0 - lifecycle.spread_share) * lifecycle.tenure_days
+        need = rng.uniform(low, lifecycle.tenure_days, count)
+        m.lifecycle_end_day[rows] = world.day + np.ceil(need).astype(np.int32)
+    return rows
+
+
+def admit(
+    world: World, accepted: int, fraud_share: float, quality: float, trust_bonus: float, channel: int
+) -> tuple[npt.NDArray[np.int64], int]:
+    """``accepted`` newcomers (invitees, swapped contacts) join as far as accounts have room (the rest:
+    leads_over_capacity); a ``fraud_share`` of them are fake: they never buy and leave after
+    behaviour.referral.fake_stay_days. Returns the genuine newcomers' rows and the number of fakes."""
+    if accepted == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    m, month = world.members, world.month
+    joining = min(accepted, room_for_new(world))
+    world.ledger.add(Flow.LEADS_OVER_CAPACITY, month, accepted - joining)
+    fake = int(world.rng["events"].binomial(joining, fraud_share))
+    genuine = np.zeros(0, dtype=np.int64)
+    if joining - fake:
+        rows = join(world, joining - fake, quality, trust_bonus=trust_bonus)
+        m.channel[rows] = channel
+        genuine = np.arange(rows.start, rows.stop)
+    if fake:
+        rows = join(world, fake, 0.0)
+        m.channel[rows] = channel
+        m.deletion_day[rows] = world.day + world.behaviour.referral.fake_stay_days
+    return genuine, fake
