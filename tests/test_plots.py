@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 import privsim
 from privsim.cli import app
 from privsim.core.errors import PrivsimError
-from privsim.reporting import plots
+from privsim.reporting import figure_data, plots, style
 from privsim.results import FORMAT_VERSION, TABLES, Results, load_results
 from privsim.runner import Run, run_scenario
 
@@ -230,7 +230,7 @@ def test_axis_labels_carry_units(figures: dict) -> None:
 
 
 def test_a_strategy_has_one_colour_in_every_figure(figures: dict, results: Results) -> None:
-    colours = {k: mcolors.to_hex(v) for k, v in plots.strategy_colours(results.strategies).items()}
+    colours = {k: mcolors.to_hex(v) for k, v in style.strategy_colours(results.strategies).items()}
     assert len(set(colours.values())) == len(colours)
     for name in ("gmv_profit", "cohort_retention", "differences", "funnel"):
         legend = figures[name].legends[0]
@@ -394,7 +394,7 @@ def test_funnel_per_channel() -> None:
         widths = bar_widths(ax)
         assert list(widths) == ["a", "b"]
         for k, strategy in enumerate(("a", "b")):
-            expected = [np.mean(PER_CHANNEL[f"{step}.{channel}"]) * (1 + k) for step in plots.FUNNEL_STEPS]
+            expected = [np.mean(PER_CHANNEL[f"{step}.{channel}"]) * (1 + k) for step in figure_data.FUNNEL_STEPS]
             np.testing.assert_allclose(widths[strategy], expected)
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert "155 (23.8%)" in labels  # added ÷ leads of channel card, strategy a: 155 / 650
@@ -426,16 +426,16 @@ def test_funnel_of_the_run_is_per_channel_and_equals_the_summary(figures: dict, 
     for ax, channel in zip(fig.axes, channels, strict=True):
         widths = bar_widths(ax)
         for strategy in results.strategies:
-            expected = [summary[(strategy, f"{step}.{channel}")] for step in plots.FUNNEL_STEPS]
+            expected = [summary[(strategy, f"{step}.{channel}")] for step in figure_data.FUNNEL_STEPS]
             np.testing.assert_allclose(widths[strategy], expected, rtol=1e-9)
 
 
 def test_compact_numbers() -> None:
-    assert plots.compact(1_234_567) == "1.23M"
-    assert plots.compact(-26_140_000, signed=True) == "-26.1M"
-    assert plots.compact(2010, signed=True) == "+2.01k"
-    assert plots.compact(999_950) == "1000k"
-    assert plots.compact(0) == "0" and plots.compact(float("nan")) == "n/a"
+    assert style.compact(1_234_567) == "1.23M"
+    assert style.compact(-26_140_000, signed=True) == "-26.1M"
+    assert style.compact(2010, signed=True) == "+2.01k"
+    assert style.compact(999_950) == "1000k"
+    assert style.compact(0) == "0" and style.compact(float("nan")) == "n/a"
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from privsim.core.errors import PrivsimError
-from privsim.reporting import plots
+from privsim.reporting import plots, style
 from privsim.reporting.report import build_report, write_report
 from privsim.results import Results
 from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
@@ -113,11 +113,11 @@ def test_report_shows_summary_comparison_and_manifest(page: Page, results: Resul
         assert strategy in text
     summary = results.summary.set_index(["strategy", "metric"])
     for strategy in results.strategies:
-        assert plots.compact(summary.loc[(strategy, "gmv_rmb"), "mean"]) in text
+        assert style.compact(summary.loc[(strategy, "gmv_rmb"), "mean"]) in text
     differences = results.differences.set_index(["strategy", "metric"])
     for strategy in results.strategies[1:]:
         assert f"{strategy} − {results.baseline}" in text
-        assert plots.compact(differences.loc[(strategy, "profit_rmb"), "mean"], signed=True) in text
+        assert style.compact(differences.loc[(strategy, "profit_rmb"), "mean"], signed=True) in text
     manifests = [json.loads(block) for block in page.pre if block.lstrip().startswith("{")]
     assert manifests == [results.manifest]
     assert any("horizon_days:" in block for block in page.pre)  # the scenario file as run

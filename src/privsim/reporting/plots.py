@@ -38,9 +38,9 @@ import io
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import matplotlib
 
@@ -52,31 +52,20 @@ if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
-from matplotlib.typing import HashableList, RcKeyType
+from matplotlib.typing import HashableList
 
 import privsim
 from privsim.core.errors import PrivsimError
 from privsim.core.io import check_folder, write_files
-from privsim.results import Results, t_interval
+from privsim.reporting import figure_data
+from privsim.reporting.style import DPI, FIGSIZE, GREY, STATE_COLOURS, STYLE, compact, strategy_colours
+from privsim.results import Results
 
 #: Image formats ``privsim plot --format`` writes.
 FORMATS = ("png", "svg", "pdf")
-#: Size of every figure: inches and dots per inch (1100 × 600 pixels as PNG).
-FIGSIZE = (11.0, 6.0)
-DPI = 100
-
-#: Colours of the member states (distinct from the strategy colours, tab10).
-STATE_COLOURS = {
-    "added": "#e3cf8f",
-    "customer": "#4d9a6a",
-    "silent": "#b8b8b8",
-    "churned": "#c8604a",
-}
 #: Paired differences shown in the forest plot: metric → (panel title, axis label).
 DIFFERENCE_METRICS = {
     "gmv_rmb": ("GMV over the horizon", "Δ GMV (RMB)"),
@@ -84,54 +73,6 @@ DIFFERENCE_METRICS = {
     "active_members": ("active members at the end", "Δ active members (members)"),
     "members_churned": ("churned members at the end", "Δ churned members (members)"),
 }
-#: Funnel steps: per-channel metric prefix → bar label.
-FUNNEL_STEPS = {
-    "leads": "leads (people reached)",
-    "added": "added (members)",
-    "first_orders": "first purchase (members)",
-    "repeat_orders": "repeat purchases (orders)",
-}
-
-#: Fonts for Chinese names, used (after DejaVu Sans) when installed.
-_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
-_INSTALLED_FONTS = {font.name for font in font_manager.fontManager.ttflist}
-_STYLE: dict[RcKeyType, Any] = {
-    "font.family": ["DejaVu Sans", *(name for name in _CJK_FONTS if name in _INSTALLED_FONTS)],
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#e4e4e4",
-    "grid.linewidth": 0.8,
-    "legend.frameon": False,
-    "svg.hashsalt": "privsim",  # stable SVG ids: same results, same file
-}
-_GREY = "#555555"
-
-
-def strategy_colours(strategies: list[str]) -> dict[str, tuple]:
-    """One colour per strategy, from matplotlib's tab10 in run order (tab20 beyond ten strategies)."""
-    colormap = matplotlib.colormaps["tab10" if len(strategies) <= 10 else "tab20"]
-    assert isinstance(colormap, ListedColormap)
-    palette = cast(Sequence[tuple[float, float, float]], colormap.colors)  # tab10 and tab20 list RGB triples
-    return {name: palette[i % len(palette)] for i, name in enumerate(strategies)}
-
-
-def compact(value: float, signed: bool = False) -> str:
-    """``1234567`` → ``1.23M``; three significant digits with k, M or B; ``n/a`` for NaN."""
-    if not math.isfinite(value):
-        return "n/a"
-    sign = "+" if signed and value > 0 else ""
-    scaled, suffix = value, ""
-    for unit, name in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= unit:
-            scaled, suffix = value / unit, name
-            break
-    text = f"{scaled:.3g}"
-    if "e" in text:  # .3g switches to exponents from 1000 on (1000k and up)
-        text = f"{scaled:.0f}"
-    return f"{sign}{text}{suffix}"
 
 
 # ---------------------------------------------------------------------------
@@ -143,7 +84,7 @@ def _styled(draw: Callable[[Results], Figure]) -> Callable[[Results], Figure]:
 
     @functools.wraps(draw)
     def wrapper(results: Results) -> Figure:
-        with matplotlib.rc_context(_STYLE):
+        with matplotlib.rc_context(STYLE):
             return draw(results)
 
     return wrapper
@@ -156,13 +97,13 @@ def gmv_profit(results: Results) -> Figure:
     fig, axes = _figure(results, title, ncols=2, sharex=True)
     colours = strategy_colours(results.strategies)
     for ax, metric, label in zip(axes, ("gmv_rmb", "profit_rmb"), ("GMV", "profit"), strict=True):
-        stats = monthly_mean_ci(results, metric)
+        stats = figure_data.monthly_mean_ci(results, metric)
         for name in results.strategies:
             rows = stats[stats["strategy"] == name]
             dates = _dates(rows["month_start"])
             ax.fill_between(dates, rows["ci_low"], rows["ci_high"], color=colours[name], alpha=0.2, linewidth=0)
             ax.plot(dates, rows["mean"], color=colours[name], linewidth=2, label=name)
-        ax.axhline(0, color=_GREY, linewidth=0.8, label="_zero")
+        ax.axhline(0, color=GREY, linewidth=0.8, label="_zero")
         ax.set_title(f"{label} per month")
         ax.set_xlabel("month")
         ax.set_ylabel(f"{label} (RMB per month)")
@@ -179,7 +120,7 @@ def members_by_state(results: Results) -> Figure:
     return _stacked_by_strategy(
         results,
         "Members by state at each month end (mean over replications)",
-        lambda name: _monthly_means(results, name, [f"members_{s}" for s in states]),
+        lambda name: figure_data.monthly_means(results, name, [f"members_{s}" for s in states]),
         labels=states,
         colours=list(STATE_COLOURS.values()),
         ylabel="members at month end (mean over replications)",
@@ -196,7 +137,7 @@ def tier_mix(results: Results) -> Figure:
     fig = _stacked_by_strategy(
         results,
         "Tier mix of reachable members (mean over replications)",
-        lambda name: _tier_shares(results, name, tiers),
+        lambda name: figure_data.tier_shares(results, name, tiers),
         labels=[t.removeprefix("tier.") for t in tiers],
         colours=list(matplotlib.colormaps["YlGnBu"](np.linspace(0.25, 0.9, len(tiers)))),
         ylabel="share of reachable members at month end",
@@ -224,7 +165,7 @@ def cohort_retention(results: Results) -> Figure:
         pooled_ax.text(
             0.5, 0.5, "no members joined during the run", ha="center", va="center", transform=pooled_ax.transAxes
         )
-    stats = pooled_retention(results)
+    stats = figure_data.pooled_retention(results)
     for name in strategies:
         rows = stats[stats["strategy"] == name]
         n = rows["months_since_join"]
@@ -267,7 +208,7 @@ def differences(results: Results) -> Figure:
     table = results.differences.set_index(["strategy", "metric"])
     positions = np.arange(len(others))[::-1]  # first strategy on top
     for ax, (metric, (label, unit)) in zip(axes, DIFFERENCE_METRICS.items(), strict=True):
-        ax.axvline(0, color=_GREY, linewidth=1, linestyle="--", label="_zero")
+        ax.axvline(0, color=GREY, linewidth=1, linestyle="--", label="_zero")
         for y, name in zip(positions, others, strict=True):
             row = cast(pd.Series, table.loc[(name, metric)]) if (name, metric) in table.index else None
             mean, low, high = (np.nan,) * 3 if row is None else (row["mean"], row["ci_low"], row["ci_high"])
@@ -295,7 +236,7 @@ def differences(results: Results) -> Figure:
 @_styled
 def funnel(results: Results) -> Figure:
     """Acquisition funnel per channel: totals over the horizon, mean and 95 % CI over replications."""
-    table = funnel_table(results)
+    table = figure_data.funnel_table(results)
     channels = list(dict.fromkeys(table["channel"]))
     total_only = channels == ["all"]
     title = "Acquisition funnel per channel: totals over the horizon (mean, 95 % CI)"
@@ -303,7 +244,7 @@ def funnel(results: Results) -> Figure:
         title = "Acquisition funnel, all channels (no per-channel counts in these results)"
     fig, axes = _figure(results, title, ncols=len(channels), sharey=True)
     colours = strategy_colours(results.strategies)
-    steps = list(FUNNEL_STEPS)
+    steps = list(figure_data.FUNNEL_STEPS)
     height = 0.8 / len(results.strategies)
     for ax, channel in zip(axes, channels, strict=True):
         rows = table[table["channel"] == channel].set_index(["strategy", "step"])
@@ -313,7 +254,7 @@ def funnel(results: Results) -> Figure:
             err = np.array([stats["mean"] - stats["ci_low"], stats["ci_high"] - stats["mean"]])
             bars = ax.barh(y, stats["mean"], height=height * 0.92, color=colours[name], label=name)
             if np.isfinite(err).all():
-                ax.errorbar(stats["mean"], y, xerr=err, fmt="none", ecolor=_GREY, elinewidth=0.8, capsize=2)
+                ax.errorbar(stats["mean"], y, xerr=err, fmt="none", ecolor=GREY, elinewidth=0.8, capsize=2)
             # totals mix in the day-0 members (their first and repeat orders), so no conversion rates then
             labels = _funnel_labels(stats["mean"].to_numpy()) if not total_only else map(compact, stats["mean"])
             ax.bar_label(bars, labels=list(labels), padding=3, fontsize=7)
@@ -322,7 +263,7 @@ def funnel(results: Results) -> Figure:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v)))
         ax.margins(x=0.3)
         ax.grid(axis="y", visible=False)
-    axes[0].set_yticks(np.arange(len(steps))[::-1], list(FUNNEL_STEPS.values()))
+    axes[0].set_yticks(np.arange(len(steps))[::-1], list(figure_data.FUNNEL_STEPS.values()))
     axes[0].set_ylabel("funnel step")
     _legend(fig, axes[0])
     return fig
@@ -340,61 +281,6 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
 
 
 # ---------------------------------------------------------------------------
-# The data behind the figures (tables a test or a notebook can check)
-
-
-def monthly_mean_ci(results: Results, metric: str) -> pd.DataFrame:
-    """``strategy, month, month_start, mean, ci_low, ci_high, n`` of a metric over replications."""
-    ts = results.timeseries
-    rows = ts[ts["metric"] == metric]
-    if rows.empty:
-        raise PrivsimError(f"{results.path}: timeseries.csv has no metric {metric!r}")
-    return _mean_ci(rows, ["strategy", "month", "month_start"], "value")
-
-
-def pooled_retention(results: Results) -> pd.DataFrame:
-    """``strategy, months_since_join, mean, ci_low, ci_high, n``: active ÷ joined over all cohorts, per replication."""
-    pooled = results.cohorts.groupby(["strategy", "replication", "months_since_join"], sort=False)[
-        ["active", "cohort_size"]
-    ].sum()
-    pooled["retention"] = pooled["active"] / pooled["cohort_size"]
-    return _mean_ci(pooled.reset_index(), ["strategy", "months_since_join"], "retention")
-
-
-def funnel_table(results: Results) -> pd.DataFrame:
-    """``strategy, channel, step, mean, ci_low, ci_high, n``: funnel totals over the horizon.
-
-    Per channel from the ``<step>.<channel>`` flows when every step is there
-    for a channel; otherwise one channel ``all`` from the totals (the
-    ``repeat_orders`` step is ``orders - first_orders``).
-    """
-    reps = results.replications
-    metrics = set(reps["metric"])
-    channels = [m.removeprefix("leads.") for m in reps["metric"].unique() if m.startswith("leads.")]
-    channels = [c for c in channels if all(f"{step}.{c}" in metrics for step in FUNNEL_STEPS)]
-    if channels:
-        split = reps["metric"].str.partition(".")
-        rows = reps.assign(step=split[0], channel=split[2])
-        rows = rows[rows["step"].isin(list(FUNNEL_STEPS)) & rows["channel"].isin(channels)]
-    else:
-        needed = {"leads", "added", "first_orders", "orders"}
-        if not needed <= metrics:
-            raise PrivsimError(f"{results.path}: replications.csv lacks {', '.join(sorted(needed - metrics))}")
-        wide = reps[reps["metric"].isin(list(needed))].pivot_table(
-            index=["strategy", "replication"], columns="metric", values="value"
-        )
-        wide["repeat_orders"] = wide["orders"] - wide["first_orders"]
-        rows = (
-            cast(pd.Series, wide[list(FUNNEL_STEPS)].stack())
-            .rename("value")
-            .reset_index()
-            .rename(columns={"metric": "step"})
-        )
-        rows["channel"] = "all"
-    return _mean_ci(rows, ["strategy", "channel", "step"], "value")
-
-
-# ---------------------------------------------------------------------------
 # Writing
 
 
@@ -408,7 +294,7 @@ def render(fig: Figure, fmt: str = "png") -> bytes:
         "pdf": {"CreationDate": None},
     }
     buffer = io.BytesIO()
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(STYLE):
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata[fmt])
     return buffer.getvalue()
 
@@ -440,7 +326,7 @@ def _new_figure(results: Results, title: str) -> Figure:
     FigureCanvasAgg(fig)
     fig.suptitle(title, fontsize=13, fontweight="bold")
     # The footer is the figure's supxlabel, so the layout keeps it clear of the panels and the legend.
-    fig.supxlabel(_footer(results), x=0.01, ha="left", fontsize=8, color=_GREY)
+    fig.supxlabel(_footer(results), x=0.01, ha="left", fontsize=8, color=GREY)
     return fig
 
 
@@ -477,22 +363,6 @@ def _partial_last_month(start_date: str, horizon_days: int) -> str | None:
     return f"last month partial ({last.day} of {days_in_month} days)"
 
 
-def _mean_ci(rows: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-    """Mean and 95 % t-interval (as in the summary table) of ``column`` per ``keys``, over replications."""
-    out = [(*key, *t_interval(group[column].to_numpy())) for key, group in rows.groupby(keys, sort=True)]
-    return pd.DataFrame(out, columns=[*keys, "mean", "ci_low", "ci_high", "sd", "n"]).drop(columns="sd")
-
-
-def _monthly_means(results: Results, strategy: str, metrics: list[str]) -> pd.DataFrame:
-    """Month × metric table of means over replications (index: month_start)."""
-    ts = results.timeseries
-    rows = ts[(ts["strategy"] == strategy) & ts["metric"].isin(metrics)]
-    missing = set(metrics) - set(rows["metric"])
-    if missing:
-        raise PrivsimError(f"{results.path}: timeseries.csv has no {', '.join(sorted(missing))} for {strategy}")
-    return rows.pivot_table(index="month_start", columns="metric", values="value", aggfunc="mean")[metrics]
-
-
 def _stacked_by_strategy(
     results: Results,
     title: str,
@@ -516,15 +386,6 @@ def _stacked_by_strategy(
     axes[0].set_ylabel(ylabel)
     _legend(fig, axes[0], stacked=True)
     return fig
-
-
-def _tier_shares(results: Results, strategy: str, tiers: list[str]) -> pd.DataFrame:
-    """Month × tier: each tier's share of the reachable members, averaged over replications."""
-    ts = results.timeseries
-    rows = ts[(ts["strategy"] == strategy) & ts["metric"].isin(tiers)]
-    counts = rows.pivot_table(index=["replication", "month_start"], columns="metric", values="value")[tiers]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return counts.div(counts.sum(axis=1), axis=0).groupby(level="month_start").mean()
 
 
 def _dates(month_starts) -> pd.DatetimeIndex:

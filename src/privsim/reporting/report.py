@@ -20,7 +20,7 @@ import yaml
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_file
 from privsim.metrics import HEADLINE
-from privsim.reporting import plots
+from privsim.reporting import plots, style
 from privsim.results import Results
 
 #: What each figure shows, under it in the report.
@@ -109,7 +109,7 @@ def write_report(results: Results, out: str | Path) -> Path:
 
 def _summary_section(results: Results, scenario: dict) -> list[str]:
     m = results.manifest
-    colours = plots.strategy_colours(results.strategies)
+    colours = style.strategy_colours(results.strategies)
     described = {
         s.get("name"): s.get("description", "") for s in scenario.get("strategies", []) or [] if isinstance(s, dict)
     }
@@ -199,7 +199,7 @@ def _cell(stats, strategy: str, metric: str, signed: bool) -> str:
 def _number(metric: str, value: float, signed: bool) -> str:
     if metric == "repurchase_rate" and math.isfinite(value):
         return f"{value * 100:+.1f} pt" if signed else f"{value * 100:.1f} %"
-    return plots.compact(value, signed=signed)
+    return style.compact(value, signed=signed)
 
 
 def _figure(name: str, png: bytes) -> str:
