@@ -28,10 +28,12 @@ from typer.testing import CliRunner
 
 import privsim
 from helpers import scenario_dict, strategy
-from privsim.calibration.calibrate import PULL, calibrate_case, report_markdown, target_loss
+from privsim.calibration.calibrate import calibrate_case
 from privsim.calibration.cases import band, relative_error
+from privsim.calibration.loss import PULL, target_loss
 from privsim.calibration.measures import MEASURES, RunView, Window, measure
 from privsim.calibration.registry import Benchmark, FreeParameter, load_registry
+from privsim.calibration.report import report_markdown
 from privsim.calibration.scenario_params import (
     calibrated_text,
     check_parameters,

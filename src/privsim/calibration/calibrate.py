@@ -60,24 +60,21 @@ import yaml
 from scipy.optimize import differential_evolution, least_squares
 
 from privsim.calibration.cases import (
-    CaseFiles,
-    band,
     benchmark_values,
-    cell,
     check_benchmarks,
     load_cases,
-    number,
     passes,
     strategies_of,
 )
+from privsim.calibration.loss import target_loss, target_residuals
 from privsim.calibration.measures import RunView
 from privsim.calibration.registry import Benchmark, FreeParameter
+from privsim.calibration.report import CalibrationResult, TargetFit, calibrated_header, report_markdown
 from privsim.calibration.scenario_params import (
     calibrated_text,
     check_parameters,
     parameter_value,
     with_parameters,
-    yaml_number,
 )
 from privsim.core.errors import OptionError, ScenarioError
 from privsim.core.io import write_file
@@ -85,10 +82,6 @@ from privsim.core.progress import Progress
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 
-#: Weight of the pull towards the centre of the reported range (a passing target costs at most this).
-PULL = 0.1
-#: Loss of a target whose measure is NaN (e.g. a ratio with nothing in the denominator).
-NAN_LOSS = 1000.0
 #: Significant figures of the fitted values.
 DIGITS = 4
 #: Step of the finite differences of the local stage, on the parameters scaled to [0, 1]
@@ -96,60 +89,6 @@ DIGITS = 4
 STEP = 0.05
 #: Smallest budget: a population of 5 and a few local steps.
 MIN_BUDGET = 10
-
-
-def target_residuals(b: Benchmark, simulated: float) -> tuple[float, float]:
-    """One target's two residuals: the miss outside the band, and the scaled pull towards the centre.
-
-    Their squares add up to the target's term of the loss (see the module docstring).
-    """
-    if not math.isfinite(simulated):
-        return math.sqrt(NAN_LOSS), 0.0
-    lo, hi = band(b)
-    magnitude = max(abs(b.low), abs(b.high))
-    scale = b.tolerance * magnitude or magnitude or 1.0
-    centre = (b.low + b.high) / 2
-    reach = max(centre - lo, hi - centre) or scale
-    miss = (simulated - min(max(simulated, lo), hi)) / scale
-    weight = math.sqrt(b.weight)
-    return weight * miss, weight * math.sqrt(PULL) * (simulated - centre) / reach
-
-
-def target_loss(b: Benchmark, simulated: float) -> float:
-    """One target's term of the loss (see the module docstring)."""
-    return sum(r * r for r in target_residuals(b, simulated))
-
-
-@dataclass(frozen=True)
-class TargetFit:
-    """A target at the fitted values."""
-
-    benchmark: Benchmark
-    simulated: float
-    loss: float
-    passes: bool
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    """What ``privsim calibrate`` found and wrote."""
-
-    case: str
-    parameters: tuple[FreeParameter, ...]
-    start: dict[str, float]
-    start_loss: float
-    values: dict[str, float]
-    loss: float
-    targets: tuple[TargetFit, ...]
-    evaluations: int
-    budget: int
-    seconds: float
-    seed: int
-    scenario_seed: int
-    replications: int
-    files: CaseFiles
-    date: str
-    written: bool = False
 
 
 @dataclass(frozen=True)
@@ -395,83 +334,6 @@ def calibrate_case(
     )
     if not write:
         return result
-    write_file(files.calibrated, calibrated_text(text, result.values, _header(result)))
+    write_file(files.calibrated, calibrated_text(text, result.values, calibrated_header(result)))
     write_file(files.report, report_markdown(result))
     return replace(result, written=True)
-
-
-def _header(result: CalibrationResult) -> list[str]:
-    values = ", ".join(f"{path} = {yaml_number(v)}" for path, v in result.values.items())
-    return [
-        f"calibrated by privsim calibrate {result.case} on {result.date}, seed {result.seed}, loss {result.loss:.4g}; "
-        f"values: {values}",
-        f"from {result.files.case.scenario} (free parameters and targets in {result.files.registry.name}); "
-        f"report: {result.files.report.name}.",
-        "Do not edit: regenerate with privsim calibrate.",
-    ]
-
-
-#: A fitted value this close to a bound, as a share of the parameter's range, is reported as at the bound.
-AT_BOUND = 0.01
-
-
-def report_markdown(result: CalibrationResult) -> str:
-    """The calibration report: fitted values, loss per target, evaluations, time and seeds."""
-    case = result.files.case
-    at_bound = {
-        p.path
-        for p in result.parameters
-        if min(result.values[p.path] - p.low, p.high - result.values[p.path]) <= AT_BOUND * (p.high - p.low)
-    }
-    lines = [
-        f"# Calibration of {result.case}",
-        "",
-        f"Written by `privsim calibrate {result.case} --seed {result.seed} --budget {result.budget}` "
-        f"on {result.date}; regenerate, do not edit.",
-        "",
-        f"- case scenario: `{case.scenario}`; calibrated scenario: `{case.calibrated}`",
-        f"- common random numbers: every evaluation ran replications 0 .. {result.replications - 1} "
-        f"on the scenario's seed {result.scenario_seed}",
-        f"- optimiser: differential evolution (seed {result.seed}) then least squares (Gauss-Newton), "
-        f"on the parameters scaled to [0, 1]; {result.evaluations} evaluations of a budget of {result.budget}, "
-        f"{result.seconds:.1f} s",
-        f"- loss: {result.loss:.4g}, from {result.start_loss:.4g} at the case scenario's values "
-        f"(a target inside its tolerance band costs at most {PULL}); "
-        f"targets passing: {sum(t.passes for t in result.targets)} of {len(result.targets)}",
-        "",
-        "## Free parameters",
-        "",
-        "| parameter | case value | fitted | low | high | why free |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for p in result.parameters:
-        fitted = f"{result.values[p.path]:.4g}" + (" (at a bound)" if p.path in at_bound else "")
-        lines.append(
-            f"| `{p.path}` | {result.start[p.path]:.4g} | {fitted} | {p.low:g} | {p.high:g} | {cell(p.reason)} |"
-        )
-    if at_bound:
-        lines += [
-            "",
-            f"At a bound (within {AT_BOUND:.0%} of the range): the targets pull these beyond their bounds, so the "
-            "bound, not the data, set them; widen it if the reason allows, or read the fit as strained there.",
-        ]
-    lines += [
-        "",
-        f"## Targets (mean of {result.replications} replications)",
-        "",
-        "| ID | reported | band | simulated | loss | pass |",
-        "| --- | --- | --- | ---: | ---: | --- |",
-    ]
-    for t in result.targets:
-        lo, hi = band(t.benchmark)
-        lines.append(
-            f"| {t.benchmark.id} | {cell(t.benchmark.reported)} | {number(lo)} .. {number(hi)} "
-            f"| {number(t.simulated)} | {t.loss:.3g} | {'pass' if t.passes else 'FAIL'} |"
-        )
-    lines += [
-        "",
-        "Loss per target: ((s - clamp(s, band)) / (tolerance x max(|low|, |high|)))^2 "
-        f"+ {PULL} x ((s - centre of the reported range) / (centre to the farther end of the band))^2.",
-        "",
-    ]
-    return "\n".join(lines)
