@@ -46,6 +46,8 @@ FIXED_BASE: dict[str, Any] = {
 }
 
 #: The console script installed beside this Python.
+#: The repository's root (scenarios/, README.md).
+ROOT = Path(__file__).resolve().parents[1]
 PRIVSIM = Path(sys.executable).parent / "privsim"
 
 

@@ -27,7 +27,7 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
-from helpers import scenario_dict, strategy
+from helpers import ROOT, scenario_dict, strategy
 from privsim.calibration.calibrate import calibrate_case
 from privsim.calibration.cases import band, relative_error
 from privsim.calibration.loss import PULL, target_loss
@@ -47,7 +47,6 @@ from privsim.cli import app
 from privsim.core.errors import ScenarioError
 from privsim.runner import run_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 RATE = "population.purchase_rate.mean_per_year"
 VALUE = "population.order_value.mean_rmb"
 TRUE = {RATE: 3.0, VALUE: 300.0}

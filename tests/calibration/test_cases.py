@@ -21,15 +21,14 @@ benchmark's tolerance). Holdouts are compared too but never asserted: they are r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from helpers import ROOT
 from privsim.calibration.cases import band
 from privsim.calibration.registry import load_registry
 from privsim.calibration.validate import validate
 
-REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / "cases" / "benchmarks.yaml"
+REGISTRY = ROOT / "scenarios" / "cases" / "benchmarks.yaml"
 CASES = [case.id for case in load_registry(REGISTRY).cases]
 REPLICATIONS = 3
 

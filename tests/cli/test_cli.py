@@ -22,10 +22,9 @@ import pytest
 import yaml
 
 import privsim
-from helpers import PRIVSIM, privsim_subprocess
+from helpers import PRIVSIM, ROOT, privsim_subprocess
 from privsim.policies import REGISTRY
 
-ROOT = Path(__file__).resolve().parents[1]
 # Every scenario file under scenarios/ (the benchmark registry in scenarios/cases/ is not one).
 SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("**/*.yaml") if p.name != "benchmarks.yaml")
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"

@@ -25,12 +25,11 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
-from helpers import PRIVSIM, privsim_subprocess
+from helpers import PRIVSIM, ROOT, privsim_subprocess
 from privsim.cli import app
 from privsim.core.errors import PrivsimError
 from privsim.runner import run_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
 ANY = object()  # "do not pin this"

@@ -24,7 +24,6 @@ from helpers import scenario_dict
 from privsim.cli import app
 from privsim.fitting.synthetic import simulate_orders, write_orders
 
-ROOT = Path(__file__).resolve().parents[1]
 PRIVSIM = Path(sys.executable).parent / "privsim"
 CALIBRATION_END = "2024-12-29"
 

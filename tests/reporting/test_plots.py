@@ -26,13 +26,13 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
+from helpers import ROOT
 from privsim.cli import app
 from privsim.core.errors import PrivsimError
 from privsim.reporting import figure_data, plots, style
 from privsim.results import FORMAT_VERSION, TABLES, Results, load_results
 from privsim.runner import Run, run_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 PIXELS = (round(plots.FIGSIZE[0] * plots.DPI), round(plots.FIGSIZE[1] * plots.DPI))
 

@@ -15,12 +15,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
 
 from privsim.core.errors import PrivsimError
 from privsim.reporting import plots, style
 from privsim.reporting.report import build_report, write_report
 from privsim.results import Results
-from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
 
