@@ -23,10 +23,43 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from privsim.core.errors import OptionError, PrivsimError, ScenarioError
-from privsim.results import Results, load_results
-from privsim.runner import Run, run_scenario
-from privsim.scenario import Scenario, load_scenario, parse_scenario
+import importlib
+from typing import TYPE_CHECKING
+
+#: The library API: name → the module that defines it. Imported on first use, so that
+#: ``import privsim.results`` (or ``privsim check``) does not load the simulator, simpy or scipy.
+_API = {
+    "OptionError": "privsim.core.errors",
+    "PrivsimError": "privsim.core.errors",
+    "ScenarioError": "privsim.core.errors",
+    "Results": "privsim.results",
+    "load_results": "privsim.results",
+    "Run": "privsim.runner",
+    "run_scenario": "privsim.runner",
+    "Scenario": "privsim.scenario",
+    "load_scenario": "privsim.scenario",
+    "parse_scenario": "privsim.scenario",
+}
+
+if TYPE_CHECKING:
+    from privsim.core.errors import OptionError, PrivsimError, ScenarioError
+    from privsim.results import Results, load_results
+    from privsim.runner import Run, run_scenario
+    from privsim.scenario import Scenario, load_scenario, parse_scenario
+
+
+def __getattr__(name: str) -> object:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'privsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
 
 __all__ = [
     "OptionError",
