@@ -480,6 +480,7 @@ def synthetic_case(tmp_path_factory) -> Path:
     return write_case(tmp_path_factory.mktemp("calibrate"), world(START), benchmarks)
 
 
+@pytest.mark.slow
 def test_calibration_recovers_known_parameters(synthetic_case):
     result = calibrate_case(synthetic_case, "SYNTH", budget=40, seed=0, jobs=1)
     for path, true in TRUE.items():
@@ -504,6 +505,7 @@ def test_calibration_recovers_known_parameters(synthetic_case):
     assert checked.runs[0].calibrated and checked.targets_pass
 
 
+@pytest.mark.slow
 def test_calibration_is_the_same_for_the_same_seed_whatever_the_jobs(synthetic_case, tmp_path):
     first = calibrate_case(synthetic_case, "SYNTH", budget=10, seed=7, jobs=1, write=False)
     result = invoke("calibrate", "SYNTH", "--registry", synthetic_case, "--budget", 10, "--seed", 7, "--jobs", 2)

@@ -28,6 +28,9 @@ from privsim.calibration.cases import band
 from privsim.calibration.registry import load_registry
 from privsim.calibration.validate import validate
 
+#: Each case runs its calibrated scenario (10-25 s a case).
+pytestmark = pytest.mark.slow
+
 REGISTRY = ROOT / "scenarios" / "cases" / "benchmarks.yaml"
 CASES = [case.id for case in load_registry(REGISTRY).cases]
 REPLICATIONS = 3

@@ -114,6 +114,13 @@ def scenario_id(path: Path) -> str:
     return str(path.relative_to(ROOT / "scenarios"))
 
 
+#: Every scenario file as a test parameter; all but the quickstart in the slow set (a subprocess each).
+SCENARIO_PARAMS = [
+    pytest.param(p, marks=() if p.name == "quickstart.yaml" else pytest.mark.slow, id=scenario_id(p))
+    for p in SCENARIO_FILES
+]
+
+
 def test_scenario_files_found() -> None:
     assert QUICKSTART in SCENARIO_FILES
     assert PRIVSIM.exists(), f"no console script at {PRIVSIM}"
@@ -133,7 +140,7 @@ class Ran:
     out: Path
 
 
-@pytest.fixture(scope="module", params=SCENARIO_FILES, ids=scenario_id)
+@pytest.fixture(scope="module", params=SCENARIO_PARAMS)
 def ran(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Ran:
     source: Path = request.param
     folder = tmp_path_factory.mktemp("run")
@@ -249,7 +256,7 @@ def test_run_csv_tables(ran: Ran) -> None:
 # privsim check, policies, --help
 
 
-@pytest.mark.parametrize("source", SCENARIO_FILES, ids=scenario_id)
+@pytest.mark.parametrize("source", SCENARIO_PARAMS)
 def test_check_ok(source: Path, tmp_path: Path) -> None:
     proc = privsim_cmd("check", source, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

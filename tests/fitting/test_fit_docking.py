@@ -78,6 +78,7 @@ def test_population_block_converts_the_fit_exactly(document):
     assert scenario.start_date == dt.date(2024, 1, 1) and scenario.horizon_days == 78 * 7
 
 
+@pytest.mark.slow
 def test_simulator_reproduces_the_analytic_holdout_forecast(document):
     scenario = _scenario(document)
     ends = _month_ends(scenario)
