@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import NonNegative
+from privsim.config.base import Days, Discount, MoneyRmb
 from privsim.policies.base import Action, Contacts, MembershipOffer, RecentCustomerOffer
 
 if TYPE_CHECKING:
@@ -29,11 +29,13 @@ class PaidMembership(RecentCustomerOffer):
     """
 
     kind: Literal["paid_membership"] = Field(description="Policy selector.")
-    fee_rmb: NonNegative = Field(199.0, description="Membership fee per period, RMB.")
-    duration_days: int = Field(365, ge=1, description="Length of a membership period, days.")
-    member_discount: float = Field(0.05, ge=0.0, lt=1.0, description="Share off list price for paying members.")
-    monthly_coupon_rmb: NonNegative = Field(20.0, description="Value of the coupon paying members get each month, RMB.")
-    coupon_threshold_rmb: NonNegative = Field(0.0, description="Order value the monthly coupon needs, RMB.")
+    fee_rmb: MoneyRmb = Field(199.0, ge=0.0, description="Membership fee per period, RMB.")
+    duration_days: Days = Field(365, ge=1, description="Length of a membership period, days.")
+    member_discount: Discount = Field(0.05, description="Share off list price for paying members.")
+    monthly_coupon_rmb: MoneyRmb = Field(
+        20.0, ge=0.0, description="Value of the coupon paying members get each month, RMB."
+    )
+    coupon_threshold_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Order value the monthly coupon needs, RMB.")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         coupon_days = range(0, scenario.horizon_days, 30)
