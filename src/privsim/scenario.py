@@ -60,6 +60,15 @@ def scenario_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Deepest nesting of lists and mappings a scenario may have; real ones need 8
+#: (strategies[i].policies[j].reward.steps[k].cost_rmb).
+MAX_NESTING = 32
+#: Most values (mappings, lists and scalars, each YAML alias counted every time it is used) a scenario may hold:
+#: a 100-year run with an entry every day has about 110,000.
+MAX_VALUES = 1_000_000
+_NESTING = f"nested deeper than {MAX_NESTING} levels of lists and mappings (a scenario needs at most 8)"
+
+
 def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed YAML/JSON data; raise ScenarioError on bad input."""
     if not isinstance(data, dict):
@@ -67,6 +76,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             source, (), None, f"found {found}; a scenario must be a mapping of fields (name:, horizon_days:, ...)"
         )
+    _check_size(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -74,6 +84,41 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         if cause is not None:
             raise ScenarioError(source, cause.loc, cause.value, cause.allowed) from None
         raise format_validation_error(err, source, Scenario) from None
+
+
+def _check_size(data: dict[object, object], source: str) -> None:
+    """Reject data nested deeper than MAX_NESTING, nested in itself or holding more than MAX_VALUES values.
+
+    Deep nesting would exhaust Python's recursion limit (in validation and in
+    printing a value), and YAML aliases of aliases ("billion laughs") would
+    make validation take exponential time. Each container is visited once
+    (aliases share theirs), without recursion, so this is linear in the file.
+    """
+    depth: dict[int, int] = {}  # id of a container → levels of containers in it, itself included
+    values: dict[int, int] = {}  # id of a container → values in it, itself included, aliases counted each time
+    unfinished: set[int] = set()
+    stack: list[tuple[dict[object, object] | list[object], bool]] = [(data, False)]
+    while stack:
+        node, finished = stack.pop()
+        items = list(node.values()) if isinstance(node, dict) else node
+        nested = [item for item in items if isinstance(item, dict | list)]
+        if finished:
+            unfinished.discard(id(node))
+            depth[id(node)] = 1 + max((depth[id(item)] for item in nested), default=0)
+            values[id(node)] = 1 + len(items) - len(nested) + sum(values[id(item)] for item in nested)
+        elif id(node) in unfinished:
+            raise ScenarioError(source, (), None, "a list or mapping contains itself (a recursive YAML alias)")
+        elif id(node) not in depth:
+            unfinished.add(id(node))
+            stack.append((node, True))
+            stack.extend((item, False) for item in nested)
+    for key, value in data.items():
+        if isinstance(value, dict | list) and 1 + depth[id(value)] > MAX_NESTING:
+            raise ScenarioError(source, (), None, f"{key}: {_NESTING}")
+    if values[id(data)] > MAX_VALUES:
+        raise ScenarioError(
+            source, (), None, f"holds more than {MAX_VALUES:,} values (each use of a YAML alias counts again)"
+        )
 
 
 def _cross_field_cause(err: ValidationError) -> FieldError | None:
@@ -101,6 +146,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, str]:
         raise ScenarioError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ScenarioError(source, (), None, _NESTING) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
