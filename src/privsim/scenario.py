@@ -21,6 +21,7 @@ from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
 from privsim.core.errors import ScenarioError
 from privsim.policies import PolicySpec
+from privsim.policies.base import Policy
 
 
 class Strategy(Model):
@@ -42,7 +43,8 @@ class Scenario(ScenarioBase):
     def _check_strategies(self) -> Scenario:
         unique(self.strategies, "strategies")
         for i, strategy in enumerate(self.strategies):
-            for j, policy in enumerate(strategy.policies):
+            policies: tuple[Policy, ...] = strategy.policies
+            for j, policy in enumerate(policies):
                 for field, value, allowed in policy.check(self, strategy):
                     raise FieldError(("strategies", i, "policies", j, *field), value, allowed)
         return self

@@ -86,7 +86,7 @@ class ScenarioBase(Model):
     def month_of_day(self) -> np.ndarray:
         """Calendar month index (0 = the month of day 0) of each simulated day."""
         months = self._days().astype("datetime64[M]")
-        return (months - months[0]).astype(np.int64)
+        return np.asarray(months - months[0], dtype=np.int64)
 
     def month_starts(self) -> np.ndarray:
         """First calendar day of each simulated month (datetime64[M])."""

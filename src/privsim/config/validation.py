@@ -63,13 +63,11 @@ def _bounds(metadata: list[object], description: str | None) -> str | None:
     lo, lo_open = max(lows, key=lambda b: (b[0], b[1])) if lows else (None, False)
     hi, hi_open = min(highs, key=lambda b: (b[0], not b[1])) if highs else (None, False)
     unit = f" ({description})" if description else ""
-    low = f"{'greater than' if lo_open else 'at least'} {lo}" if lo is not None else None
-    high = f"{'less than' if hi_open else 'at most'} {hi}" if hi is not None else None
+    low = f"{'greater than' if lo_open else 'at least'} {lo}" if lo is not None else ""
+    high = f"{'less than' if hi_open else 'at most'} {hi}" if hi is not None else ""
     if low and high:
         return (f"between {lo} and {hi}" if not (lo_open or hi_open) else f"{low} and {high}") + unit
-    if low or high:
-        return (low or high) + unit
-    return None
+    return (low or high) + unit if low or high else None
 
 
 def _annotated_metadata(tp: object) -> list[object]:
@@ -120,7 +118,7 @@ def _resolve(
     return tuple(loc), parent, field, current, description
 
 
-def _union_members(tp: object) -> tuple:
+def _union_members(tp: object) -> tuple[object, ...]:
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _union_members(typing.get_args(tp)[0])

@@ -34,7 +34,7 @@ class ScenarioError(PrivsimError):
         super().__init__(f"{source}: {where}{allowed}")
         self._loc = tuple(loc)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, tuple[str | int, ...], object, str]]:
         """Picklable, so an error raised in a worker process reaches the parent intact."""
         return (ScenarioError, (self.source, self._loc, self.value, self.allowed))
 
