@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 from privsim.config.base import Model
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import ScenarioError, show_value
 from privsim.policies import PolicySpec
 from privsim.policies.base import Policy
 
@@ -131,6 +131,29 @@ def _cross_field_cause(err: ValidationError) -> FieldError | None:
     return None
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, except that a scalar it cannot turn into a value (a date like 2025-02-30,
+    an integer of more than 4300 digits) is a YAML error at its line, not a bare ValueError."""
+
+
+def _reporting(tag: str, what: str) -> None:
+    construct = yaml.SafeLoader.yaml_constructors[tag]
+
+    def checked(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+        try:
+            return construct(loader, node)
+        except ValueError as err:
+            problem = f"{show_value(node.value)} is not {what}"
+            reason = "more than 4300 digits" if "integer string conversion" in str(err) else str(err)
+            raise yaml.constructor.ConstructorError(None, None, f"{problem}: {reason}", node.start_mark) from None
+
+    _Loader.add_constructor(tag, checked)
+
+
+_reporting("tag:yaml.org,2002:int", "an integer")
+_reporting("tag:yaml.org,2002:timestamp", "a date")
+
+
 def load_scenario(path: str | Path) -> tuple[Scenario, str]:
     """Read and validate a scenario file; return the scenario and the file's text.
 
@@ -147,7 +170,7 @@ def load_scenario(path: str | Path) -> tuple[Scenario, str]:
     except UnicodeDecodeError as err:
         raise ScenarioError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds no Python objects
     except RecursionError:
         raise ScenarioError(source, (), None, _NESTING) from None
     except yaml.YAMLError as err:

@@ -14,13 +14,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: Most members one run can hold: member rows are indexed by int32 columns and take about 205 B each
-#: (20 GB at this many), so larger counts cannot be simulated.
-MAX_MEMBERS = 100_000_000
+#: Most members one run can hold: each is a row of the member table, about 205 B (2 GB at this many, in
+#: each worker process), indexed by int32 columns.
+MAX_MEMBERS = 10_000_000
 #: Longest span in days: 100 years, the longest horizon; day numbers then stay far inside the int32 day columns.
 MAX_DAYS = 36_500
-#: Most accounts in one pool: each is a row of the account table (about 50 B), and a million accounts already
-#: hold far more members than MAX_MEMBERS would allow.
+#: Most accounts in one pool: each is a row of the account table (about 50 B); a million accounts of one
+#: member each already hold a tenth of MAX_MEMBERS.
 MAX_ACCOUNTS = 1_000_000
 #: Most tier rungs: a member's rung is an int8 column.
 MAX_TIERS = 100
@@ -59,7 +59,7 @@ DaysSpan = Annotated[float, Field(le=MAX_DAYS, allow_inf_nan=False)]
 #: A finite amount of money, RMB: at most MAX_RMB.
 MoneyRmb = Annotated[float, Field(le=MAX_RMB, allow_inf_nan=False)]
 #: A finite mean count per day (leads): at most MAX_MEMBERS.
-PerDay = Annotated[float, Field(le=MAX_MEMBERS, allow_inf_nan=False)]
+PerDay = Annotated[float, Field(le=float(MAX_MEMBERS), allow_inf_nan=False)]
 #: A finite rate or hazard per year: at most MAX_PER_YEAR.
 PerYear = Annotated[float, Field(le=MAX_PER_YEAR, allow_inf_nan=False)]
 #: A finite coefficient in an exponent (a sensitivity or an elasticity): at most MAX_SENSITIVITY.

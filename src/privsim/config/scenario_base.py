@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import Field, model_validator
 
-from privsim.config.base import MAX_CHANNELS, MAX_TIERS, Count, Days, Model
+from privsim.config.base import MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
 from privsim.config.behaviour import Behaviour
 from privsim.config.operations import Account, Channel, Costs, Lifecycle, Staff, Tier
 from privsim.config.population import Population
@@ -80,6 +80,15 @@ class ScenarioBase(Model):
                 ("population", "entries"),
                 entering,
                 f"the initial base ({base}) and the entries must fit the accounts' capacity of {capacity} members",
+            )
+        adds = round(self.horizon_days * sum(c.leads_per_day * c.add_rate for c in self.channels))
+        if base + entering + adds > MAX_MEMBERS:
+            raise FieldError(
+                ("channels",),
+                adds,
+                f"the initial base ({base}), the entries ({entering}) and the expected adds (horizon_days x "
+                f"leads_per_day x add_rate, summed over channels) must not exceed {MAX_MEMBERS}, the most members "
+                "one run can hold",
             )
         return self
 

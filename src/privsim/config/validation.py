@@ -9,6 +9,7 @@ import typing
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from privsim.core.errors import MISSING, ScenarioError
 
@@ -20,7 +21,7 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
     discriminator tags pydantic puts in the location, to list allowed
     fields and to state both bounds of a range.
     """
-    errors = err.errors()
+    errors = _causes(err.errors())
     first = errors[0]
     kind = first["type"]
     ctx = first.get("ctx") or {}
@@ -38,13 +39,29 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
     if kind == "union_tag_not_found":
         return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`" + more)
     bounds = _bounds([*(field.metadata if field is not None else ()), *_annotated_metadata(tp)], description)
-    if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+    if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}:
         return ScenarioError(source, loc, first["input"], f"must be {bounds}" + more)
     if bounds and kind == "finite_number":
         return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}" + more)
+    model = _as_model(tp)
+    if kind == "model_type" and model is not None:
+        return ScenarioError(
+            source, loc, first["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})" + more
+        )
+    if kind == "model_attributes_type":  # a policy: the members of a discriminated union
+        return ScenarioError(source, loc, first["input"], "must be a mapping of fields, starting with `kind:`" + more)
     message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
     message = message.removeprefix("Value error, ")
     return ScenarioError(source, loc, first.get("input"), message + more)
+
+
+def _causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """``errors`` without those that only follow from others: a list too short because its items were invalid."""
+    return [
+        e
+        for e in errors
+        if not (e["type"] == "too_short" and any(o["loc"][: len(e["loc"])] == e["loc"] != o["loc"] for o in errors))
+    ]
 
 
 def _bounds(metadata: list[object], description: str | None) -> str | None:
@@ -151,13 +168,14 @@ def _as_model(tp: object) -> type[BaseModel] | None:
 
 
 def _element_type(tp: object) -> object | None:
-    """The element type of a tuple/list annotation (looking through Annotated and Optional)."""
+    """The element type of a tuple/list annotation, or the value type of a dict (looking through Annotated and
+    Optional)."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _element_type(typing.get_args(tp)[0])
-    if origin in (tuple, list):
+    if origin in (tuple, list, dict):
         args = typing.get_args(tp)
-        return args[0] if args else None
+        return args[-1 if origin is dict else 0] if args else None
     for arg in _union_members(tp):
         element = _element_type(arg)
         if element is not None:
