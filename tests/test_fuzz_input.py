@@ -1,9 +1,10 @@
 """Fuzzing the scenario input: whatever a file holds, the CLI answers with exit 0 or one error line.
 
 A small valid scenario (20 days, a few hundred members, one strategy per
-policy kind) has one to three of its values replaced (by huge, negative,
-non-finite or out-of-int64 numbers, strings, lists, mappings, nulls, deep
-nesting), its keys dropped or unknown keys added. ``privsim check`` must
+policy kind) has one to three of its values scaled (x 0 to x 100,000, or
+negated) or replaced (by huge, negative, non-finite or out-of-int64 numbers,
+strings, lists, mappings, nulls, deep nesting), its keys dropped or unknown
+keys added. ``privsim check`` must
 exit 0 or 2 and never raise; on 2 it prints exactly one ``error:`` line and
 writes nothing. Every file ``check`` accepts must then simulate:
 ``privsim run -n 1`` exits 0 (``check`` rejects everything ``run`` cannot
@@ -64,6 +65,12 @@ def _leaves(node: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | 
     return out
 
 
+def _at(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def _nested(levels: int) -> list[Any]:
     value: list[Any] = [1]
     for _ in range(levels - 1):
@@ -107,25 +114,32 @@ BAD_VALUES: list[object] = [
     _nested(5),
     _nested(40),
 ]
+#: What a number is multiplied by.
+SCALES = [0, 1e-3, 0.1, 3, 10, 1000, 1e5, -1]
 TINY = tiny_scenario()
 PATHS = _leaves(TINY)
+NUMBERS = [p for p in PATHS if type(_at(TINY, p)) in (int, float)]
 
 
 @st.composite
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
-    """The tiny scenario with one to three values replaced, keys dropped or unknown keys added."""
+    """The tiny scenario with one to three values replaced or scaled, keys dropped or unknown keys added."""
     data = copy.deepcopy(TINY)
+    gentle = draw(st.booleans())  # only scale numbers: mostly still valid, so that run sees extreme values
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(PATHS))
-        parent: Any = data
+        path = draw(st.sampled_from(NUMBERS if gentle else PATHS))
         try:
-            for part in path[:-1]:
-                parent = parent[part]
-            parent[path[-1]]
+            parent = _at(data, path[:-1])
+            value = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed or replaced this path
-        action = draw(st.sampled_from(["replace", "replace", "replace", "drop", "add"]))
-        if action == "replace":
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        actions = ["scale"] if gentle else ["replace", "replace", "drop", "add", *(["scale"] if number else [])]
+        action = draw(st.sampled_from(actions))
+        if action == "scale":
+            factor = draw(st.sampled_from(SCALES))
+            parent[path[-1]] = type(value)(value * factor)
+        elif action == "replace":
             parent[path[-1]] = copy.deepcopy(draw(st.sampled_from(BAD_VALUES)))
         elif action == "drop":
             del parent[path[-1]]
@@ -151,7 +165,7 @@ def assert_clean(result: Result, folder: Path, written: set[str]) -> None:
         assert {p.name for p in folder.iterdir()} == written
 
 
-@settings(derandomize=True, max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(derandomize=True, max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated())
 def test_fuzzed_scenarios_exit_0_or_one_error_line(data: dict[str, Any]) -> None:
     """check exits 0 or 2 (one error line, nothing written); what check accepts, run -n 1 simulates (exit 0)."""
@@ -185,10 +199,7 @@ def test_the_tiny_scenario_is_valid_and_runs(tmp_path: Path) -> None:
 
 def _with(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     data = tiny_scenario()
-    parent: Any = data
-    for part in path[:-1]:
-        parent = parent[part]
-    parent[path[-1]] = value
+    _at(data, path[:-1])[path[-1]] = value
     return data
 
 
