@@ -264,6 +264,16 @@ def _channel_with(**fields: object) -> dict[str, Any]:
             "can hold",
             id="more-members-than-a-run-holds",
         ),
+        pytest.param(
+            yaml.safe_dump(
+                _with(("strategies",), [strategy("r", {"kind": "referral", "reward": {**REWARD, "value_rmb": 5000}})])
+                | {"behaviour": {"referral": {"reward_elasticity": 10}}}
+            ),
+            "strategies[0].policies[0].reward.value_rmb = 5000.0 — makes a fully trusting inviter send 4.06e+20 "
+            "invitations a campaign (behaviour.referral: invites_per_inviter x (value_rmb / reference_reward_rmb) ** "
+            "reward_elasticity x exp(trust_sensitivity x (1 - trust.reference))); at most 1000 can be simulated",
+            id="a-poisson-mean-numpy-cannot-draw",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["check", "run"])

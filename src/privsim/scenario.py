@@ -13,15 +13,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from privsim.behaviour import mean_invitations
 from privsim.config.base import Model
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
 from privsim.core.errors import ScenarioError, show_value
 from privsim.policies import PolicySpec
-from privsim.policies.base import Policy
+from privsim.policies.base import Policy, Problem
+from privsim.policies.rewards import RewardSpec
+
+#: Most invitations one member may be expected to send in one referral campaign (the mean of a Poisson draw).
+MAX_INVITATIONS = 1000
 
 
 class Strategy(Model):
@@ -45,9 +51,29 @@ class Scenario(ScenarioBase):
         for i, strategy in enumerate(self.strategies):
             policies: tuple[Policy, ...] = strategy.policies
             for j, policy in enumerate(policies):
-                for field, value, allowed in policy.check(self, strategy):
+                for field, value, allowed in [*policy.check(self, strategy), *self._reward_problems(policy)]:
                     raise FieldError(("strategies", i, "policies", j, *field), value, allowed)
         return self
+
+    def _reward_problems(self, policy: Policy) -> list[Problem]:
+        """A referral reward worth so much that an inviter would send more than MAX_INVITATIONS invitations."""
+        problems: list[Problem] = []
+        for name in type(policy).model_fields:
+            reward = getattr(policy, name)
+            if isinstance(reward, RewardSpec):
+                most = float(mean_invitations(reward.value_rmb, np.ones(1), self.behaviour)[0])
+                if not most <= MAX_INVITATIONS:
+                    problems.append(
+                        (
+                            (name, "value_rmb"),
+                            reward.value_rmb,
+                            f"makes a fully trusting inviter send {most:.3g} invitations a campaign "
+                            "(behaviour.referral: invites_per_inviter x (value_rmb / reference_reward_rmb) ** "
+                            f"reward_elasticity x exp(trust_sensitivity x (1 - trust.reference))); at most "
+                            f"{MAX_INVITATIONS} can be simulated",
+                        )
+                    )
+        return problems
 
     def strategy(self, name: str) -> Strategy:
         """The strategy called ``name``; ``KeyError`` listing the names if there is none."""
