@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import copy
 import tempfile
+import types as types_module
+import typing
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from annotated_types import Ge, Gt, Le, Lt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from typer.testing import CliRunner, Result
 
 from helpers import scenario_dict, strategy
 from privsim.cli import app
+from privsim.scenario import Scenario
 
 REWARD = {"kind": "physical", "steps": [{"invites": 1, "cost_rmb": 20.0}], "value_rmb": 30.0}
 
@@ -191,6 +196,56 @@ def test_the_tiny_scenario_is_valid_and_runs(tmp_path: Path) -> None:
     assert invoke("check", path).exit_code == 0
     ran = invoke("run", path, "-n", 1, "-j", 1, "--out", tmp_path / "out")
     assert ran.exit_code == 0, ran.output
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    """``model`` and every model its fields hold (inside tuples, dicts, Optional and unions)."""
+    seen.add(model)
+    for info in model.model_fields.values():
+        stack = [info.annotation]
+        while stack:
+            tp = stack.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                if tp not in seen:
+                    _models(tp, seen)
+            else:
+                stack.extend(typing.get_args(tp))
+    return seen
+
+
+def _number_types(tp: object) -> tuple[set[type], list[object]]:
+    """The int/float types inside an annotation, and the constraints found on the way (Annotated metadata)."""
+    if tp in (int, float):
+        return {tp}, []
+    types: set[type] = set()
+    constraints: list[object] = []
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is typing.Annotated:
+        constraints += [m for extra in args[1:] for m in getattr(extra, "metadata", [extra])]
+        args = args[:1]
+    elif typing.get_origin(tp) not in (typing.Union, types_module.UnionType):
+        return set(), []  # a container's element is checked as its own field, a Literal is bounded
+    for arg in args:
+        found, more = _number_types(arg)
+        types |= found
+        constraints += more
+    return types, constraints
+
+
+def test_every_number_in_a_scenario_is_bounded_on_both_sides() -> None:
+    """Each int or float field of a scenario or a policy has a lower and an upper bound, and floats are finite."""
+    unbounded = []
+    for model in sorted(_models(Scenario, set()), key=lambda m: m.__name__):
+        for name, info in model.model_fields.items():
+            types, constraints = _number_types(info.annotation)
+            constraints += info.metadata
+            if not types:
+                continue
+            low = any(isinstance(c, Ge | Gt) for c in constraints)
+            high = any(isinstance(c, Le | Lt) for c in constraints)
+            if not (low and high):
+                unbounded.append(f"{model.__name__}.{name}")
+    assert unbounded == []
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,8 @@ MAX_ACCOUNTS = 1_000_000
 MAX_TIERS = 100
 #: Most acquisition channels: a member's channel is an int16 column.
 MAX_CHANNELS = 1000
-#: Largest amount of money, RMB: a billion, so that sums over members and days stay exact enough in float64.
+#: Largest amount of money, RMB: a billion; amounts live in float32 columns (coupons, balances, spend), still
+#: exact to about 100 RMB there, and sums over members and days stay far from float64's limits.
 MAX_RMB = 1e9
 #: Smallest positive amount of money, RMB (one fen): the smallest reference a ratio of money may divide by.
 MIN_RMB = 0.01

@@ -31,7 +31,12 @@ class ScenarioBase(Model):
     description: str = Field("", description="Free text shown in reports.")
     horizon_days: Days = Field(ge=1, description="Days simulated.")
     start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
-    seed: int = Field(0, ge=0, description="Root seed of the run's numpy SeedSequence.")
+    seed: int = Field(
+        0,
+        ge=0,
+        le=2**128 - 1,
+        description="Root seed of the run's numpy SeedSequence (whose state has 128 bits: larger seeds add nothing).",
+    )
     replications: Count = Field(10, ge=1, description="Independent replications per strategy.")
     population: Population = Field(Population(), description="Member base and heterogeneity.")
     behaviour: Behaviour = Field(Behaviour(), description="Member response parameters.")
