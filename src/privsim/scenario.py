@@ -163,6 +163,7 @@ class _Loader(yaml.SafeLoader):
 
 
 def _reporting(tag: str, what: str) -> None:
+    """Make ``_Loader`` turn a ValueError building a ``tag`` scalar into a YAML error at the scalar's line."""
     construct = yaml.SafeLoader.yaml_constructors[tag]
 
     def checked(loader: yaml.SafeLoader, node: yaml.Node) -> object:
