@@ -13,14 +13,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from privsim.behaviour import mean_invitations
 from privsim.config.base import Model
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import ScenarioError, show_value
 from privsim.policies import PolicySpec
+from privsim.policies.base import Policy, Problem
+from privsim.policies.rewards import RewardSpec
+
+#: Most invitations one member may be expected to send in one referral campaign (the mean of a Poisson draw).
+MAX_INVITATIONS = 1000
 
 
 class Strategy(Model):
@@ -42,10 +49,31 @@ class Scenario(ScenarioBase):
     def _check_strategies(self) -> Scenario:
         unique(self.strategies, "strategies")
         for i, strategy in enumerate(self.strategies):
-            for j, policy in enumerate(strategy.policies):
-                for field, value, allowed in policy.check(self, strategy):
+            policies: tuple[Policy, ...] = strategy.policies
+            for j, policy in enumerate(policies):
+                for field, value, allowed in [*policy.check(self, strategy), *self._reward_problems(policy)]:
                     raise FieldError(("strategies", i, "policies", j, *field), value, allowed)
         return self
+
+    def _reward_problems(self, policy: Policy) -> list[Problem]:
+        """A referral reward worth so much that an inviter would send more than MAX_INVITATIONS invitations."""
+        problems: list[Problem] = []
+        for name in type(policy).model_fields:
+            reward = getattr(policy, name)
+            if isinstance(reward, RewardSpec):
+                most = float(mean_invitations(reward.value_rmb, np.ones(1), self.behaviour)[0])
+                if not most <= MAX_INVITATIONS:
+                    problems.append(
+                        (
+                            (name, "value_rmb"),
+                            reward.value_rmb,
+                            f"makes a fully trusting inviter send {most:.3g} invitations a campaign "
+                            "(behaviour.referral: invites_per_inviter x (value_rmb / reference_reward_rmb) ** "
+                            f"reward_elasticity x exp(trust_sensitivity x (1 - trust.reference))); at most "
+                            f"{MAX_INVITATIONS} can be simulated",
+                        )
+                    )
+        return problems
 
     def strategy(self, name: str) -> Strategy:
         """The strategy called ``name``; ``KeyError`` listing the names if there is none."""
@@ -60,6 +88,15 @@ def scenario_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Deepest nesting of lists and mappings a scenario may have; real ones need 8
+#: (strategies[i].policies[j].reward.steps[k].cost_rmb).
+MAX_NESTING = 32
+#: Most values (mappings, lists and scalars, each YAML alias counted every time it is used) a scenario may hold:
+#: a 100-year run with an entry every day has about 110,000.
+MAX_VALUES = 1_000_000
+_NESTING = f"nested deeper than {MAX_NESTING} levels of lists and mappings (a scenario needs at most 8)"
+
+
 def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed YAML/JSON data; raise ScenarioError on bad input."""
     if not isinstance(data, dict):
@@ -67,6 +104,7 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             source, (), None, f"found {found}; a scenario must be a mapping of fields (name:, horizon_days:, ...)"
         )
+    _check_size(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -76,12 +114,71 @@ def parse_scenario(data: object, source: str = "<scenario>") -> Scenario:
         raise format_validation_error(err, source, Scenario) from None
 
 
+def _check_size(data: dict[object, object], source: str) -> None:
+    """Reject data nested deeper than MAX_NESTING, nested in itself or holding more than MAX_VALUES values.
+
+    Deep nesting would exhaust Python's recursion limit (in validation and in
+    printing a value), and YAML aliases of aliases ("billion laughs") would
+    make validation take exponential time. Each container is visited once
+    (aliases share theirs), without recursion, so this is linear in the file.
+    """
+    depth: dict[int, int] = {}  # id of a container → levels of containers in it, itself included
+    values: dict[int, int] = {}  # id of a container → values in it, itself included, aliases counted each time
+    unfinished: set[int] = set()
+    stack: list[tuple[dict[object, object] | list[object], bool]] = [(data, False)]
+    while stack:
+        node, finished = stack.pop()
+        items = list(node.values()) if isinstance(node, dict) else node
+        nested = [item for item in items if isinstance(item, dict | list)]
+        if finished:
+            unfinished.discard(id(node))
+            depth[id(node)] = 1 + max((depth[id(item)] for item in nested), default=0)
+            values[id(node)] = 1 + len(items) - len(nested) + sum(values[id(item)] for item in nested)
+        elif id(node) in unfinished:
+            raise ScenarioError(source, (), None, "a list or mapping contains itself (a recursive YAML alias)")
+        elif id(node) not in depth:
+            unfinished.add(id(node))
+            stack.append((node, True))
+            stack.extend((item, False) for item in nested)
+    for key, value in data.items():
+        if isinstance(value, dict | list) and 1 + depth[id(value)] > MAX_NESTING:
+            raise ScenarioError(source, (), None, f"{key}: {_NESTING}")
+    if values[id(data)] > MAX_VALUES:
+        raise ScenarioError(
+            source, (), None, f"holds more than {MAX_VALUES:,} values (each use of a YAML alias counts again)"
+        )
+
+
 def _cross_field_cause(err: ValidationError) -> FieldError | None:
     for e in err.errors():
         ctx_error = (e.get("ctx") or {}).get("error")
         if isinstance(ctx_error, FieldError):
             return ctx_error
     return None
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, except that a scalar it cannot turn into a value (a date like 2025-02-30,
+    an integer of more than 4300 digits) is a YAML error at its line, not a bare ValueError."""
+
+
+def _reporting(tag: str, what: str) -> None:
+    """Make ``_Loader`` turn a ValueError building a ``tag`` scalar into a YAML error at the scalar's line."""
+    construct = yaml.SafeLoader.yaml_constructors[tag]
+
+    def checked(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+        try:
+            return construct(loader, node)
+        except ValueError as err:
+            problem = f"{show_value(node.value)} is not {what}"
+            reason = "more than 4300 digits" if "integer string conversion" in str(err) else str(err)
+            raise yaml.constructor.ConstructorError(None, None, f"{problem}: {reason}", node.start_mark) from None
+
+    _Loader.add_constructor(tag, checked)
+
+
+_reporting("tag:yaml.org,2002:int", "an integer")
+_reporting("tag:yaml.org,2002:timestamp", "a date")
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, str]:
@@ -100,7 +197,9 @@ def load_scenario(path: str | Path) -> tuple[Scenario, str]:
     except UnicodeDecodeError as err:
         raise ScenarioError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds no Python objects
+    except RecursionError:
+        raise ScenarioError(source, (), None, _NESTING) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

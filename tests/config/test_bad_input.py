@@ -223,7 +223,7 @@ CASES = [
         edit=setting("channels", 0, "leads_per_day", to=-5),
         value=-5,
         shown="-5",
-        allowed=("at least 0",),
+        allowed=("between 0.0 and 10000000.0",),
     ),
     Case(
         "infinite_rate",
@@ -247,7 +247,7 @@ CASES = [
         edit=full_discount,
         value=1.0,
         shown="1.0",
-        allowed=("less than 1",),
+        allowed=("between 0.0 and 0.95",),
     ),
     Case(
         "unknown_policy_kind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from privsim.config.base import Model, NonNegative, Positive, Share
+from privsim.config.base import MIN_RMB, Days, DaysSpan, Factor, Model, MoneyRmb, PerYear, Sensitivity, Share
 
 
 class Trust(Model):
@@ -13,14 +13,16 @@ class Trust(Model):
 
     initial: Share = Field(0.3, description="Trust of a newly added member and of the initial base.")
     reference: Share = Field(0.3, description="Trust at which purchase and dropout are unmodulated.")
-    purchase_sensitivity: NonNegative = Field(
-        1.5, description="Purchase hazard is multiplied by exp(purchase_sensitivity x (trust - reference))."
+    purchase_sensitivity: Sensitivity = Field(
+        1.5, ge=0.0, description="Purchase hazard is multiplied by exp(purchase_sensitivity x (trust - reference))."
     )
-    dropout_sensitivity: NonNegative = Field(
-        3.0, description="Dropout chance is multiplied by exp(-dropout_sensitivity x (trust - reference)), capped at 1."
+    dropout_sensitivity: Sensitivity = Field(
+        3.0,
+        ge=0.0,
+        description="Dropout chance is multiplied by exp(-dropout_sensitivity x (trust - reference)), capped at 1.",
     )
-    block_sensitivity: NonNegative = Field(
-        2.0, description="Blocking chance is multiplied by exp(-block_sensitivity x (trust - reference))."
+    block_sensitivity: Sensitivity = Field(
+        2.0, ge=0.0, description="Blocking chance is multiplied by exp(-block_sensitivity x (trust - reference))."
     )
     gain_per_purchase: Share = Field(
         0.04, description="On each purchase trust moves this share of the way to 1 (a satisfying purchase)."
@@ -36,8 +38,9 @@ class Trust(Model):
     deep_discount_threshold: Share = Field(
         0.25, description="Offers deeper than this share of list price erode trust (over-discounting)."
     )
-    loss_per_deep_discount: NonNegative = Field(
+    loss_per_deep_discount: Factor = Field(
         0.3,
+        ge=0.0,
         description="On each offer deeper than the threshold, trust loses "
         "min(1, loss x (depth - threshold)) of its value.",
     )
@@ -46,15 +49,16 @@ class Trust(Model):
 class DiscountResponse(Model):
     """How discounts move purchases now and habituate members later."""
 
-    price_elasticity: NonNegative = Field(
-        2.5, description="Purchase hazard is multiplied by (1 - effective discount)^(-price_elasticity)."
+    price_elasticity: Sensitivity = Field(
+        2.5, ge=0.0, description="Purchase hazard is multiplied by (1 - effective discount)^(-price_elasticity)."
     )
     habituation_rate: Share = Field(
         0.3,
         description="On each offer, a member's reference discount moves this share of the way to the offer's depth.",
     )
-    habituation_sensitivity: NonNegative = Field(
+    habituation_sensitivity: Sensitivity = Field(
         4.0,
+        ge=0.0,
         description="Purchase hazard is multiplied by "
         "exp(-sensitivity x max(0, reference discount - current discount)): "
         "a member used to discounts buys less at full price.",
@@ -67,16 +71,16 @@ class DiscountResponse(Model):
 class Contact(Model):
     """Reminders, fatigue and blocking."""
 
-    reminder_lift: NonNegative = Field(
-        0.5, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
+    reminder_lift: Factor = Field(
+        0.5, ge=0.0, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
     )
-    fatigue_per_broadcast: NonNegative = Field(1.0, description="Fatigue added by one broadcast message (units).")
-    fatigue_per_personal: NonNegative = Field(
-        0.3, description="Fatigue added by one personal contact (message or call) (units)."
+    fatigue_per_broadcast: Factor = Field(1.0, ge=0.0, description="Fatigue added by one broadcast message (units).")
+    fatigue_per_personal: Factor = Field(
+        0.3, ge=0.0, description="Fatigue added by one personal contact (message or call) (units)."
     )
-    fatigue_half_life_days: Positive = Field(7.0, description="Days for fatigue to halve without contact.")
-    fatigue_threshold: NonNegative = Field(
-        1.5, description="Fatigue above which a contact can make the member block the account (units)."
+    fatigue_half_life_days: DaysSpan = Field(7.0, gt=0.0, description="Days for fatigue to halve without contact.")
+    fatigue_threshold: Factor = Field(
+        1.5, ge=0.0, description="Fatigue above which a contact can make the member block the account (units)."
     )
     block_prob_per_excess_fatigue: Share = Field(
         0.01,
@@ -96,8 +100,9 @@ class CouponResponse(Model):
 class IncentiveResponse(Model):
     """How an incentive to add an account (gift, lottery, coupon) raises a channel's add rate."""
 
-    value_scale_rmb: Positive = Field(
+    value_scale_rmb: MoneyRmb = Field(
         20.0,
+        ge=MIN_RMB,
         description="Add rate with an incentive of value v: 1 - (1 - add_rate) x exp(-v / value_scale_rmb), RMB.",
     )
 
@@ -105,15 +110,17 @@ class IncentiveResponse(Model):
 class ReferralResponse(Model):
     """Who invites friends and who comes (referral, fission)."""
 
-    invites_per_inviter: NonNegative = Field(
-        1.0, description="Mean invitations an eligible member sends per campaign at the reference reward."
+    invites_per_inviter: Factor = Field(
+        1.0, ge=0.0, description="Mean invitations an eligible member sends per campaign at the reference reward."
     )
-    reference_reward_rmb: Positive = Field(50.0, description="Reward value at which members send the mean, RMB.")
-    reward_elasticity: NonNegative = Field(
-        0.7, description="Invitations scale with (reward value / reference_reward_rmb) ** reward_elasticity."
+    reference_reward_rmb: MoneyRmb = Field(
+        50.0, ge=MIN_RMB, description="Reward value at which members send the mean, RMB."
     )
-    trust_sensitivity: NonNegative = Field(
-        2.0, description="Invitations scale with exp(trust_sensitivity x (trust - trust.reference))."
+    reward_elasticity: Sensitivity = Field(
+        0.7, ge=0.0, description="Invitations scale with (reward value / reference_reward_rmb) ** reward_elasticity."
+    )
+    trust_sensitivity: Sensitivity = Field(
+        2.0, ge=0.0, description="Invitations scale with exp(trust_sensitivity x (trust - trust.reference))."
     )
     acceptance_rate: Share = Field(0.25, description="Share of invited friends who add an account.")
     fraud_share_physical: Share = Field(
@@ -126,8 +133,8 @@ class ReferralResponse(Model):
         0.2,
         description="A genuine referred member's initial trust moves this share of the way to 1 (a trusted friend).",
     )
-    quality: Positive = Field(1.0, description="Purchase-rate multiplier of genuine referred members.")
-    fake_stay_days: int = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+    quality: Factor = Field(1.0, gt=0.0, description="Purchase-rate multiplier of genuine referred members.")
+    fake_stay_days: Days = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
 
 
 class SwapResponse(Model):
@@ -136,7 +143,7 @@ class SwapResponse(Model):
     lottery_join_rate: Share = Field(
         0.04, description="Share of swapped contacts who join for a pure lottery (DIAPER-SWAP-LOTTERY: ~4 %)."
     )
-    quality: Positive = Field(0.8, description="Purchase-rate multiplier of members who join through a swap.")
+    quality: Factor = Field(0.8, gt=0.0, description="Purchase-rate multiplier of members who join through a swap.")
 
 
 class MembershipResponse(Model):
@@ -146,11 +153,11 @@ class MembershipResponse(Model):
         0.05,
         description="Chance to buy when offered, when expected yearly savings equal the fee, at reference trust.",
     )
-    value_elasticity: NonNegative = Field(
-        1.5, description="Take-up scales with (expected savings / fee) ** value_elasticity (capped at 1)."
+    value_elasticity: Sensitivity = Field(
+        1.5, ge=0.0, description="Take-up scales with (expected savings / fee) ** value_elasticity (capped at 1)."
     )
-    trust_sensitivity: NonNegative = Field(
-        2.0, description="Take-up and renewal scale with exp(trust_sensitivity x (trust - trust.reference))."
+    trust_sensitivity: Sensitivity = Field(
+        2.0, ge=0.0, description="Take-up and renewal scale with exp(trust_sensitivity x (trust - trust.reference))."
     )
     renewal_at_fair_value: Share = Field(
         0.5, description="Chance to renew at expiry when the year's savings equalled the fee, at reference trust."
@@ -163,12 +170,12 @@ class StoredValueResponse(Model):
     takeup_at_reference_bonus: Share = Field(
         0.05, description="Chance to top up when offered a bonus of the reference share, at reference trust."
     )
-    reference_bonus_share: Positive = Field(0.1, description="Bonus as a share of the top-up at the reference.")
-    bonus_elasticity: NonNegative = Field(
-        1.5, description="Take-up scales with (bonus share / reference) ** bonus_elasticity (capped at 1)."
+    reference_bonus_share: Factor = Field(0.1, ge=0.01, description="Bonus as a share of the top-up at the reference.")
+    bonus_elasticity: Sensitivity = Field(
+        1.5, ge=0.0, description="Take-up scales with (bonus share / reference) ** bonus_elasticity (capped at 1)."
     )
-    trust_sensitivity: NonNegative = Field(
-        2.0, description="Take-up scales with exp(trust_sensitivity x (trust - trust.reference))."
+    trust_sensitivity: Sensitivity = Field(
+        2.0, ge=0.0, description="Take-up scales with exp(trust_sensitivity x (trust - trust.reference))."
     )
     dropout_reduction: Share = Field(
         0.8, description="While a member holds a balance, the dropout chance is multiplied by (1 - dropout_reduction)."
@@ -178,8 +185,8 @@ class StoredValueResponse(Model):
 class GroupResponse(Model):
     """What a group's posts do to its members."""
 
-    post_purchase_lift: NonNegative = Field(
-        0.3, description="Purchase hazard is multiplied by (1 + lift) on a day the member's group has a post."
+    post_purchase_lift: Factor = Field(
+        0.3, ge=0.0, description="Purchase hazard is multiplied by (1 + lift) on a day the member's group has a post."
     )
     staff_post_trust_gain: Share = Field(
         0.002, description="On a staff post, group members' trust moves this share of the way to 1."
@@ -187,7 +194,7 @@ class GroupResponse(Model):
     koc_post_trust_gain: Share = Field(
         0.008, description="On a KOC post (a fellow customer's word), members' trust moves this share of the way to 1."
     )
-    fatigue_per_post: NonNegative = Field(0.05, description="Fatigue a group post adds to each member (units).")
+    fatigue_per_post: Factor = Field(0.05, ge=0.0, description="Fatigue a group post adds to each member (units).")
     join_prob: Share = Field(0.5, description="Chance a member invited into a group joins it.")
 
 
@@ -195,13 +202,13 @@ class KocResponse(Model):
     """How KOCs (heavy buyers who host groups) behave."""
 
     accept_prob: Share = Field(0.5, description="Chance a qualifying member accepts the KOC role when asked.")
-    burnout_half_life_days: Positive = Field(
-        90.0, description="A KOC's posting activity halves every this many days on the same groups (fatigue)."
+    burnout_half_life_days: DaysSpan = Field(
+        90.0, gt=0.0, description="A KOC's posting activity halves every this many days on the same groups (fatigue)."
     )
     award_recovery_share: Share = Field(
         0.5, description="An award moves a KOC's activity this share of the way back to 1."
     )
-    quit_rate_per_year: NonNegative = Field(0.3, description="Hazard that a KOC quits the role, per KOC-year.")
+    quit_rate_per_year: PerYear = Field(0.3, ge=0.0, description="Hazard that a KOC quits the role, per KOC-year.")
 
 
 class PromoResponse(Model):
@@ -210,10 +217,10 @@ class PromoResponse(Model):
     anticipation_suppression: Share = Field(
         0.5, description="During a sale's pre-warm, contacted members' purchase hazard is multiplied by (1 - s)."
     )
-    stockpile_share: NonNegative = Field(
-        0.5, description="Orders during a sale are (1 + stockpile_share) times the usual value."
+    stockpile_share: Factor = Field(
+        0.5, ge=0.0, description="Orders during a sale are (1 + stockpile_share) times the usual value."
     )
-    stockpile_days: int = Field(
+    stockpile_days: Days = Field(
         30, ge=0, description="After buying in a sale, the member's purchase hazard is suppressed for this many days."
     )
     stockpile_suppression: Share = Field(
@@ -224,7 +231,7 @@ class PromoResponse(Model):
 class VisitResponse(Model):
     """Shop visits (store or mini-program sessions); every order is made on a visit, many visits end unpaid."""
 
-    unprompted_visits_per_order: float = Field(
+    unprompted_visits_per_order: Factor = Field(
         1.0,
         ge=1.0,
         allow_inf_nan=False,

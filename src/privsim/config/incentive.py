@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from privsim.config.base import Model, NonNegative
+from privsim.config.base import Model, MoneyRmb
 
 
 class Incentive(Model):
@@ -17,9 +17,9 @@ class Incentive(Model):
         description="A gift or a sure-win lottery prize (paid per add), "
         "or a first-order coupon (a discount when used).",
     )
-    value_rmb: NonNegative = Field(
-        0.0, description="Value of the incentive (gift cost, expected prize, or coupon face value), RMB."
+    value_rmb: MoneyRmb = Field(
+        0.0, ge=0.0, description="Value of the incentive (gift cost, expected prize, or coupon face value), RMB."
     )
-    coupon_threshold_rmb: NonNegative = Field(
-        0.0, description="For a coupon: the order value it needs (0 = no minimum), RMB."
+    coupon_threshold_rmb: MoneyRmb = Field(
+        0.0, ge=0.0, description="For a coupon: the order value it needs (0 = no minimum), RMB."
     )

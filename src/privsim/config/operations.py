@@ -7,14 +7,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from privsim.config.base import Model, NonNegative, Positive, Share
+from privsim.config.base import MAX_ACCOUNTS, Count, Days, Discount, Factor, Model, MoneyRmb, PerDay, PerYear, Share
 from privsim.config.incentive import Incentive
 
 
 class Lifecycle(Model):
     """The end of a member's need (the child outgrows diapers)."""
 
-    tenure_days: int = Field(ge=1, description="Longest time a member stays in the market after joining, days.")
+    tenure_days: Days = Field(ge=1, description="Longest time a member stays in the market after joining, days.")
     spread_share: Share = Field(
         0.5,
         description="A member's remaining need at joining is uniform in [(1 - spread) x tenure, tenure] days; "
@@ -29,11 +29,11 @@ class Channel(Model):
     kind: Literal["package_card", "sms", "store_qr", "paid_traffic", "referral", "other"] = Field(
         "other", description="What the channel is (informative; behaviour comes from the numbers below)."
     )
-    leads_per_day: NonNegative = Field(description="Mean leads reached per day (Poisson), contacts/day.")
-    cost_per_lead_rmb: NonNegative = Field(0.0, description="Cost of reaching one lead, RMB.")
+    leads_per_day: PerDay = Field(ge=0.0, description="Mean leads reached per day (Poisson), contacts/day.")
+    cost_per_lead_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Cost of reaching one lead, RMB.")
     add_rate: Share = Field(description="Share of leads who add a brand account without an incentive.")
-    quality: Positive = Field(
-        1.0, description="Purchase-rate multiplier of members from this channel (1 = population average)."
+    quality: Factor = Field(
+        1.0, gt=0.0, description="Purchase-rate multiplier of members from this channel (1 = population average)."
     )
     incentive: Incentive = Field(
         Incentive(), description="What a lead gets for adding (an `incentives` policy may change it)."
@@ -43,7 +43,7 @@ class Channel(Model):
         description="Share of adds lost in transit before reaching a staff account (e.g. via an official "
         "account, STEAK-TRANSIT).",
     )
-    addressable_customers: int | None = Field(
+    addressable_customers: Count | None = Field(
         None,
         ge=1,
         description="Distinct customers the channel can reach (e.g. the shop's high-net-worth buyers). Each "
@@ -58,15 +58,15 @@ class Account(Model):
 
     name: str = Field(description="Unique account-pool name, used in results.")
     kind: Literal["personal_wechat", "wecom", "phone"] = Field(description="Account technology.")
-    count: int = Field(ge=0, description="Number of accounts of this kind.")
-    daily_add_cap: int = Field(ge=0, description="New members one account can add per day.")
-    members_per_account: int = Field(ge=1, description="Most members one account can hold.")
-    member_churn_rate_per_year: NonNegative = Field(
-        0.05, description="Hazard that a member deletes this kind of account, per member-year."
+    count: Count = Field(ge=0, le=MAX_ACCOUNTS, description="Number of accounts of this kind.")
+    daily_add_cap: Count = Field(ge=0, description="New members one account can add per day.")
+    members_per_account: Count = Field(ge=1, description="Most members one account can hold.")
+    member_churn_rate_per_year: PerYear = Field(
+        0.05, ge=0.0, description="Hazard that a member deletes this kind of account, per member-year."
     )
-    cost_per_broadcast_rmb: NonNegative = Field(0.0, description="Cost of one broadcast to one member, RMB.")
-    cost_per_personal_contact_rmb: NonNegative = Field(
-        0.0, description="Cost of one personal contact (message or call) on top of staff pay, RMB."
+    cost_per_broadcast_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Cost of one broadcast to one member, RMB.")
+    cost_per_personal_contact_rmb: MoneyRmb = Field(
+        0.0, ge=0.0, description="Cost of one personal contact (message or call) on top of staff pay, RMB."
     )
     trust_offset: float = Field(
         0.0,
@@ -80,7 +80,7 @@ class Account(Model):
         description="Chance per add beyond an account's daily cap that the platform bans the account "
         "(its members are lost). Adds go past the cap only when a channel_routing policy pushes them.",
     )
-    broadcast_reach_per_day: int | None = Field(
+    broadcast_reach_per_day: Count | None = Field(
         None, ge=0, description="Most members one broadcast day can reach on this pool (moments cap); null = all."
     )
 
@@ -88,12 +88,14 @@ class Account(Model):
 class Staff(Model):
     """The member-operations team."""
 
-    count: int = Field(0, ge=0, description="Operators on the team.")
-    cost_per_person_per_month_rmb: NonNegative = Field(12000.0, description="Loaded cost of one operator, RMB/month.")
-    personal_contacts_per_person_per_day: int = Field(
+    count: Count = Field(0, ge=0, description="Operators on the team.")
+    cost_per_person_per_month_rmb: MoneyRmb = Field(
+        12000.0, ge=0.0, description="Loaded cost of one operator, RMB/month."
+    )
+    personal_contacts_per_person_per_day: Count = Field(
         100, ge=0, description="Personal contacts (follow-ups, care) one operator can make per day."
     )
-    groups_per_person: int = Field(
+    groups_per_person: Count = Field(
         20, ge=1, description="Groups one operator can host; KOC-hosted groups save staff at this rate."
     )
 
@@ -102,17 +104,17 @@ class Tier(Model):
     """A rung of the trust-tier ladder; the first tier is where added members start."""
 
     name: str = Field(description="Unique tier name.")
-    min_purchases: int = Field(0, ge=0, description="Purchases needed (counted since the last demotion) to reach it.")
-    min_spend_rmb: NonNegative = Field(0.0, description="List-price spend needed (since the last demotion), RMB.")
-    demote_after_inactive_days: int | None = Field(
+    min_purchases: Count = Field(0, ge=0, description="Purchases needed (counted since the last demotion) to reach it.")
+    min_spend_rmb: MoneyRmb = Field(0.0, ge=0.0, description="List-price spend needed (since the last demotion), RMB.")
+    demote_after_inactive_days: Days | None = Field(
         None, ge=1, description="Days without a purchase after which a member drops one tier; null = never."
     )
-    member_discount: float = Field(
-        0.0, ge=0.0, lt=1.0, description="Share off list price on every order, when the strategy grants tier benefits."
+    member_discount: Discount = Field(
+        0.0, description="Share off list price on every order, when the strategy grants tier benefits."
     )
 
 
 class Costs(Model):
     """Costs not tied to members."""
 
-    fixed_per_month_rmb: NonNegative = Field(0.0, description="Other fixed costs (tools, rent), RMB/month.")
+    fixed_per_month_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Other fixed costs (tools, rent), RMB/month.")

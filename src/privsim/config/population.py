@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from privsim.config.base import Model, NonNegative, Positive, Share
+from privsim.config.base import MIN_RMB, Count, Days, Factor, Model, MoneyRmb, PerYear, Share
 
 
 class InitialGroup(Model):
@@ -17,24 +17,25 @@ class InitialGroup(Model):
         description="State of these members on day 0 (churned members are not part of the base)."
     )
     tier: str = Field(description="Name of their tier; must be one of `tiers[].name`.")
-    count: int = Field(ge=0, description="Number of members in this block.")
+    count: Count = Field(ge=0, description="Number of members in this block.")
 
 
 class Entry(Model):
     """New customers who join on one day, their first purchase made that day."""
 
-    day: int = Field(ge=0, description="Day (0-based) they join and make their first purchase.")
-    count: int = Field(ge=0, description="Number of customers joining that day.")
+    day: Days = Field(ge=0, description="Day (0-based) they join and make their first purchase.")
+    count: Count = Field(ge=0, description="Number of customers joining that day.")
 
 
 class PurchaseRate(Model):
     """Gamma heterogeneity of the latent purchase rate across members."""
 
-    mean_per_year: Positive = Field(
-        4.0, description="Mean latent purchase rate across members, purchases per year, before modulation."
+    mean_per_year: PerYear = Field(
+        4.0, gt=0.0, description="Mean latent purchase rate across members, purchases per year, before modulation."
     )
-    shape: Positive = Field(
+    shape: Factor = Field(
         1.0,
+        gt=0.0,
         description="Gamma shape r (dimensionless); smaller = more heterogeneous. "
         "The rate of member i is Gamma(shape, mean/shape).",
     )
@@ -44,8 +45,8 @@ class Dropout(Model):
     """Beta heterogeneity of the chance to stop buying after each purchase."""
 
     mean: Share = Field(0.15, description="Mean chance across members to drop out (turn silent) after a purchase.")
-    concentration: Positive = Field(
-        4.0, description="Beta a + b (dimensionless); smaller = more heterogeneous. a = mean x concentration."
+    concentration: Factor = Field(
+        4.0, gt=0.0, description="Beta a + b (dimensionless); smaller = more heterogeneous. a = mean x concentration."
     )
 
 
@@ -58,12 +59,12 @@ class OrderValue(Model):
     q = 2 + 1 / cv_across**2 and gamma = mean_rmb * (q - 1) / p.
     """
 
-    mean_rmb: Positive = Field(300.0, description="Mean order value at list price across members, RMB.")
-    cv_across_members: NonNegative = Field(
-        0.5, description="Coefficient of variation of members' mean order value (dimensionless)."
+    mean_rmb: MoneyRmb = Field(300.0, ge=MIN_RMB, description="Mean order value at list price across members, RMB.")
+    cv_across_members: Factor = Field(
+        0.5, ge=0.0, description="Coefficient of variation of members' mean order value (dimensionless)."
     )
-    cv_within_member: NonNegative = Field(
-        0.3, description="Coefficient of variation of one member's orders around their mean (dimensionless)."
+    cv_within_member: Factor = Field(
+        0.3, ge=0.0, description="Coefficient of variation of one member's orders around their mean (dimensionless)."
     )
 
 
@@ -76,7 +77,7 @@ class Population(Model):
         description="Customers who join on a given day with their first purchase made that day "
         "(e.g. a brand's real customers on their first-purchase dates, from `privsim fit`).",
     )
-    initial_last_purchase_within_days: int = Field(
+    initial_last_purchase_within_days: Days = Field(
         180,
         ge=1,
         description="Initial customers and silent members last bought uniformly within this many days before day 0.",

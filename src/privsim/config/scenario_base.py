@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import Field, model_validator
 
-from privsim.config.base import Model
+from privsim.config.base import MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
 from privsim.config.behaviour import Behaviour
 from privsim.config.operations import Account, Channel, Costs, Lifecycle, Staff, Tier
 from privsim.config.population import Population
@@ -29,19 +29,24 @@ class ScenarioBase(Model):
         description="Short name used in result folder names: letters, digits, '_', '.' and '-' only.",
     )
     description: str = Field("", description="Free text shown in reports.")
-    horizon_days: int = Field(ge=1, le=36500, description="Days simulated.")
+    horizon_days: Days = Field(ge=1, description="Days simulated.")
     start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
-    seed: int = Field(0, ge=0, description="Root seed of the run's numpy SeedSequence.")
-    replications: int = Field(10, ge=1, description="Independent replications per strategy.")
+    seed: int = Field(
+        0,
+        ge=0,
+        le=2**128 - 1,
+        description="Root seed of the run's numpy SeedSequence (whose state has 128 bits: larger seeds add nothing).",
+    )
+    replications: Count = Field(10, ge=1, description="Independent replications per strategy.")
     population: Population = Field(Population(), description="Member base and heterogeneity.")
     behaviour: Behaviour = Field(Behaviour(), description="Member response parameters.")
     lifecycle: Lifecycle | None = Field(None, description="End of need; null = members never age out.")
-    channels: tuple[Channel, ...] = Field((), description="Acquisition channels.")
+    channels: tuple[Channel, ...] = Field((), max_length=MAX_CHANNELS, description="Acquisition channels.")
     accounts: tuple[Account, ...] = Field(
         min_length=1, description="Contact-account pools; new members fill them in the order listed."
     )
     staff: Staff = Field(Staff(), description="Member-operations team.")
-    tiers: tuple[Tier, ...] = Field(min_length=1, description="Trust-tier ladder, lowest first.")
+    tiers: tuple[Tier, ...] = Field(min_length=1, max_length=MAX_TIERS, description="Trust-tier ladder, lowest first.")
     costs: Costs = Field(Costs(), description="Other fixed costs.")
 
     @model_validator(mode="after")
@@ -81,12 +86,21 @@ class ScenarioBase(Model):
                 entering,
                 f"the initial base ({base}) and the entries must fit the accounts' capacity of {capacity} members",
             )
+        adds = round(self.horizon_days * sum(c.leads_per_day * c.add_rate for c in self.channels))
+        if base + entering + adds > MAX_MEMBERS:
+            raise FieldError(
+                ("channels",),
+                adds,
+                f"the initial base ({base}), the entries ({entering}) and the expected adds (horizon_days x "
+                f"leads_per_day x add_rate, summed over channels) must not exceed {MAX_MEMBERS}, the most members "
+                "one run can hold",
+            )
         return self
 
     def month_of_day(self) -> np.ndarray:
         """Calendar month index (0 = the month of day 0) of each simulated day."""
         months = self._days().astype("datetime64[M]")
-        return (months - months[0]).astype(np.int64)
+        return np.asarray(months - months[0], dtype=np.int64)
 
     def month_starts(self) -> np.ndarray:
         """First calendar day of each simulated month (datetime64[M])."""

@@ -9,6 +9,7 @@ import typing
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from privsim.core.errors import MISSING, ScenarioError
 
@@ -20,11 +21,11 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
     discriminator tags pydantic puts in the location, to list allowed
     fields and to state both bounds of a range.
     """
-    errors = err.errors()
+    errors = _causes(err.errors())
     first = errors[0]
     kind = first["type"]
     ctx = first.get("ctx") or {}
-    loc, parent, field = _resolve(root, tuple(first["loc"]))
+    loc, parent, field, tp, description = _resolve(root, tuple(first["loc"]))
     more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     if kind == "extra_forbidden":
         allowed = f"unknown field; allowed: {', '.join(parent.model_fields)}" if parent else "unknown field"
@@ -37,50 +38,84 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
         )
     if kind == "union_tag_not_found":
         return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`" + more)
-    bounds = _bounds(field) if field is not None else None
-    if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+    bounds = _bounds([*(field.metadata if field is not None else ()), *_annotated_metadata(tp)], description)
+    if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}:
         return ScenarioError(source, loc, first["input"], f"must be {bounds}" + more)
     if bounds and kind == "finite_number":
         return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}" + more)
+    model = _as_model(tp)
+    if kind == "model_type" and model is not None:
+        return ScenarioError(
+            source, loc, first["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})" + more
+        )
+    if kind == "model_attributes_type":  # a policy: the members of a discriminated union
+        return ScenarioError(source, loc, first["input"], "must be a mapping of fields, starting with `kind:`" + more)
     message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
     message = message.removeprefix("Value error, ")
     return ScenarioError(source, loc, first.get("input"), message + more)
 
 
-def _bounds(field: FieldInfo) -> str | None:
-    """The allowed range of a numeric field in words, with its description (None if unbounded)."""
-    lo = hi = None
-    lo_open = hi_open = False
-    for meta in field.metadata:
-        if isinstance(meta, Ge):
-            lo = meta.ge
-        elif isinstance(meta, Gt):
-            lo, lo_open = meta.gt, True
-        elif isinstance(meta, Le):
-            hi = meta.le
-        elif isinstance(meta, Lt):
-            hi, hi_open = meta.lt, True
-    unit = f" ({field.description})" if field.description else ""
-    low = f"{'greater than' if lo_open else 'at least'} {lo}" if lo is not None else None
-    high = f"{'less than' if hi_open else 'at most'} {hi}" if hi is not None else None
+def _causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """``errors`` without those that only follow from others: a list too short because its items were invalid."""
+    return [
+        e
+        for e in errors
+        if not (e["type"] == "too_short" and any(o["loc"][: len(e["loc"])] == e["loc"] != o["loc"] for o in errors))
+    ]
+
+
+def _bounds(metadata: list[object], description: str | None) -> str | None:
+    """The allowed range of a number in words, with its description (None if unbounded).
+
+    ``metadata`` holds the field's constraints and its type's; where several
+    bound the same side (a type's upper bound and the field's own), the
+    tightest is stated, as it is the one pydantic enforced.
+    """
+    lows = [(m.ge, False) for m in metadata if isinstance(m, Ge)] + [
+        (m.gt, True) for m in metadata if isinstance(m, Gt)
+    ]
+    highs = [(m.le, False) for m in metadata if isinstance(m, Le)] + [
+        (m.lt, True) for m in metadata if isinstance(m, Lt)
+    ]
+    lo, lo_open = max(lows, key=lambda b: (b[0], b[1])) if lows else (None, False)
+    hi, hi_open = min(highs, key=lambda b: (b[0], not b[1])) if highs else (None, False)
+    unit = f" ({description})" if description else ""
+    low = f"{'greater than' if lo_open else 'at least'} {lo}" if lo is not None else ""
+    high = f"{'less than' if hi_open else 'at most'} {hi}" if hi is not None else ""
     if low and high:
         return (f"between {lo} and {hi}" if not (lo_open or hi_open) else f"{low} and {high}") + unit
-    if low or high:
-        return (low or high) + unit
-    return None
+    return (low or high) + unit if low or high else None
 
 
-def _resolve(root: type[BaseModel], raw: tuple) -> tuple[tuple, type[BaseModel] | None, FieldInfo | None]:
+def _annotated_metadata(tp: object) -> list[object]:
+    """Constraints inside an annotation that pydantic keeps there: ``Days | None``, a tuple's element type."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(tp)
+        found = _annotated_metadata(base)
+        for extra in extras:
+            found += extra.metadata if isinstance(extra, FieldInfo) else [extra]
+        return found
+    return [m for member in _union_members(tp) for m in _annotated_metadata(member)]
+
+
+def _resolve(
+    root: type[BaseModel], raw: tuple[str | int, ...]
+) -> tuple[tuple[str | int, ...], type[BaseModel] | None, FieldInfo | None, object, str | None]:
     """Walk a pydantic error location from ``root``.
 
     Returns the location without discriminator tags (what the user wrote),
-    the model holding the last field (None when it cannot be told) and that
-    field's FieldInfo (None when the location does not end at a field).
+    the model holding the last field (None when it cannot be told), that
+    field's FieldInfo (None when the location does not end at a field), the
+    annotation the location ends at (a field's, or an element type's) and
+    the description of the last field on the way (an element is described
+    by its list's field).
     """
     loc: list[str | int] = []
     current: object = root
     parent: type[BaseModel] | None = None
     field: FieldInfo | None = None
+    description: str | None = None
     for part in raw:
         tagged = _tagged_member(current, part)
         if tagged is not None:
@@ -91,15 +126,16 @@ def _resolve(root: type[BaseModel], raw: tuple) -> tuple[tuple, type[BaseModel] 
         if model is not None and isinstance(part, str):
             parent, field = model, model.model_fields.get(part)
             current = field.annotation if field is not None else None
+            description = field.description if field is not None else None
         else:
             parent, field = _as_model(current), None
             current = _element_type(current)
     if field is None and _as_model(current) is not None:
         parent = _as_model(current)
-    return tuple(loc), parent, field
+    return tuple(loc), parent, field, current, description
 
 
-def _union_members(tp: object) -> tuple:
+def _union_members(tp: object) -> tuple[object, ...]:
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _union_members(typing.get_args(tp)[0])
@@ -132,13 +168,14 @@ def _as_model(tp: object) -> type[BaseModel] | None:
 
 
 def _element_type(tp: object) -> object | None:
-    """The element type of a tuple/list annotation (looking through Annotated and Optional)."""
+    """The element type of a tuple/list annotation, or the value type of a dict (looking through Annotated and
+    Optional)."""
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _element_type(typing.get_args(tp)[0])
-    if origin in (tuple, list):
+    if origin in (tuple, list, dict):
         args = typing.get_args(tp)
-        return args[0] if args else None
+        return args[-1 if origin is dict else 0] if args else None
     for arg in _union_members(tp):
         element = _element_type(arg)
         if element is not None:

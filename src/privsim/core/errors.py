@@ -66,5 +66,13 @@ def field_path(loc: Sequence[str | int]) -> str:
 
 
 def show_value(value: object) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    """``value`` as a user wrote it, cut to 60 characters."""
+    try:
+        text = repr(value) if isinstance(value, str) else str(value)
+    except ValueError:  # Python does not print integers of more than 4300 digits
+        text = (
+            "an integer of more than 4300 digits"
+            if isinstance(value, int)
+            else f"a {type(value).__name__} of huge numbers"
+        )
     return text if len(text) <= 60 else text[:57] + "..."

@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
-from privsim.config.base import Model
+from privsim.config.base import Count, Days, Model
 
 if TYPE_CHECKING:
     from privsim.config.incentive import Incentive
@@ -93,9 +93,9 @@ class Policy(Model):
 class RecentCustomerOffer(Policy):
     """Base of policies that make a periodic offer to recent customers with enough purchases."""
 
-    offer_every_days: int = Field(30, ge=1, description="Days between offers.")
-    min_purchases: int = Field(2, ge=0, description="Purchases a customer needs before being offered.")
-    bought_within_days: int = Field(
+    offer_every_days: Days = Field(30, ge=1, description="Days between offers.")
+    min_purchases: Count = Field(2, ge=0, description="Purchases a customer needs before being offered.")
+    bought_within_days: Days = Field(
         180, ge=1, description="Only customers who bought within this many days are offered."
     )
 

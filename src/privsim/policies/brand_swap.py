@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import Share
+from privsim.config.base import Count, Days, Share
 from privsim.policies.actions import Action, SwapPool
 from privsim.policies.base import Policy
 from privsim.policies.rewards import RewardSpec
@@ -30,8 +30,8 @@ class BrandSwap(Policy):
     """
 
     kind: Literal["brand_swap"] = Field(description="Policy selector.")
-    days: tuple[int, ...] = Field(min_length=1, description="Days (0-based) of the swaps.")
-    pool_size: int = Field(5000, ge=0, description="Contacts the partner brings to each swap.")
+    days: tuple[Annotated[Days, Field(ge=0)], ...] = Field(min_length=1, description="Days (0-based) of the swaps.")
+    pool_size: Count = Field(5000, ge=0, description="Contacts the partner brings to each swap.")
     overlap_share: Share = Field(0.1, description="Share of the partner's contacts who are already our members.")
     mechanic: Literal["lottery", "fission"] = Field("lottery", description="How swapped contacts are drawn in.")
     fission_reward: RewardSpec = Field(RewardSpec(), description="The reward of the fission mechanic.")

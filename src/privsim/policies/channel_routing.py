@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import NonNegative
+from privsim.config.base import Days, Factor
 from privsim.policies.actions import Action, Move
 from privsim.policies.base import Policy, Problem, StrategyLike, pool_problem
 
@@ -34,10 +34,12 @@ class ChannelRouting(Policy):
         min_length=1, description="Account pools new members fill, in this order (names from `accounts`)."
     )
     buyers_to: str | None = Field(None, description="Pool first-time buyers are moved to; null = do not move.")
-    move_within_days: int = Field(7, ge=1, description="Days after the first order within which the move is made.")
+    move_within_days: Days = Field(7, ge=1, description="Days after the first order within which the move is made.")
     phone_pool: str | None = Field(None, description="Pool members who prefer calls are moved to; null = none.")
-    over_cap_share: NonNegative = Field(
-        0.0, description="Adds per account per day beyond the daily cap, as a share of the cap (0 = respect it)."
+    over_cap_share: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Adds per account per day beyond the daily cap, as a share of the cap (0 = respect it).",
     )
 
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from privsim.config.base import Days, Discount
 from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy
 
@@ -24,10 +25,10 @@ class Clearance(Policy):
     """
 
     kind: Literal["clearance"] = Field(description="Policy selector.")
-    discount_depth: float = Field(0.4, ge=0.0, lt=1.0, description="Share off list price offered in each campaign.")
-    every_days: int = Field(7, ge=1, description="Days between campaigns.")
-    first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
-    offer_window_days: int = Field(3, ge=1, description="Days each campaign's offer stays valid.")
+    discount_depth: Discount = Field(0.4, description="Share off list price offered in each campaign.")
+    every_days: Days = Field(7, ge=1, description="Days between campaigns.")
+    first_day: Days = Field(0, ge=0, description="Day (0-based) of the first campaign.")
+    offer_window_days: Days = Field(3, ge=1, description="Days each campaign's offer stays valid.")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, self.every_days)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import Share
+from privsim.config.base import Count, Share, TierRung
 from privsim.policies.actions import Action, JoinGroups, StaffPosting
 from privsim.policies.base import Policy, Problem, StrategyLike, tier_rung_problem
 
@@ -28,9 +28,11 @@ class Groups(Policy):
     """
 
     kind: Literal["groups"] = Field(description="Policy selector.")
-    group_size: int = Field(300, ge=2, description="Members per ordinary group.")
-    high_group_size: int = Field(100, ge=2, description="Members per high-tier group.")
-    high_from_tier: int = Field(2, ge=0, description="Tier rung (0 = lowest) whose members go to high-tier groups.")
+    group_size: Count = Field(300, ge=2, description="Members per ordinary group.")
+    high_group_size: Count = Field(100, ge=2, description="Members per high-tier group.")
+    high_from_tier: TierRung = Field(
+        2, ge=0, description="Tier rung (0 = lowest) whose members go to high-tier groups."
+    )
     staff_posts_per_day: Share = Field(0.5, description="Chance a staff-hosted group posts on a day.")
     invite_existing_customers: bool = Field(True, description="Also invite the customers of the day-0 base on day 0.")
 

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.groups import KocStatus
-from privsim.config.base import NonNegative, Share
+from privsim.config.base import Count, Days, MoneyRmb, PerYear, Share
 from privsim.core.units import DAYS_PER_YEAR
 from privsim.policies.actions import Action, AwardKocs, HostGroups, RecruitKocs
 from privsim.policies.base import Policy, Problem, StrategyLike, segment
@@ -38,16 +38,18 @@ class KocProgramme(Policy):
     """
 
     kind: Literal["koc_programme"] = Field(description="Policy selector.")
-    target_kocs: int = Field(50, ge=1, description="KOCs the programme aims to have hosting.")
+    target_kocs: Count = Field(50, ge=1, description="KOCs the programme aims to have hosting.")
     standby_share: Share = Field(0.2, description="Extra KOCs kept on standby, as a share of the target.")
-    min_purchases_per_year: NonNegative = Field(5.0, description="Purchases per year a KOC must exceed.")
-    min_spend_per_year_rmb: NonNegative = Field(10000.0, description="Spend per year a KOC must exceed, RMB.")
-    groups_per_koc: int = Field(4, ge=1, description="Ordinary groups one KOC hosts (one high-tier group instead).")
-    fee_per_month_rmb: NonNegative = Field(300.0, description="Fee or perks (coupons, gifts) per KOC per month, RMB.")
-    rotation_days: int = Field(90, ge=1, description="Days after which KOCs move to other groups.")
-    awards_per_month: int = Field(10, ge=0, description="KOCs awarded each month (top-10 awards).")
-    award_cost_rmb: NonNegative = Field(500.0, description="Cost of one award, RMB.")
-    first_day: int = Field(30, ge=0, description="Day (0-based) the programme starts (groups need to exist).")
+    min_purchases_per_year: PerYear = Field(5.0, ge=0.0, description="Purchases per year a KOC must exceed.")
+    min_spend_per_year_rmb: MoneyRmb = Field(10000.0, ge=0.0, description="Spend per year a KOC must exceed, RMB.")
+    groups_per_koc: Count = Field(4, ge=1, description="Ordinary groups one KOC hosts (one high-tier group instead).")
+    fee_per_month_rmb: MoneyRmb = Field(
+        300.0, ge=0.0, description="Fee or perks (coupons, gifts) per KOC per month, RMB."
+    )
+    rotation_days: Days = Field(90, ge=1, description="Days after which KOCs move to other groups.")
+    awards_per_month: Count = Field(10, ge=0, description="KOCs awarded each month (top-10 awards).")
+    award_cost_rmb: MoneyRmb = Field(500.0, ge=0.0, description="Cost of one award, RMB.")
+    first_day: Days = Field(30, ge=0, description="Day (0-based) the programme starts (groups need to exist).")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return range(self.first_day, scenario.horizon_days, 30)

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
+from privsim.config.base import Days, Discount, TierRung
 from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy
 
@@ -38,20 +39,20 @@ class Nurture(Policy):
     """
 
     kind: Literal["nurture"] = Field(description="Policy selector.")
-    followup_within_days: int = Field(
+    followup_within_days: Days = Field(
         7, ge=1, description="Days after a purchase or joining within which staff follow up."
     )
-    welcome_offer_depth: float = Field(
-        0.1, ge=0.0, lt=1.0, description="Share off list price of the first-order coupon in the welcome contact."
+    welcome_offer_depth: Discount = Field(
+        0.1, description="Share off list price of the first-order coupon in the welcome contact."
     )
-    offer_depth: float = Field(0.1, ge=0.0, lt=1.0, description="Share off list price of the periodic offer.")
-    offer_every_days: int = Field(30, ge=1, description="Days between periodic offers.")
-    offer_window_days: int = Field(7, ge=1, description="Days each offer stays valid.")
-    active_within_days: int = Field(
+    offer_depth: Discount = Field(0.1, description="Share off list price of the periodic offer.")
+    offer_every_days: Days = Field(30, ge=1, description="Days between periodic offers.")
+    offer_window_days: Days = Field(7, ge=1, description="Days each offer stays valid.")
+    active_within_days: Days = Field(
         180, ge=1, description="Periodic offers go to customers who bought within this many days."
     )
-    rest_days: int = Field(14, ge=0, description="Members contacted within this many days are skipped by offers.")
-    personal_offer_min_tier: int = Field(
+    rest_days: Days = Field(14, ge=0, description="Members contacted within this many days are skipped by offers.")
+    personal_offer_min_tier: TierRung = Field(
         2, ge=0, description="Tier rung (0 = lowest) from which periodic offers are made personally by staff."
     )
     grant_tier_benefits: bool = Field(True, description="Whether members get their tier's member_discount.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import NonNegative
+from privsim.config.base import Days, Discount, MoneyRmb
 from privsim.core.units import DAYS_PER_YEAR
 from privsim.policies.actions import Action, Contacts, MembershipOffer
 from privsim.policies.base import RecentCustomerOffer
@@ -31,11 +31,13 @@ class PaidMembership(RecentCustomerOffer):
     """
 
     kind: Literal["paid_membership"] = Field(description="Policy selector.")
-    fee_rmb: NonNegative = Field(199.0, description="Membership fee per period, RMB.")
-    duration_days: int = Field(DAYS_PER_YEAR, ge=1, description="Length of a membership period, days.")
-    member_discount: float = Field(0.05, ge=0.0, lt=1.0, description="Share off list price for paying members.")
-    monthly_coupon_rmb: NonNegative = Field(20.0, description="Value of the coupon paying members get each month, RMB.")
-    coupon_threshold_rmb: NonNegative = Field(0.0, description="Order value the monthly coupon needs, RMB.")
+    fee_rmb: MoneyRmb = Field(199.0, ge=0.0, description="Membership fee per period, RMB.")
+    duration_days: Days = Field(DAYS_PER_YEAR, ge=1, description="Length of a membership period, days.")
+    member_discount: Discount = Field(0.05, description="Share off list price for paying members.")
+    monthly_coupon_rmb: MoneyRmb = Field(
+        20.0, ge=0.0, description="Value of the coupon paying members get each month, RMB."
+    )
+    coupon_threshold_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Order value the monthly coupon needs, RMB.")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         coupon_days = range(0, scenario.horizon_days, 30)

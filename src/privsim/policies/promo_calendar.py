@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import Model
+from privsim.config.base import Days, Discount, Model
 from privsim.core.units import DAYS_PER_YEAR
 from privsim.policies.actions import Action, Contacts, Invitations
 from privsim.policies.base import Policy, segment
@@ -26,9 +26,9 @@ class Sale(Model):
     name: str = Field(description="Label, e.g. '618' or '11.11'.")
     month: int = Field(ge=1, le=12, description="Calendar month the sale starts in.")
     day: int = Field(ge=1, le=28, description="Day of the month the sale starts on.")
-    days: int = Field(3, ge=1, description="Length of the sale, days.")
-    discount_depth: float = Field(0.2, ge=0.0, lt=1.0, description="Share off list price during the sale.")
-    prewarm_days: int = Field(3, ge=0, description="Days before the sale its offer is announced (DIAPER-PROMO: 2-3).")
+    days: Days = Field(3, ge=1, description="Length of the sale, days.")
+    discount_depth: Discount = Field(0.2, description="Share off list price during the sale.")
+    prewarm_days: Days = Field(3, ge=0, description="Days before the sale its offer is announced (DIAPER-PROMO: 2-3).")
 
 
 class PromoCalendar(Policy):

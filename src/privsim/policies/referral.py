@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from privsim.config.base import Days, TierRung
 from privsim.policies.actions import Action, Contacts, Invitations
 from privsim.policies.base import Policy, Problem, StrategyLike, segment, tier_rung_problem
 from privsim.policies.rewards import RewardSpec
@@ -28,10 +29,12 @@ class Referral(Policy):
     """
 
     kind: Literal["referral"] = Field(description="Policy selector.")
-    every_days: int = Field(30, ge=1, description="Days between referral campaigns.")
-    first_day: int = Field(0, ge=0, description="Day (0-based) of the first campaign.")
-    min_tier: int = Field(1, ge=0, description="Tier rung (0 = lowest) from which customers are asked.")
-    bought_within_days: int = Field(180, ge=1, description="Only customers who bought within this many days are asked.")
+    every_days: Days = Field(30, ge=1, description="Days between referral campaigns.")
+    first_day: Days = Field(0, ge=0, description="Day (0-based) of the first campaign.")
+    min_tier: TierRung = Field(1, ge=0, description="Tier rung (0 = lowest) from which customers are asked.")
+    bought_within_days: Days = Field(
+        180, ge=1, description="Only customers who bought within this many days are asked."
+    )
     reward: RewardSpec = Field(RewardSpec(), description="What inviters get.")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:

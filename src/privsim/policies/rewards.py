@@ -6,15 +6,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from privsim.config.base import Model, NonNegative
+from privsim.config.base import Count, Model, MoneyRmb
 from privsim.policies.actions import Reward
 
 
 class RewardStep(Model):
     """One step of a reward ladder."""
 
-    invites: int = Field(ge=1, description="Accepted invitations an inviter needs for this step.")
-    cost_rmb: NonNegative = Field(description="What the step's reward costs the brand, RMB.")
+    invites: Count = Field(ge=1, description="Accepted invitations an inviter needs for this step.")
+    cost_rmb: MoneyRmb = Field(ge=0.0, description="What the step's reward costs the brand, RMB.")
 
 
 class RewardSpec(Model):
@@ -28,8 +28,10 @@ class RewardSpec(Model):
         min_length=1,
         description="Reward ladder, ascending (DIAPER-FISSION-RULE: 3 → trial pack, 15 → full pack).",
     )
-    value_rmb: NonNegative = Field(
-        50.0, description="What the reward is worth to a typical inviter (drives how many friends they invite), RMB."
+    value_rmb: MoneyRmb = Field(
+        50.0,
+        ge=0.0,
+        description="What the reward is worth to a typical inviter (drives how many friends they invite), RMB.",
     )
 
     @model_validator(mode="after")

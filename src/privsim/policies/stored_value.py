@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import NonNegative, Positive
+from privsim.config.base import MIN_RMB, Days, MoneyRmb
 from privsim.policies.actions import Action, Contacts, TopUpOffer
 from privsim.policies.base import RecentCustomerOffer
 
@@ -28,9 +28,9 @@ class StoredValue(RecentCustomerOffer):
     """
 
     kind: Literal["stored_value"] = Field(description="Policy selector.")
-    amount_rmb: Positive = Field(1000.0, description="Prepayment asked, RMB.")
-    bonus_rmb: NonNegative = Field(100.0, description="Extra balance given with it, RMB.")
-    offer_every_days: int = Field(60, ge=1, description="Days between offers.")
+    amount_rmb: MoneyRmb = Field(1000.0, ge=MIN_RMB, description="Prepayment asked, RMB.")
+    bonus_rmb: MoneyRmb = Field(100.0, ge=0.0, description="Extra balance given with it, RMB.")
+    offer_every_days: Days = Field(60, ge=1, description="Days between offers.")
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         return self.offer_days(scenario)

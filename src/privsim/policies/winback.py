@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from privsim.agents.members import State
+from privsim.config.base import Count, Days, Discount
 from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy, segment
 
@@ -29,12 +30,12 @@ class Winback(Policy):
     """
 
     kind: Literal["winback"] = Field(description="Policy selector.")
-    inactive_days: int = Field(180, ge=1, description="Days without a purchase that make a member a target.")
-    min_purchases: int = Field(1, ge=1, description="Purchases a target has made (10 = lost high-value).")
-    offer_depth: float = Field(0.2, ge=0.0, lt=1.0, description="Share off list price offered.")
-    offer_window_days: int = Field(14, ge=1, description="Days the offer stays valid.")
-    every_days: int = Field(30, ge=1, description="Days between win-back rounds.")
-    first_day: int = Field(0, ge=0, description="Day (0-based) of the first round.")
+    inactive_days: Days = Field(180, ge=1, description="Days without a purchase that make a member a target.")
+    min_purchases: Count = Field(1, ge=1, description="Purchases a target has made (10 = lost high-value).")
+    offer_depth: Discount = Field(0.2, description="Share off list price offered.")
+    offer_window_days: Days = Field(14, ge=1, description="Days the offer stays valid.")
+    every_days: Days = Field(30, ge=1, description="Days between win-back rounds.")
+    first_day: Days = Field(0, ge=0, description="Day (0-based) of the first round.")
     mode: Literal["broadcast", "personal"] = Field(
         "personal", description="A personal message or call by staff (capacity-limited), or a broadcast."
     )
