@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from annotated_types import Le
 
 import privsim
+from privsim.config.scenario_base import ScenarioBase
 from privsim.core.errors import OptionError
 from privsim.core.progress import Progress
 from privsim.results import RunTables, build_tables, write_folder
@@ -122,8 +124,12 @@ def run_scenario(
     seed = scenario.seed if seed is None else seed
     if replications < 1:
         raise OptionError("--replications", replications, "must be at least 1")
+    if replications > (most := _upper_bound("replications")):
+        raise OptionError("--replications", replications, f"must be at most {most:,}")
     if seed < 0:
         raise OptionError("--seed", seed, "must be a non-negative integer")
+    if seed > (most := _upper_bound("seed")):
+        raise OptionError("--seed", seed, f"must be at most {most} (2**128 - 1: the SeedSequence's state)")
     if jobs < 0:
         raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
     names = select_strategies(scenario, strategies, source)
@@ -169,3 +175,11 @@ def _simulate_all(
             if progress:
                 progress(len(results), len(tasks))
     return results
+
+
+def _upper_bound(field: str) -> int:
+    """The largest value the scenario file allows in ``field`` (its ``le`` bound): an option overriding
+    the field is held to it, so that ``-n`` or ``--seed`` cannot ask what a file cannot."""
+    bound = next(m.le for m in ScenarioBase.model_fields[field].metadata if isinstance(m, Le))
+    assert isinstance(bound, int)
+    return bound

@@ -501,6 +501,12 @@ def test_cli_zero_replications_exits_2_and_writes_nothing(cli, tmp_path: Path) -
     [
         ("--replications", 0, "must be at least 1"),
         ("--seed", -1, "must be a non-negative integer"),
+        ("--replications", 10**20, "must be at most 10,000,000"),
+        (
+            "--seed",
+            2**128,
+            "must be at most 340282366920938463463374607431768211455 (2**128 - 1: the SeedSequence's state)",
+        ),
         ("--jobs", -1, "must be 0 (one per CPU) or a positive number of processes"),
     ],
 )
