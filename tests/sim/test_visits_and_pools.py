@@ -325,7 +325,7 @@ BAD_INPUT = {
         {"behaviour": visit(0.5, 0.0)},
         "behaviour.visit.unprompted_visits_per_order",
         0.5,
-        "must be at least 1.0",
+        "must be between 1.0 and 100.0",
     ),
     "click_prob_above_1": (
         {"behaviour": visit(1.0, 1.5)},
@@ -337,7 +337,7 @@ BAD_INPUT = {
         {"channels": [{"name": "vip", "leads_per_day": 5, "add_rate": 0.5, "addressable_customers": 0}]},
         "channels[0].addressable_customers",
         0,
-        "must be at least 1",
+        "must be between 1 and 10000000",
     ),
     "addressable_customers_not_integer": (
         {"channels": [{"name": "vip", "leads_per_day": 5, "add_rate": 0.5, "addressable_customers": 2.5}]},
@@ -441,20 +441,20 @@ def test_no_coverage_metric_without_a_finite_channel() -> None:
 
 
 def test_a_huge_pool_is_the_same_as_an_unlimited_channel() -> None:
-    # With 10**9 addressable customers the lead rate is scaled by
-    # 1 - added / 10**9 > 0.99999: a Poisson draw changes only where it falls
-    # on a boundary (about one draw in 10**5 per unit of the scale change), so
-    # monthly leads and adds agree within 0.5 % (a few leads in ~1,800) and the
-    # metrics are the same but for the added coverage.
+    # With 10**7 addressable customers (the most a channel may have) the lead
+    # rate is scaled by 1 - added / 10**7 > 0.9996: a Poisson draw changes only
+    # where it falls on a boundary, so monthly leads and adds agree within
+    # 0.5 % (observed at most 0.17 %: one add in ~600) and the metrics are the
+    # same but for the added coverage (observed at most 3e-4).
     strategies = [strategy("none", {"kind": "none"}), strategy("clearance", clearance())]
     unlimited = run(pool_scenario(addressable=None, strategies=strategies), replications=2)
-    huge = run(pool_scenario(addressable=10**9, strategies=strategies), replications=2)
+    huge = run(pool_scenario(addressable=10**7, strategies=strategies), replications=2)
     key = ["strategy", "replication", "month", "metric"]
     a = unlimited.tables.timeseries.set_index(key)["value"]
     b = huge.tables.timeseries.set_index(key)["value"]
     extra = b.index.get_level_values("metric").str.startswith("coverage.")
     assert set(b.index.get_level_values("metric")[extra]) == {"coverage.vip"}
-    assert b[extra].max() < 1e-5
+    assert b[extra].max() < 1e-3
     assert a.index.equals(b[~extra].index)
     for metric in ("leads.vip", "added.vip"):
         np.testing.assert_allclose(b.xs(metric, level="metric"), a.xs(metric, level="metric"), rtol=0.005)
