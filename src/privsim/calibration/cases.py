@@ -27,10 +27,11 @@ from privsim.calibration.measures import RunView, Window, measure
 from privsim.calibration.registry import Benchmark, Case, Registry, load_registry
 from privsim.calibration.scenario_params import first_difference, fitted_paths, get_path, set_path
 from privsim.core.errors import ScenarioError
+from privsim.core.examples import default_registry
 from privsim.scenario import Scenario, load_scenario
 
-#: Where the registry lives in the repository (the commands' default).
-DEFAULT_REGISTRY = Path("scenarios/cases/benchmarks.yaml")
+#: The registry shipped in the package (the commands' default; ``scenarios/cases/benchmarks.yaml`` in a clone).
+DEFAULT_REGISTRY = default_registry()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Results go to stdout (:data:`out_console`); errors and the progress bar to
 stderr (:data:`err_console`). A :class:`~privsim.core.errors.PrivsimError`
-raised by a command prints one line ``error: <message>`` and exits with
-code 2 (:func:`exits_on_error`).
+raised by a command prints ``error: <message>``, one line per error (a file
+with several errors lists them all), and exits with code 2
+(:func:`exits_on_error`).
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ P = ParamSpec("P")
 
 
 def exits_on_error(command: Callable[P, None]) -> Callable[P, None]:
-    """``command``, printing a PrivsimError as one line ``error: ...`` on stderr and exiting with code 2."""
+    """``command``, printing a PrivsimError as ``error: ...`` lines (one per error) on stderr and exiting with
+    code 2."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             command(*args, **kwargs)
         except PrivsimError as err:
-            err_console.print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
+            for line in str(err).splitlines() or [""]:
+                err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return run
@@ -42,10 +45,13 @@ def exits_on_error(command: Callable[P, None]) -> Callable[P, None]:
 class ProgressBar:
     """``<verb> ━━━━ done/total <unit> elapsed ETA`` on stderr, shown once the work has taken a second.
 
-    Its :meth:`update` is a :data:`~privsim.core.progress.Progress` callback.
+    When stderr is not a terminal (a log file, CI), one line per step instead:
+    ``<verb>: done/total <unit>, 0:00:12 elapsed, ETA 0:00:30``. Its
+    :meth:`update` is a :data:`~privsim.core.progress.Progress` callback.
     """
 
     def __init__(self, verb: str, unit: str) -> None:
+        self._verb, self._unit = verb, unit
         self._columns = (
             rich_progress.TextColumn(verb),
             rich_progress.BarColumn(),
@@ -62,6 +68,9 @@ class ProgressBar:
         return self
 
     def update(self, done: int, total: int) -> None:
+        if not err_console.is_terminal:
+            err_console.print(self.line(done, total, time.perf_counter() - self._start), highlight=False)
+            return
         if self._bar is None:
             if time.perf_counter() - self._start < 1.0 or done == total:
                 return
@@ -71,9 +80,21 @@ class ProgressBar:
         assert self._task is not None
         self._bar.update(self._task, completed=done, total=total)
 
+    def line(self, done: int, total: int, elapsed_s: float) -> str:
+        """The progress line after ``done`` of ``total`` steps in ``elapsed_s`` seconds (ETA at the mean pace)."""
+        verb, unit = self._verb, self._unit
+        eta = _clock(elapsed_s / done * (total - done)) if done else "?"
+        return f"{verb}: {done}/{total} {unit}, {_clock(elapsed_s)} elapsed, ETA {eta}"
+
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def _clock(seconds: float) -> str:
+    """``75.2`` → ``0:01:15``."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def compact_number(value: float, signed: bool = False) -> str:

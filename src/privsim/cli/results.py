@@ -1,4 +1,5 @@
-"""``privsim plot`` and ``privsim report``: figures and an HTML report from a results folder alone."""
+"""``privsim show``, ``privsim plot`` and ``privsim report``: tables, figures and an HTML report from a results
+folder alone."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
+from privsim.cli import tables
 from privsim.cli.output import exits_on_error, out_console
+from privsim.cli.tables import CiOption, FormatOption
 from privsim.core.errors import OptionError
 from privsim.results import load_results
 
@@ -16,6 +20,28 @@ app = typer.Typer()
 ResultsArg = Annotated[
     Path, typer.Argument(help="Results folder written by privsim run.", show_default=False, metavar="RESULTS_DIR")
 ]
+
+
+@app.command()
+@exits_on_error
+def show(
+    results_dir: ResultsArg,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Strategy the others are compared with (default: the run's first).", show_default=False),
+    ] = None,
+    table_format: FormatOption = "table",
+    ci: CiOption = False,
+) -> None:
+    """Print the comparison of a results folder again, without re-running it.
+
+    The same tables as privsim run; --baseline NAME gives the paired
+    differences against any strategy of the run (from its replications).
+
+    Example: privsim show results/quickstart --baseline nurture --format markdown
+    """
+    tables.check_format(table_format)
+    tables.print_comparison(tables.of_results(load_results(results_dir), baseline), table_format, ci)
 
 
 @app.command()
@@ -55,7 +81,7 @@ def report(
     out_console.print(f"Report written to {path}", highlight=False, soft_wrap=True)
 
 
-def write_figures(results_dir: Path, image_format: str, out: Path | None) -> None:
+def write_figures(results_dir: Path, image_format: str, out: Path | None, console: Console = out_console) -> None:
     """Load, check, draw every figure, then write them (nothing is written on bad input); ``privsim run --plot`` too."""
     from privsim.reporting import plots  # imports matplotlib: only when needed
 
@@ -64,4 +90,4 @@ def write_figures(results_dir: Path, image_format: str, out: Path | None) -> Non
     results = load_results(results_dir)
     paths = plots.write_figures(results, out or results.path / "figures", image_format)
     names = ", ".join(path.name for path in paths)
-    out_console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False, soft_wrap=True)
+    console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False, soft_wrap=True)

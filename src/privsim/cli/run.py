@@ -1,31 +1,31 @@
-"""``privsim run``, ``privsim check`` and ``privsim policies``: a scenario file, simulated or checked."""
+"""``privsim run`` and ``privsim check``: a scenario file, simulated or checked."""
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
-import pandas as pd
 import typer
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from rich.table import Table
 
-from privsim.cli.output import ProgressBar, compact_number, exits_on_error, out_console
+from privsim.cli import tables
+from privsim.cli.examples import scenario_path
+from privsim.cli.output import ProgressBar, err_console, exits_on_error, out_console
 from privsim.cli.results import write_figures
-from privsim.metrics import HEADLINE
-from privsim.policies import REGISTRY
+from privsim.cli.tables import CiOption, FormatOption
 from privsim.results import check_out_dir
-from privsim.runner import Run, run_scenario
+from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 
 app = typer.Typer()
 
 ScenarioArg = Annotated[
     Path,
-    typer.Argument(help="Scenario YAML file (see scenarios/quickstart.yaml).", show_default=False, metavar="SCENARIO"),
+    typer.Argument(
+        help="Scenario YAML file, or the name of a shipped example (privsim examples), e.g. quickstart.",
+        show_default=False,
+        metavar="SCENARIO",
+    ),
 ]
 
 
@@ -46,12 +46,16 @@ def run(
     plot: Annotated[
         bool, typer.Option("--plot", help="Also draw the figures into <results>/figures (as privsim plot).")
     ] = False,
+    table_format: FormatOption = "table",
+    ci: CiOption = False,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
     Example: privsim run scenarios/quickstart.yaml --replications 5 --strategy none --strategy nurture
     """
-    loaded, text = load_scenario(scenario)
+    tables.check_format(table_format)
+    path = scenario_path(scenario)
+    loaded, text = load_scenario(path)
     if out is not None:
         check_out_dir(out)
     with ProgressBar("simulating", "replications") as bar:
@@ -63,14 +67,15 @@ def run(
             strategies=strategy,
             jobs=jobs,
             progress=bar.update,
-            source=str(scenario),
+            source=str(path),
             command=["privsim", *sys.argv[1:]],
         )
     folder = result.write(out)
-    _print_comparison(result)
-    out_console.print(f"Results written to {folder}", highlight=False, soft_wrap=True)
+    tables.print_comparison(tables.of_run(result), table_format, ci)
+    messages = out_console if table_format == "table" else err_console
+    messages.print(f"Results written to {folder}", highlight=False, soft_wrap=True)
     if plot:
-        write_figures(folder, "png", None)
+        write_figures(folder, "png", None, messages)
 
 
 @app.command()
@@ -80,83 +85,13 @@ def check(scenario: ScenarioArg) -> None:
 
     Example: privsim check scenarios/quickstart.yaml
     """
-    loaded, _ = load_scenario(scenario)
+    path = scenario_path(scenario)
+    loaded, _ = load_scenario(path)
     base = sum(g.count for g in loaded.population.initial)
     names = ", ".join(s.name for s in loaded.strategies)
     out_console.print(
-        f"{scenario}: OK — {loaded.name}: {loaded.horizon_days} days from {loaded.start_date}, "
+        f"{path}: OK — {loaded.name}: {loaded.horizon_days} days from {loaded.start_date}, "
         f"{base:,} initial members, {len(loaded.channels)} channels, {len(loaded.accounts)} account pools, "
         f"{len(loaded.tiers)} tiers, strategies: {names}; {loaded.replications} replications, seed {loaded.seed}",
         highlight=False,
     )
-
-
-@app.command()
-@exits_on_error
-def policies() -> None:
-    """List the policy kinds a strategy can use, with their parameters.
-
-    Example: privsim policies
-    """
-    for kind, cls in REGISTRY.items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        out_console.print(f"[bold]{kind}[/bold] — {doc}", highlight=False)
-        for name, info in cls.model_fields.items():
-            if name == "kind":
-                continue
-            out_console.print(f"    {name} = {_default(info)}: {info.description}", markup=False, highlight=False)
-        out_console.print()
-
-
-def _default(info: FieldInfo) -> str:
-    """A field's default as a scenario file would write it, or '(required)'."""
-    if info.is_required():
-        return "(required)"
-    value = info.get_default(call_default_factory=True)
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-        value = [v.model_dump() for v in value]
-    return repr(value)
-
-
-def _print_comparison(result: Run) -> None:
-    summary = result.tables.summary.set_index(["strategy", "metric"])
-    diffs = result.tables.differences.set_index(["strategy", "metric"])
-    title = (
-        f"{result.scenario.name}: {result.scenario.horizon_days} days, {result.replications} replications, "
-        f"seed {result.seed} — mean ± half-width of the 95 % CI"
-    )
-    table = Table(title=title, title_justify="left")
-    table.add_column("strategy")
-    for label in HEADLINE.values():
-        table.add_column(label, justify="right")
-    for name in result.strategies:
-        table.add_row(name, *(_cell(summary, name, metric) for metric in HEADLINE))
-    out_console.print(table)
-    if len(result.strategies) > 1:
-        baseline = result.strategies[0]
-        table = Table(
-            title=f"Paired difference against {baseline} (same random numbers per replication) — mean ± 95 % CI",
-            title_justify="left",
-        )
-        table.add_column("strategy")
-        for label in HEADLINE.values():
-            table.add_column(f"Δ {label}", justify="right")
-        for name in result.strategies[1:]:
-            table.add_row(f"{name} − {baseline}", *(_cell(diffs, name, metric, signed=True) for metric in HEADLINE))
-        out_console.print(table)
-
-
-def _cell(table: pd.DataFrame, strategy: str, metric: str, signed: bool = False) -> str:
-    """``mean ± half-width`` of one metric (percent points for the repurchase rate), ``n/a`` without a mean."""
-    row = cast(pd.Series, table.loc[(strategy, metric)])  # the index is unique: one row
-    if math.isnan(row["mean"]):
-        return "n/a"
-    half = (row["ci_high"] - row["ci_low"]) / 2
-    if metric == "repurchase_rate":
-        unit = " pt" if signed else "%"
-        mean = f"{row['mean'] * 100:{'+' if signed else ''}.1f}{unit}"
-        return mean if math.isnan(half) else f"{mean} ± {half * 100:.1f}{unit}"
-    mean = compact_number(row["mean"], signed)
-    return mean if math.isnan(half) else f"{mean} ± {compact_number(half)}"

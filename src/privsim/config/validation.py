@@ -15,44 +15,48 @@ from privsim.core.errors import MISSING, ScenarioError
 
 
 def format_validation_error(err: ValidationError, source: str, root: type[BaseModel]) -> ScenarioError:
-    """The first error of a pydantic ValidationError as a one-line ScenarioError.
+    """Every error of a pydantic ValidationError, one line each, as a ScenarioError.
 
-    ``root`` is the model that was validated; it is used to drop the
-    discriminator tags pydantic puts in the location, to list allowed
-    fields and to state both bounds of a range.
+    The ScenarioError's attributes are the first error's, its ``others`` the
+    rest, in pydantic's order (the file's). ``root`` is the model that was
+    validated; it is used to drop the discriminator tags pydantic puts in
+    the location, to list allowed fields and to state both bounds of a range.
     """
-    errors = _causes(err.errors())
-    first = errors[0]
+    first, *others = (_one_error(e, source, root) for e in _causes(err.errors()))
+    return ScenarioError(first.source, first.loc, first.value, first.allowed, others)
+
+
+def _one_error(first: ErrorDetails, source: str, root: type[BaseModel]) -> ScenarioError:
+    """One pydantic error as a one-line ScenarioError."""
     kind = first["type"]
     ctx = first.get("ctx") or {}
     loc, parent, field, tp, description = _resolve(root, tuple(first["loc"]))
-    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     if kind == "extra_forbidden":
         allowed = f"unknown field; allowed: {', '.join(parent.model_fields)}" if parent else "unknown field"
-        return ScenarioError(source, loc, first["input"], allowed + more)
+        return ScenarioError(source, loc, first["input"], allowed)
     if kind == "missing":
-        return ScenarioError(source, loc, MISSING, "required field is missing" + more)
+        return ScenarioError(source, loc, MISSING, "required field is missing")
     if kind == "union_tag_invalid":
         return ScenarioError(
-            source, (*loc, "kind"), ctx.get("tag"), f"unknown policy kind; allowed: {ctx.get('expected_tags')}" + more
+            source, (*loc, "kind"), ctx.get("tag"), f"unknown policy kind; allowed: {ctx.get('expected_tags')}"
         )
     if kind == "union_tag_not_found":
-        return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`" + more)
+        return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`")
     bounds = _bounds([*(field.metadata if field is not None else ()), *_annotated_metadata(tp)], description)
     if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}:
-        return ScenarioError(source, loc, first["input"], f"must be {bounds}" + more)
+        return ScenarioError(source, loc, first["input"], f"must be {bounds}")
     if bounds and kind == "finite_number":
-        return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}" + more)
+        return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}")
     model = _as_model(tp)
     if kind == "model_type" and model is not None:
         return ScenarioError(
-            source, loc, first["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})" + more
+            source, loc, first["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})"
         )
     if kind == "model_attributes_type":  # a policy: the members of a discriminated union
-        return ScenarioError(source, loc, first["input"], "must be a mapping of fields, starting with `kind:`" + more)
+        return ScenarioError(source, loc, first["input"], "must be a mapping of fields, starting with `kind:`")
     message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
     message = message.removeprefix("Value error, ")
-    return ScenarioError(source, loc, first.get("input"), message + more)
+    return ScenarioError(source, loc, first.get("input"), message)
 
 
 def _causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:

@@ -22,21 +22,33 @@ class ScenarioError(PrivsimError):
     """A scenario (or another input file) that cannot be used.
 
     ``str(err)`` reads ``<file>: <field path> = <value> — <what is allowed>``;
-    the parts are kept as attributes so tests can pin them.
+    the parts are kept as attributes so tests can pin them. A file with
+    several errors is one ScenarioError, the first, holding the others in
+    ``others``; its message has one such line per error.
     """
 
-    def __init__(self, source: str, loc: Sequence[str | int], value: object, allowed: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        loc: Sequence[str | int],
+        value: object,
+        allowed: str,
+        others: Sequence[ScenarioError] = (),
+    ) -> None:
         self.source = source
         self.field = field_path(loc)
         self.value = value
         self.allowed = allowed
+        self.others = tuple(others)
         where = f"{self.field} = {show_value(value)} — " if self.field else ""
-        super().__init__(f"{source}: {where}{allowed}")
-        self._loc = tuple(loc)
+        super().__init__("\n".join([f"{source}: {where}{allowed}", *(str(other) for other in self.others)]))
+        self.loc = tuple(loc)
 
-    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, tuple[str | int, ...], object, str]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[ScenarioError], tuple[str, tuple[str | int, ...], object, str, tuple[ScenarioError, ...]]]:
         """Picklable, so an error raised in a worker process reaches the parent intact."""
-        return (ScenarioError, (self.source, self._loc, self.value, self.allowed))
+        return (ScenarioError, (self.source, self.loc, self.value, self.allowed, self.others))
 
 
 class OptionError(PrivsimError):
