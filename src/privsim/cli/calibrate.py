@@ -15,12 +15,16 @@ from rich.table import Table
 
 from privsim.calibration import validate as validation
 from privsim.calibration.calibrate import calibrate_case
-from privsim.calibration.cases import DEFAULT_REGISTRY, band, number, reported_range
+from privsim.calibration.cases import DEFAULT_REGISTRY, band, load_cases, number, reported_range
 from privsim.cli.output import ProgressBar, exits_on_error, out_console
 from privsim.core.errors import PrivsimError
+from privsim.core.examples import is_installed
 from privsim.core.io import write_file
 
 app = typer.Typer()
+
+#: Where privsim validate writes the table of every case (the one committed in the repository).
+FULL_TABLE = Path("VALIDATION.md")
 
 RegistryOption = Annotated[Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]
@@ -50,8 +54,17 @@ def calibrate(
     Writes the calibrated scenario (the case scenario with the fitted values
     and a comment header) and a report beside it.
 
+    Nothing is written inside an installed package: copy the cases first
+    (privsim init DIR --cases) and pass --registry DIR/cases/benchmarks.yaml.
+
     Example: privsim calibrate APPAREL --budget 80 --seed 1
     """
+    _, (files,) = load_cases(registry, [case])
+    if is_installed(files.calibrated):
+        raise PrivsimError(
+            f"{files.calibrated}: inside the installed package, where calibrate does not write; copy the cases "
+            f"with privsim init DIR --cases, then privsim calibrate {case} --registry DIR/cases/benchmarks.yaml"
+        )
     with ProgressBar("calibrating", "evaluations") as bar:
         result = calibrate_case(registry, case, budget=budget, seed=seed, jobs=jobs, progress=bar.update)
     table = Table(title=f"{result.case}: fitted free parameters", title_justify="left")
@@ -97,7 +110,15 @@ def validate(
         int | None,
         typer.Option("--replications", "-n", help="Replications per case (default: each case's).", show_default=False),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Markdown file the table is written to.")] = Path("VALIDATION.md"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Markdown file the table is written to (default: VALIDATION.md for every case, "
+            "validation-<case>-....md for some).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: JobsOption = 0,
 ) -> None:
     """Run the calibrated case scenarios and compare every benchmark with its reported figure.
@@ -105,11 +126,14 @@ def validate(
     One row per benchmark (targets first, then holdouts): reported figure,
     simulated mean with its 95 % confidence interval, relative error against
     the reported range, pass or fail within the tolerance. The same table goes
-    to VALIDATION.md with the version, seeds, date and command. Exit code 0
-    when every target passes, 1 otherwise.
+    to VALIDATION.md with the version, seeds, date and command; a run of
+    some cases only goes to validation-<case>-....md instead, so that it never
+    replaces the full table. Exit code 0 when every target passes, 1 otherwise.
 
     Example: privsim validate APPAREL DIAPER --replications 10 --out VALIDATION.md
     """
+    if out is None:
+        out = partial_out(cases) if cases else FULL_TABLE
     if out.is_dir():
         raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
     with ProgressBar("validating", "replications") as bar:
@@ -134,8 +158,13 @@ def validate(
         command += ["--registry", str(registry)]
     if replications is not None:
         command += ["--replications", str(replications)]
-    if out != Path("VALIDATION.md"):
+    if out != (partial_out(cases) if cases else FULL_TABLE):
         command += ["--out", str(out)]
     write_file(out, validation.markdown(result, command))
     out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=0 if result.targets_pass else 1)
+
+
+def partial_out(cases: list[str]) -> Path:
+    """Where the table of some cases goes by default: ``validation-steak-apparel.md`` (never VALIDATION.md)."""
+    return Path(f"validation-{'-'.join(dict.fromkeys(c.lower() for c in cases))}.md")

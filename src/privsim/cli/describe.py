@@ -74,8 +74,13 @@ def policy_yaml(kind: str, cls: type[BaseModel]) -> str:
     for name, prop in schema["properties"].items():
         if name == "kind":
             continue
-        value = "  # required" if name in required else f" {_yaml(prop.get('default'))}"
-        lines.append(f"  {name}:{value}")
+        if name in required:
+            lines.append(f"  {name}:  # required")
+        elif len(line := f"  {name}: {_yaml(prop.get('default'))}") <= WIDTH:
+            lines.append(line)
+        else:  # a long default (a list of mappings) in block style
+            block = yaml.safe_dump(prop.get("default"), sort_keys=False, allow_unicode=True, width=WIDTH - 6)
+            lines += [f"  {name}:", *textwrap.indent(block, "    ").rstrip().splitlines()]
         lines += _comment(type_text(prop, defs), "    ")
         if prop.get("description"):
             lines += _comment(prop["description"], "    ")
@@ -122,7 +127,7 @@ def _range(prop: dict[str, Any]) -> str:
 
 def _yaml(value: object) -> str:
     """``value`` as YAML flow text: ``null``, ``true``, ``0.4``, ``[618, 1111]``, ``{a: 1}``."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10**6).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
