@@ -17,6 +17,8 @@ privsim.calibration.calibrate).
 
 from __future__ import annotations
 
+import re
+
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -55,16 +57,21 @@ BOUNDS = {RATE: (1.0, 8.0), VALUE: (100.0, 800.0)}
 TOLERANCE = {"gmv_per_month_rmb": 0.05, "repurchase_rate": 0.02}
 
 
+#: A progress line of the CLI when stderr is not a terminal.
+PROGRESS = re.compile(r"validating: \d+/\d+ replications, .* elapsed, ETA ")
+
+
 def invoke(*args) -> object:
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def error_line(*args) -> str:
-    """Run the command, which must fail on bad input: exit code 2, one line ``error: ...`` on stderr."""
+    """Run the command, which must fail on bad input: exit code 2, one line ``error: ...`` on stderr (after the
+    progress lines, one per replication, of an error found once the case has run)."""
     result = invoke(*args)
     assert result.exit_code == 2, result.output + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not PROGRESS.match(line)]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
 
