@@ -40,7 +40,7 @@ def examples() -> None:
         "lever examples to edit them with privsim init DIR.",
         highlight=False,
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("name", no_wrap=True)
     table.add_column("what it is", overflow="fold")
     for example in shipped():

@@ -9,6 +9,7 @@ does. An example is named by its path below that folder without ``.yaml``:
 
 from __future__ import annotations
 
+import re
 import sysconfig
 from dataclasses import dataclass
 from importlib import resources
@@ -69,12 +70,19 @@ def is_installed(path: Path) -> bool:
 
 
 def _summary(path: Path) -> str:
-    """The first comment line of ``path`` ("Lever: " dropped), or the file name."""
+    """The first sentence of the header comment of ``path`` ("Lever: " dropped), or the file name."""
+    lines = []
     with path.open(encoding="utf-8") as file:
         for line in file:
-            if not line.startswith("#"):
-                break
-            text = line.lstrip("#").strip()
-            if text:
-                return text.removeprefix("Lever: ").removeprefix("Levers: ")
-    return path.name
+            text = line.lstrip("#").strip() if line.startswith("#") else ""
+            if not text:
+                if lines:
+                    break
+                if not line.startswith("#"):
+                    break
+                continue
+            lines.append(text)
+    if not lines:
+        return path.name
+    first = re.split(r"(?<=[.!?])\s", " ".join(lines), maxsplit=1)[0]
+    return first.removeprefix("Lever: ").removeprefix("Levers: ")
