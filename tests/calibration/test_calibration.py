@@ -17,9 +17,8 @@ privsim.calibration.calibrate).
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 

@@ -71,17 +71,16 @@ def is_installed(path: Path) -> bool:
 
 def _summary(path: Path) -> str:
     """The first sentence of the header comment of ``path`` ("Lever: " dropped), or the file name."""
-    lines = []
+    lines: list[str] = []
     with path.open(encoding="utf-8") as file:
-        for line in file:
-            text = line.lstrip("#").strip() if line.startswith("#") else ""
-            if not text:
-                if lines:
-                    break
-                if not line.startswith("#"):
-                    break
-                continue
-            lines.append(text)
+        for line in file:  # the header comment's first paragraph
+            if not line.startswith("#"):
+                break
+            text = line.lstrip("#").strip()
+            if text:
+                lines.append(text)
+            elif lines:
+                break
     if not lines:
         return path.name
     first = re.split(r"(?<=[.!?])\s", " ".join(lines), maxsplit=1)[0]
