@@ -65,11 +65,14 @@ def test_init_copies_the_starter_levers_and_schema_and_refuses_to_overwrite(tmp_
     assert sorted(p.name for p in (folder / "levers").iterdir()) == levers
     assert {p.name for p in folder.iterdir()} == {"quickstart.yaml", "levers", "privsim.schema.json"}
     starter = (folder / "quickstart.yaml").read_text(encoding="utf-8")
-    first, rest = starter.split("\n", 1)
-    assert first == "# yaml-language-server: $schema=privsim.schema.json"
+    first, second, rest = starter.split("\n", 2)
+    assert first == "# yaml-language-server: $schema=privsim.schema.json"  # VS Code
+    assert second == "# $schema: privsim.schema.json"  # PyCharm
     assert rest == (SCENARIOS / "quickstart.yaml").read_text(encoding="utf-8")
     lever = (folder / "levers" / levers[0]).read_text(encoding="utf-8")
-    assert lever.startswith("# yaml-language-server: $schema=../privsim.schema.json\n")
+    assert lever.startswith(
+        "# yaml-language-server: $schema=../privsim.schema.json\n# $schema: ../privsim.schema.json\n"
+    )
     load_scenario(folder / "quickstart.yaml")  # still a valid scenario
     assert json.loads((folder / "privsim.schema.json").read_text(encoding="utf-8"))["title"] == "privsim scenario"
     assert f"privsim run {Path('brand') / 'quickstart.yaml'}" in proc.stdout
@@ -95,7 +98,7 @@ def test_schema_is_pydantic_json_schema_of_the_scenario(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     schema = json.loads(proc.stdout)  # nothing but the JSON on stdout
     expected = Scenario.model_json_schema()
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "privsim scenario"
     assert schema["properties"] == expected["properties"] and schema["$defs"] == expected["$defs"]
     assert schema["additionalProperties"] is False
     quickstart = yaml.safe_load((SCENARIOS / "quickstart.yaml").read_text(encoding="utf-8"))

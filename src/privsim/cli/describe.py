@@ -33,9 +33,9 @@ WIDTH = 79
 def schema() -> None:
     """Print the JSON Schema of a scenario file, for completion and checks in an editor.
 
-    Save it and name it in the first line of a scenario file,
-    # yaml-language-server: $schema=privsim.schema.json
-    (VS Code with the YAML extension, PyCharm).
+    Save it and name it at the top of a scenario file:
+    # yaml-language-server: $schema=privsim.schema.json (VS Code, with the
+    YAML extension) and # $schema: privsim.schema.json (PyCharm).
 
     Example: privsim schema > privsim.schema.json
     """
@@ -43,10 +43,19 @@ def schema() -> None:
 
 
 def schema_text() -> str:
-    """The scenario's JSON Schema (draft 2020-12), as indented JSON ending with a newline."""
-    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()}
-    document["title"] = "privsim scenario"
+    """The scenario's JSON Schema (pydantic's), as indented JSON ending with a newline.
+
+    No ``$schema`` keyword: editors apply their own draft, and pydantic's
+    output (``$defs``, ``$ref``, ``anyOf``, bounds) reads the same in each.
+    """
+    document = {**Scenario.model_json_schema(), "title": "privsim scenario"}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_comments(schema: str) -> str:
+    """The comment lines naming ``schema`` (a path or URL) at the top of a scenario file: VS Code's YAML extension
+    (yaml-language-server) reads the first, PyCharm the second."""
+    return f"# yaml-language-server: $schema={schema}\n# $schema: {schema}\n"
 
 
 @app.command()

@@ -14,7 +14,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from privsim.cli.describe import SCHEMA_FILE, schema_text
+from privsim.cli.describe import SCHEMA_FILE, schema_comments, schema_text
 from privsim.cli.output import exits_on_error, out_console
 from privsim.core.errors import PrivsimError
 from privsim.core.examples import examples as shipped
@@ -64,8 +64,8 @@ def init(
     """Copy a commented starter scenario, the lever examples and the JSON Schema into DIR.
 
     DIR/quickstart.yaml (the starter) and DIR/levers/*.yaml (one example
-    per policy lever), each with a yaml-language-server comment naming the
-    schema (completion in VS Code or PyCharm), DIR/privsim.schema.json;
+    per policy lever), each with comments naming the schema (completion in
+    VS Code and PyCharm), DIR/privsim.schema.json;
     with --cases, DIR/cases/ too. Refuses, writing nothing, if one of
     these files exists.
 
@@ -81,7 +81,7 @@ def init(
         text = source.read_text(encoding="utf-8")
         if not name.startswith("cases/"):  # the case files stay as they are (calibrate checks their header)
             depth = "../" * name.count("/")
-            text = f"# yaml-language-server: $schema={depth}{SCHEMA_FILE}\n{text}"
+            text = schema_comments(f"{depth}{SCHEMA_FILE}") + text
         files[name] = text
     files[SCHEMA_FILE] = schema_text()
     taken = [name for name in files if (folder / name).exists()]

@@ -218,7 +218,8 @@ def render_table(comparison: Comparison, console: Console, ci: bool = False) -> 
     parts = _tables(comparison, ci)
     wide = [_wide_table(header, rows) for _, header, rows in parts]
     if max(_natural_width(console, t) for t in wide) <= console.width:
-        return Group(heading, *(item for (title, _, _), t in zip(parts, wide, strict=True) for item in (title, t)))
+        blocks = [(Text(), title, table) for (title, _, _), table in zip(parts, wide, strict=True)]
+        return Group(heading, *[item for block in blocks for item in block][1:])
     title = f"Per strategy: {_MEAN_CI if ci else 'mean over the replications (--ci: with the 95 % CI)'}"
     if comparison.others:
         title += f"; paired difference against {comparison.baseline} (same random numbers per replication)"
