@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the runner loads the simulator: not for privsim show
 
 FORMATS = ("table", "csv", "json", "markdown")
 _MEAN_CI = "mean ± half-width of the 95 % CI"
+_MEAN = "mean over the replications (--ci: with the 95 % CI)"
 
 FormatOption = Annotated[
     str,
@@ -220,7 +221,7 @@ def render_table(comparison: Comparison, console: Console, ci: bool = False) -> 
     if max(_natural_width(console, t) for t in wide) <= console.width:
         blocks = [(Text(), title, table) for (title, _, _), table in zip(parts, wide, strict=True)]
         return Group(heading, *[item for block in blocks for item in block][1:])
-    title = f"Per strategy: {_MEAN_CI if ci else 'mean over the replications (--ci: with the 95 % CI)'}"
+    title = f"Per strategy: {_MEAN_CI if ci else _MEAN}"
     if comparison.others:
         title += f"; paired difference against {comparison.baseline} (same random numbers per replication)"
     return Group(heading, title, _long_table(comparison, ci))
@@ -235,14 +236,14 @@ def _tables(comparison: Comparison, ci: bool) -> list[tuple[str, list[str], list
     """(title, header, rows) of the means table and, with two strategies or more, the differences table."""
     summary = comparison.summary.set_index(["strategy", "metric"])
     header = ["strategy", *HEADLINE.values()]
-    title = f"Per strategy: {_MEAN_CI}" if ci else "Per strategy: mean over the replications (--ci: with the 95 % CI)"
+    title = f"Per strategy: {_MEAN_CI if ci else _MEAN}"
     tables = [(title, header, [[s, *(_cell(summary, s, m, ci) for m in HEADLINE)] for s in comparison.strategies])]
     if comparison.others:
         diffs = comparison.differences.set_index(["strategy", "metric"])
         tables.append(
             (
                 f"Paired difference against {comparison.baseline} (same random numbers per replication)"
-                + (f" — {_MEAN_CI.lower()}" if ci else ""),
+                + (f" — {_MEAN_CI}" if ci else ""),
                 ["strategy", *(f"Δ {label}" for label in HEADLINE.values())],
                 [[s, *(_cell(diffs, s, m, ci, signed=True) for m in HEADLINE)] for s in comparison.others],
             )

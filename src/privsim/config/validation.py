@@ -26,14 +26,14 @@ def format_validation_error(err: ValidationError, source: str, root: type[BaseMo
     return ScenarioError(first.source, first.loc, first.value, first.allowed, others)
 
 
-def _one_error(first: ErrorDetails, source: str, root: type[BaseModel]) -> ScenarioError:
+def _one_error(error: ErrorDetails, source: str, root: type[BaseModel]) -> ScenarioError:
     """One pydantic error as a one-line ScenarioError."""
-    kind = first["type"]
-    ctx = first.get("ctx") or {}
-    loc, parent, field, tp, description = _resolve(root, tuple(first["loc"]))
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    loc, parent, field, tp, description = _resolve(root, tuple(error["loc"]))
     if kind == "extra_forbidden":
         allowed = f"unknown field; allowed: {', '.join(parent.model_fields)}" if parent else "unknown field"
-        return ScenarioError(source, loc, first["input"], allowed)
+        return ScenarioError(source, loc, error["input"], allowed)
     if kind == "missing":
         return ScenarioError(source, loc, MISSING, "required field is missing")
     if kind == "union_tag_invalid":
@@ -44,19 +44,19 @@ def _one_error(first: ErrorDetails, source: str, root: type[BaseModel]) -> Scena
         return ScenarioError(source, (*loc, "kind"), MISSING, "every policy needs a `kind:`")
     bounds = _bounds([*(field.metadata if field is not None else ()), *_annotated_metadata(tp)], description)
     if bounds and kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}:
-        return ScenarioError(source, loc, first["input"], f"must be {bounds}")
+        return ScenarioError(source, loc, error["input"], f"must be {bounds}")
     if bounds and kind == "finite_number":
-        return ScenarioError(source, loc, first["input"], f"must be a finite number, {bounds}")
+        return ScenarioError(source, loc, error["input"], f"must be a finite number, {bounds}")
     model = _as_model(tp)
     if kind == "model_type" and model is not None:
         return ScenarioError(
-            source, loc, first["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})"
+            source, loc, error["input"], f"must be a mapping of fields ({', '.join(model.model_fields)})"
         )
     if kind == "model_attributes_type":  # a policy: the members of a discriminated union
-        return ScenarioError(source, loc, first["input"], "must be a mapping of fields, starting with `kind:`")
-    message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", first["msg"])
+        return ScenarioError(source, loc, error["input"], "must be a mapping of fields, starting with `kind:`")
+    message = re.sub(r"^(Input|String|Value|List|Tuple|Dictionary) should", "must", error["msg"])
     message = message.removeprefix("Value error, ")
-    return ScenarioError(source, loc, first.get("input"), message)
+    return ScenarioError(source, loc, error.get("input"), message)
 
 
 def _causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
