@@ -191,6 +191,9 @@ c + n.
 
 from __future__ import annotations
 
+import re
+import sys
+
 #: Summary metrics shown in the comparison table, in order, with their labels.
 HEADLINE = {
     "gmv_rmb": "GMV (RMB)",
@@ -199,6 +202,19 @@ HEADLINE = {
     "members_churned": "churned members",
     "repurchase_rate": "repurchase rate",
 }
+#: Headline metrics where less is better (for every other one, more is).
+LOWER_IS_BETTER = frozenset({"members_churned"})
+
+
+def definitions() -> dict[str, str]:
+    """Each metric's definition from this module's docstring, by name (``tier.<name>`` as written there)."""
+    doc = sys.modules[__name__].__doc__ or ""
+    out: dict[str, str] = {}
+    for names, body in re.findall(r"^(\S[^\n]*)\n((?:    [^\n]*\n?)+)", doc, flags=re.MULTILINE):
+        text = " ".join(body.split())
+        for name in names.split(", "):
+            out[name.strip()] = text
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -38,12 +38,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import io
-from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -108,7 +107,7 @@ def describe_metrics(table: pd.DataFrame) -> pd.DataFrame:
     table = table.drop(columns=[c for c in DESCRIPTION_COLUMNS if c in table.columns])
     at = list(table.columns).index("metric") + 1
     for offset, (column, mapping) in enumerate(described.items()):
-        table.insert(at + offset, column, table["metric"].map(mapping).astype(object))
+        table.insert(at + offset, column, table["metric"].map(mapping).astype(str))
     return table
 
 

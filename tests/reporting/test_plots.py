@@ -86,6 +86,7 @@ def test_load_results_round_trips_what_run_wrote(run_and_results: tuple[Run, Res
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(run.tables, name), check_exact=True, obj=name)
     manifest = dict(loaded.manifest)
     assert manifest.pop("format_version") == FORMAT_VERSION
+    assert manifest.pop("table_format") == "csv"
     assert set(manifest.pop("files")) == {"scenario.yaml", *(f"{name}.csv" for name in TABLES)}
     assert manifest == json.loads(json.dumps(run.manifest()))
     assert loaded.strategies == run.strategies and loaded.baseline == run.strategies[0]

@@ -18,11 +18,12 @@ from pydantic import BaseModel
 @dataclass(frozen=True)
 class FieldSource:
     """One leaf value of an input: its dotted path (``behaviour.referral.invite_prob``, ``channels[0].name``),
-    its value as JSON would hold it, and whether the file set it."""
+    its value as JSON would hold it, whether the file set it, and the field's description."""
 
     path: str
     value: Any
     set_in_file: bool
+    description: str = ""
 
 
 def field_sources(model: BaseModel) -> list[FieldSource]:
@@ -33,7 +34,7 @@ def field_sources(model: BaseModel) -> list[FieldSource]:
 
 
 def _walk(model: BaseModel, dump: dict[str, Any], prefix: str, given: bool, out: list[FieldSource]) -> None:
-    for name in type(model).model_fields:
+    for name, info in type(model).model_fields.items():
         value, dumped = getattr(model, name), dump[name]
         path, is_set = f"{prefix}{name}", given and name in model.model_fields_set
         if isinstance(value, BaseModel):
@@ -42,4 +43,4 @@ def _walk(model: BaseModel, dump: dict[str, Any], prefix: str, given: bool, out:
             for i, (item, item_dump) in enumerate(zip(value, dumped, strict=True)):
                 _walk(item, item_dump, f"{path}[{i}].", is_set, out)
         else:
-            out.append(FieldSource(path, dumped, is_set))
+            out.append(FieldSource(path, dumped, is_set, info.description or ""))
