@@ -25,7 +25,6 @@ class ScenarioBase(Model):
     """A brand's world: its members, their behaviour, its channels, accounts, staff, tiers and costs."""
 
     name: str = Field(
-        min_length=1,
         max_length=100,
         description="Short name shown in reports and figures, Chinese welcome (e.g. 精细化运营); the results "
         "folder is named after its slug (privsim.runner.slug).",
