@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import io
 import json
 from collections.abc import Sequence
@@ -250,8 +251,7 @@ def write_folder(
     """
     out = Path(out)
     check_out_dir(out)
-    if table_format not in TABLE_FORMATS:
-        raise PrivsimError(f"table format {table_format!r} — must be one of {', '.join(TABLE_FORMATS)}")
+    check_table_format(table_format)
     files = {"scenario.yaml": scenario_text.encode("utf-8")}
     for name in TABLES:
         files[f"{name}.{table_format}"] = _table_bytes(getattr(tables, name), table_format)
@@ -265,6 +265,14 @@ def write_folder(
     return write_new_folder(out, {**files, "manifest.json": manifest_text})
 
 
+def check_table_format(table_format: str) -> None:
+    """Refuse a table format other than csv and parquet, and parquet without pyarrow (PrivsimError)."""
+    if table_format not in TABLE_FORMATS:
+        raise PrivsimError(f"table format {table_format!r} — must be one of {', '.join(TABLE_FORMATS)}")
+    if table_format == "parquet":
+        _require_pyarrow()
+
+
 def _table_bytes(table: pd.DataFrame, table_format: TableFormat) -> bytes:
     if table_format == "csv":
         return table.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d").encode("utf-8")
@@ -275,12 +283,8 @@ def _table_bytes(table: pd.DataFrame, table_format: TableFormat) -> bytes:
 
 
 def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise PrivsimError(
-            "Parquet tables need pyarrow, which is not installed: pip install 'privsim[parquet]'"
-        ) from None
+    if importlib.util.find_spec("pyarrow") is None:
+        raise PrivsimError("Parquet tables need pyarrow, which is not installed: pip install 'privsim[parquet]'")
 
 
 # ---------------------------------------------------------------------------

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.colors as mcolors
-from matplotlib import ft2font
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib import ft2font
 from typer.testing import CliRunner
 
 import privsim

@@ -18,8 +18,8 @@ import pytest
 from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
 
 from privsim.core.errors import PrivsimError
-from privsim.reporting import plots, style
 from privsim.metrics import HEADLINE, LOWER_IS_BETTER
+from privsim.reporting import plots, style
 from privsim.reporting.report import build_report, parameter_sources, verdicts, write_report
 from privsim.results import Results
 
@@ -271,7 +271,9 @@ def test_inputs_show_channels_and_every_strategy_with_its_policies(results: Resu
     for row, strategy in zip(strategies[1:], resolved, strict=True):
         assert row[0] == strategy["name"] + strategy["description"]
         for policy in strategy["policies"]:  # every parameter, defaults included
-            settings = [f"{k} = {v}" for k, v in policy.items() if k != "kind" and not isinstance(v, (float, list, dict))]
+            settings = [
+                f"{k} = {v}" for k, v in policy.items() if k != "kind" and not isinstance(v, (float, list, dict))
+            ]
             assert policy["kind"] in row[1] and all(s in row[1] for s in settings), (policy, row[1])
     assert "clearance" in text
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_plots import make_run, rehash, tiny_quickstart_text
+from test_plots import invoke, make_run, rehash, tiny_quickstart_text
 
 import privsim
 from privsim import metrics
@@ -46,9 +46,7 @@ def test_breakdowns_are_columns_not_strings_to_parse(results: Results) -> None:
         reps = results.replications[results.replications["strategy"] == strategy]
         total = reps[(reps["measure"] == "gmv_rmb") & (reps["tier"] == "") & (reps["pool"] == "")]
         by_tier = reps[(reps["measure"] == "gmv_rmb") & (reps["tier"] != "")].groupby("replication")["value"].sum()
-        pd.testing.assert_series_equal(
-            by_tier, total.set_index("replication")["value"], check_names=False, rtol=1e-9
-        )
+        pd.testing.assert_series_equal(by_tier, total.set_index("replication")["value"], check_names=False, rtol=1e-9)
     channels = summary[summary["channel"] != ""]
     assert {"leads", "added", "first_orders", "repeat_orders"} <= set(channels["measure"])
 
@@ -169,3 +167,17 @@ def test_a_blank_or_control_character_name_is_refused(name: str) -> None:
     message = str(err.value)
     assert message.startswith("s.yaml: name = ") and "\n" not in message.replace(repr(name), "")
     assert "must be" in message and "pattern" not in message
+
+
+def test_cli_run_writes_parquet_tables_and_refuses_an_unknown_format(tmp_path: Path) -> None:
+    scenario = tmp_path / "tiny.yaml"
+    data = yaml.safe_load(tiny_quickstart_text())
+    data["horizon_days"] = 60
+    scenario.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    proc = invoke("run", scenario, "-n", "1", "-s", "none", "--tables", "xlsx", "--out", tmp_path / "bad")
+    assert proc.exit_code == 2 and proc.stderr.strip() == "error: --tables = 'xlsx' — must be one of csv, parquet"
+    assert not (tmp_path / "bad").exists()
+    proc = invoke("run", scenario, "-n", "1", "-s", "none", "--tables", "parquet", "--out", tmp_path / "pq")
+    assert proc.exit_code == 0, proc.output
+    assert load_results(tmp_path / "pq").manifest["table_format"] == "parquet"
+    assert (tmp_path / "pq" / "summary.parquet").is_file() and not (tmp_path / "pq" / "summary.csv").exists()

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from privsim.cli.output import ProgressBar, compact_number, exits_on_error, out_console
 from privsim.cli.results import write_figures
+from privsim.core.errors import OptionError
 from privsim.metrics import HEADLINE
 from privsim.policies import REGISTRY
-from privsim.results import check_out_dir
+from privsim.results import TABLE_FORMATS, check_out_dir, check_table_format
 from privsim.runner import Run, run_scenario
 from privsim.scenario import load_scenario
 
@@ -46,11 +47,17 @@ def run(
     plot: Annotated[
         bool, typer.Option("--plot", help="Also draw the figures into <results>/figures (as privsim plot).")
     ] = False,
+    tables: Annotated[
+        str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim[parquet]').")
+    ] = "csv",
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
     Example: privsim run scenarios/quickstart.yaml --replications 5 --strategy none --strategy nurture
     """
+    if tables not in TABLE_FORMATS:
+        raise OptionError("--tables", tables, f"must be one of {', '.join(TABLE_FORMATS)}")
+    check_table_format(tables)
     loaded, text = load_scenario(scenario)
     if out is not None:
         check_out_dir(out)
@@ -66,7 +73,7 @@ def run(
             source=str(scenario),
             command=["privsim", *sys.argv[1:]],
         )
-    folder = result.write(out)
+    folder = result.write(out, table_format=tables)
     _print_comparison(result)
     out_console.print(f"Results written to {folder}", highlight=False, soft_wrap=True)
     if plot:
