@@ -191,6 +191,9 @@ c + n.
 
 from __future__ import annotations
 
+import re
+import sys
+
 #: Summary metrics shown in the comparison table, in order, with their labels.
 HEADLINE = {
     "gmv_rmb": "GMV (RMB)",
@@ -199,3 +202,89 @@ HEADLINE = {
     "members_churned": "churned members",
     "repurchase_rate": "repurchase rate",
 }
+#: Headline metrics where less is better (for every other one, more is).
+LOWER_IS_BETTER = frozenset({"members_churned"})
+
+
+def definitions() -> dict[str, str]:
+    """Each metric's definition from this module's docstring, by name (``tier.<name>`` as written there)."""
+    doc = sys.modules[__name__].__doc__ or ""
+    out: dict[str, str] = {}
+    for names, body in re.findall(r"^(\S[^\n]*)\n((?:    [^\n]*\n?)+)", doc, flags=re.MULTILINE):
+        text = " ".join(body.split())
+        for name in names.split(", "):
+            out[name.strip()] = text
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Breakdowns and units: the columns of the result tables besides ``metric``
+
+#: Prefixes of the metrics broken down by account pool, tier or channel: prefix → (measure, breakdown column).
+#: ``by_pool.members.<pool>`` and ``tier.<name>`` are the reachable members of a pool or a tier.
+BREAKDOWNS = {
+    "by_pool.members.": ("members_reachable", "pool"),
+    "by_pool.added.": ("added", "pool"),
+    "by_pool.first_orders.": ("first_orders", "pool"),
+    "by_pool.churned.": ("churned", "pool"),
+    "by_tier.gmv_rmb.": ("gmv_rmb", "tier"),
+    "tier.": ("members_reachable", "tier"),
+    "leads.": ("leads", "channel"),
+    "added.": ("added", "channel"),
+    "first_orders.": ("first_orders", "channel"),
+    "repeat_orders.": ("repeat_orders", "channel"),
+    "coverage.": ("coverage", "channel"),
+}
+#: The breakdown columns of the result tables, in order.
+BREAKDOWN_COLUMNS = ("pool", "tier", "channel")
+
+
+def split(metric: str) -> tuple[str, dict[str, str]]:
+    """``by_pool.added.personal`` → ``("added", {"pool": "personal"})``; a plain metric → ``(metric, {})``."""
+    for prefix, (measure, column) in BREAKDOWNS.items():
+        if metric.startswith(prefix) and len(metric) > len(prefix):
+            return measure, {column: metric.removeprefix(prefix)}
+    return metric, {}
+
+
+#: Units of the measures that are not counts of members (see :func:`unit`).
+UNITS = {
+    "aov_rmb": "RMB per order",
+    "referral_cac_rmb": "RMB per referred member",
+    "repurchase_rate": "share",
+    "coverage": "share",
+    "viral_coefficient": "members joined per member asked",
+    "staff_saved_fte": "operators (FTE)",
+    "orders": "orders",
+    "first_orders": "orders",
+    "repeat_orders": "orders",
+    "orders_paid_members": "orders",
+    "coupons_used": "orders",
+    "leads": "leads",
+    "leads_declined": "leads",
+    "leads_over_capacity": "leads",
+    "leads_lost_in_transit": "leads",
+    "visits": "visits",
+    "unpaid_visits": "visits",
+    "broadcasts": "contacts",
+    "personal_contacts": "contacts",
+    "swap_contacts": "contacts",
+    "referral_invitations": "invitations",
+    "groups_open": "groups",
+    "koc_hosted_groups": "groups",
+    "account_bans": "accounts",
+    "accounts_banned": "accounts",
+    "membership_signups": "memberships",
+    "membership_renewals": "memberships",
+    "topups": "top-ups",
+}
+
+
+def unit(measure: str) -> str:
+    """The unit of a measure (the ``measure`` column): ``RMB`` for ``*_rmb``, :data:`UNITS`, else ``members``.
+
+    Flows are per month in the timeseries and over the horizon per replication; stocks are counts at a month end.
+    """
+    if measure in UNITS:
+        return UNITS[measure]
+    return "RMB" if measure.endswith("_rmb") else "members"

@@ -1,13 +1,25 @@
 """Result tables of a run, their statistics, and the results folder.
 
-Tables are tidy (one row per key and metric) pandas DataFrames:
+Tables are tidy (one row per key and metric) pandas DataFrames, their rows
+in the run's strategy order (the first strategy is the baseline):
 
-``timeseries``    strategy, replication, month, month_start, metric, value
-``replications``  strategy, replication, metric, value (one figure per replication, see metrics)
-``summary``       strategy, metric, mean, ci_low, ci_high, sd, n
-``differences``   strategy, baseline, metric, mean, ci_low, ci_high, sd, n
+``timeseries``    strategy, replication, month, month_start, metric, measure, pool, tier, channel, unit, value
+``replications``  strategy, replication, metric, measure, pool, tier, channel, unit, value
+                  (one figure per replication, see metrics)
+``summary``       strategy, metric, measure, pool, tier, channel, unit, mean, ci_low, ci_high, sd, n
+``differences``   strategy, baseline, metric, measure, pool, tier, channel, unit, mean, ci_low, ci_high, sd, n
                   (paired: strategy minus baseline within each replication)
 ``cohorts``       strategy, replication, cohort_month, months_since_join, cohort_size, active, retention
+
+``metric`` names one series (e.g. ``by_pool.added.personal``, see
+:mod:`privsim.metrics`); ``measure`` is what it counts (``added``) and
+``pool``, ``tier`` and ``channel`` its breakdown (``personal``; the empty
+string where the metric is not broken down that way), so a breakdown is a
+filter, not a string to parse (:func:`privsim.metrics.split`). ``unit`` is
+the measure's unit (``RMB``, ``members``, ``orders``, ``share`` ...;
+:func:`privsim.metrics.unit`): flows are per month in ``timeseries`` and over
+the horizon elsewhere, stocks are counts at a month end. ``month_start`` is
+the first day of the calendar month (a date).
 
 Confidence intervals are two-sided 95 % Student-t intervals over
 replications: ``mean ± t(0.975, n-1) · sd / sqrt(n)`` (NaN when n < 2).
@@ -15,30 +27,45 @@ Replications with a NaN value (e.g. no repurchase window) are left out of
 that metric's statistics.
 
 A results folder holds ``manifest.json``, ``scenario.yaml`` (the file as
-run) and one CSV per table. It is written to a temporary folder beside the
-target and renamed into place, so a folder either is complete or does not
-exist.
+run) and one CSV per table (or one Parquet file per table, with pyarrow:
+``pip install 'privsim[parquet]'``). It is written to a temporary folder
+beside the target and renamed into place, so a folder either is complete or
+does not exist. The manifest holds each file's SHA-256, which
+:func:`load_results` checks.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import importlib.util
+import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from privsim import metrics
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_new_folder
 from privsim.sim.ledger import ReplicationResult, Stock
 
-#: Version of the folder layout; readers refuse other versions.
-FORMAT_VERSION = 1
+#: Version of the folder layout this privsim writes; :func:`load_results` reads it and the versions before.
+FORMAT_VERSION = 2
+#: Versions :func:`load_results` reads (1: before the breakdown and unit columns; month_start was ``YYYY-MM``).
+READS_VERSIONS = (1, 2)
 TABLES = ("timeseries", "replications", "summary", "differences", "cohorts")
+#: File formats of the tables.
+TableFormat = Literal["csv", "parquet"]
+TABLE_FORMATS: tuple[TableFormat, ...] = ("csv", "parquet")
 CONFIDENCE = 0.95
+#: Columns that describe a metric, after ``metric`` in every table that has one.
+DESCRIPTION_COLUMNS = ("measure", *metrics.BREAKDOWN_COLUMNS, "unit")
 
 
 def replication_figures(result: ReplicationResult) -> dict[str, float]:
@@ -66,7 +93,29 @@ def _is_stock(name: str) -> bool:
     return name in _STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage."))
 
 
-def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_starts: list[str]) -> pd.DataFrame:
+def describe_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the columns measure, pool, tier, channel and unit inserted after ``metric``."""
+    names = pd.unique(table["metric"])
+    parts = {name: metrics.split(name) for name in names}
+    described = {
+        "measure": {name: measure for name, (measure, _) in parts.items()},
+        **{
+            column: {name: breakdown.get(column, "") for name, (_, breakdown) in parts.items()}
+            for column in metrics.BREAKDOWN_COLUMNS
+        },
+        "unit": {name: metrics.unit(measure) for name, (measure, _) in parts.items()},
+    }
+    table = table.drop(columns=[c for c in DESCRIPTION_COLUMNS if c in table.columns])
+    at = list(table.columns).index("metric") + 1
+    for offset, (column, mapping) in enumerate(described.items()):
+        table.insert(at + offset, column, table["metric"].map(mapping).astype(str))
+    return table
+
+
+def timeseries_table(
+    results: dict[tuple[str, int], ReplicationResult], month_starts: Sequence[str | dt.date]
+) -> pd.DataFrame:
+    starts = pd.to_datetime(pd.Series([str(m) for m in month_starts], dtype=object), format="ISO8601")
     frames = []
     for (strategy, rep), res in results.items():
         for metric, series in res.monthly.items():
@@ -76,13 +125,13 @@ def timeseries_table(results: dict[tuple[str, int], ReplicationResult], month_st
                         "strategy": strategy,
                         "replication": rep,
                         "month": np.arange(len(series)),
-                        "month_start": month_starts,
+                        "month_start": starts.to_numpy(),
                         "metric": metric,
                         "value": series,
                     }
                 )
             )
-    return pd.concat(frames, ignore_index=True)
+    return describe_metrics(pd.concat(frames, ignore_index=True))
 
 
 def replications_table(results: dict[tuple[str, int], ReplicationResult]) -> pd.DataFrame:
@@ -91,7 +140,7 @@ def replications_table(results: dict[tuple[str, int], ReplicationResult]) -> pd.
         for (strategy, rep), res in results.items()
         for metric, value in replication_figures(res).items()
     ]
-    return pd.DataFrame(rows, columns=["strategy", "replication", "metric", "value"])
+    return describe_metrics(pd.DataFrame(rows, columns=["strategy", "replication", "metric", "value"]))
 
 
 def cohorts_table(results: dict[tuple[str, int], ReplicationResult]) -> pd.DataFrame:
@@ -139,7 +188,7 @@ def summary_table(replications: pd.DataFrame, strategies: list[str]) -> pd.DataF
     for (strategy, metric), group in replications.groupby(["strategy", "metric"], sort=False):
         rows.append((strategy, metric, *t_interval(group["value"].to_numpy())))
     table = pd.DataFrame(rows, columns=["strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"])
-    return _in_strategy_order(table, strategies)
+    return describe_metrics(_in_strategy_order(table, strategies))
 
 
 def differences_table(replications: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
@@ -152,7 +201,7 @@ def differences_table(replications: pd.DataFrame, strategies: list[str]) -> pd.D
         for metric, values in diff:
             rows.append((strategy, baseline, metric, *t_interval(values.to_numpy())))
     columns = ["strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"]
-    return _in_strategy_order(pd.DataFrame(rows, columns=columns), strategies)
+    return describe_metrics(_in_strategy_order(pd.DataFrame(rows, columns=columns), strategies))
 
 
 def _in_strategy_order(table: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
@@ -173,7 +222,7 @@ class RunTables:
 
 
 def build_tables(
-    results: dict[tuple[str, int], ReplicationResult], strategies: list[str], month_starts: list[str]
+    results: dict[tuple[str, int], ReplicationResult], strategies: list[str], month_starts: Sequence[str | dt.date]
 ) -> RunTables:
     """All tables of a run from its replication results, keyed by (strategy, replication)."""
     replications = replications_table(results)
@@ -193,20 +242,49 @@ def check_out_dir(out: Path) -> None:
         raise PrivsimError(f"{out}: already exists and is not an empty folder; choose another --out")
 
 
-def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: str) -> Path:
-    """Write a results folder atomically (temporary folder, then rename). Returns ``out``."""
+def write_folder(
+    out: Path, tables: RunTables, manifest: dict, scenario_text: str, table_format: TableFormat = "csv"
+) -> Path:
+    """Write a results folder atomically (temporary folder, then rename). Returns ``out``.
+
+    ``table_format``: ``csv`` or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``).
+    """
     out = Path(out)
     check_out_dir(out)
+    check_table_format(table_format)
     files = {"scenario.yaml": scenario_text.encode("utf-8")}
     for name in TABLES:
-        files[f"{name}.csv"] = getattr(tables, name).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        files[f"{name}.{table_format}"] = _table_bytes(getattr(tables, name), table_format)
     manifest = {
         **manifest,
         "format_version": FORMAT_VERSION,
+        "table_format": table_format,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
     manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     return write_new_folder(out, {**files, "manifest.json": manifest_text})
+
+
+def check_table_format(table_format: str) -> None:
+    """Refuse a table format other than csv and parquet, and parquet without pyarrow (PrivsimError)."""
+    if table_format not in TABLE_FORMATS:
+        raise PrivsimError(f"table format {table_format!r} — must be one of {', '.join(TABLE_FORMATS)}")
+    if table_format == "parquet":
+        _require_pyarrow()
+
+
+def _table_bytes(table: pd.DataFrame, table_format: TableFormat) -> bytes:
+    if table_format == "csv":
+        return table.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d").encode("utf-8")
+    _require_pyarrow()
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def _require_pyarrow() -> None:
+    if importlib.util.find_spec("pyarrow") is None:
+        raise PrivsimError("Parquet tables need pyarrow, which is not installed: pip install 'privsim[parquet]'")
 
 
 # ---------------------------------------------------------------------------
@@ -214,19 +292,24 @@ def write_folder(out: Path, tables: RunTables, manifest: dict, scenario_text: st
 
 #: Columns of each table, as written by :func:`write_folder`.
 COLUMNS = {
-    "timeseries": ("strategy", "replication", "month", "month_start", "metric", "value"),
-    "replications": ("strategy", "replication", "metric", "value"),
-    "summary": ("strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"),
-    "differences": ("strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"),
+    "timeseries": ("strategy", "replication", "month", "month_start", "metric", *DESCRIPTION_COLUMNS, "value"),
+    "replications": ("strategy", "replication", "metric", *DESCRIPTION_COLUMNS, "value"),
+    "summary": ("strategy", "metric", *DESCRIPTION_COLUMNS, "mean", "ci_low", "ci_high", "sd", "n"),
+    "differences": ("strategy", "baseline", "metric", *DESCRIPTION_COLUMNS, "mean", "ci_low", "ci_high", "sd", "n"),
     "cohorts": ("strategy", "replication", "cohort_month", "months_since_join", "cohort_size", "active", "retention"),
 }
-_TEXT_COLUMNS = ("strategy", "baseline", "metric", "month_start")
+_TEXT_COLUMNS = ("strategy", "baseline", "metric", "month_start", *DESCRIPTION_COLUMNS)
 _FLOAT_COLUMNS = ("value", "mean", "ci_low", "ci_high", "sd", "retention")
 
 
 @dataclass(frozen=True)
 class Results:
-    """A results folder read back: its manifest and its tables (see the module docstring)."""
+    """A results folder read back: its manifest and its tables (see the module docstring).
+
+    Rows are in the run's strategy order (:attr:`strategies`, the baseline
+    first), the order and the colours of privsim's figures
+    (:func:`privsim.reporting.plots.colours`).
+    """
 
     path: Path
     manifest: dict
@@ -262,9 +345,11 @@ def load_results(path: str | Path) -> Results:
     """Read a results folder written by ``privsim run`` (or :meth:`privsim.runner.Run.write`).
 
     Checks that ``manifest.json`` is there and parses, that its
-    ``format_version`` is this privsim's, and that every table is there with
-    its columns; otherwise raises :class:`~privsim.core.errors.PrivsimError` with
-    a one-line message naming the folder or file and what is wrong.
+    ``format_version`` is one this privsim reads, that every file the
+    manifest lists has the SHA-256 it records, and that every table is there
+    with its columns; otherwise raises :class:`~privsim.core.errors.PrivsimError`
+    with a one-line message naming the folder or file and what is wrong.
+    A folder of format version 1 is read into this version's columns.
     """
     path = Path(path)
     if not path.is_dir():
@@ -281,33 +366,81 @@ def load_results(path: str | Path) -> Results:
     if not isinstance(manifest, dict):
         raise PrivsimError(f"{manifest_path}: must be a JSON object")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READS_VERSIONS:
         raise PrivsimError(
-            f"{manifest_path}: format_version = {version!r} — this privsim reads format version {FORMAT_VERSION}; "
-            "re-run the scenario with this version"
+            f"{manifest_path}: format_version = {version!r} — this privsim reads format versions "
+            f"{', '.join(map(str, READS_VERSIONS))}; re-run the scenario with this version"
         )
     strategies = manifest.get("strategies")
     if not isinstance(strategies, list) or not strategies or not all(isinstance(s, str) for s in strategies):
         raise PrivsimError(f"{manifest_path}: strategies must be a non-empty list of names")
-    tables = {name: _read_table(path / f"{name}.csv", COLUMNS[name]) for name in TABLES}
+    table_format = manifest.get("table_format", "csv")
+    if table_format not in TABLE_FORMATS:
+        raise PrivsimError(
+            f"{manifest_path}: table_format = {table_format!r} — must be one of {', '.join(TABLE_FORMATS)}"
+        )
+    _check_hashes(path, manifest, manifest_path)
+    tables = {}
+    for name in TABLES:
+        file = path / f"{name}.{table_format}"
+        table = _read_table(file, table_format, version)
+        columns = COLUMNS[name] if version == FORMAT_VERSION else _V1_COLUMNS[name]
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise PrivsimError(f"{file}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+        if version != FORMAT_VERSION and "metric" in table.columns:
+            table = describe_metrics(table)
+        tables[name] = _strategies_in_order(table, strategies)
     return Results(path=path, manifest=manifest, **tables)
 
 
-def _read_table(file: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+#: Columns of format version 1 (no measure, breakdown and unit columns).
+_V1_COLUMNS = {name: tuple(c for c in columns if c not in DESCRIPTION_COLUMNS) for name, columns in COLUMNS.items()}
+
+
+def _strategies_in_order(table: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
+    """Rows in the run's strategy order (stable: each strategy's rows keep their order)."""
+    order = table["strategy"].map({name: i for i, name in enumerate(strategies)})
+    return table.iloc[np.argsort(order.fillna(len(strategies)).to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _check_hashes(path: Path, manifest: dict, manifest_path: Path) -> None:
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise PrivsimError(f"{manifest_path}: files must map each file of the folder to its SHA-256")
+    for name, expected in files.items():
+        file = path / name
+        if Path(name).name != name:
+            raise PrivsimError(f"{manifest_path}: files lists {name!r}, which is not a file of the folder")
+        if not file.is_file():
+            raise PrivsimError(f"{file}: missing; the results folder is incomplete")
+        actual = hashlib.sha256(file.read_bytes()).hexdigest()
+        if actual != expected:
+            raise PrivsimError(
+                f"{file}: SHA-256 {actual[:12]}… does not match the manifest's {expected[:12]}…; "
+                "the file was changed after the run (re-run the scenario, or restore the file)"
+            )
+
+
+def _read_table(file: Path, table_format: str, version: int) -> pd.DataFrame:
     if not file.is_file():
         raise PrivsimError(f"{file}: missing table; the results folder is incomplete")
     try:
-        table = pd.read_csv(
-            file,
-            dtype={c: str for c in columns if c in _TEXT_COLUMNS},
-            keep_default_na=False,
-            na_values={c: ["", "nan", "NaN"] for c in columns if c in _FLOAT_COLUMNS},
-        )
+        if table_format == "parquet":
+            _require_pyarrow()
+            table = pd.read_parquet(file, engine="pyarrow")
+        else:
+            header = pd.read_csv(file, nrows=0).columns
+            table = pd.read_csv(
+                file,
+                dtype={c: str for c in header if c in _TEXT_COLUMNS},
+                keep_default_na=False,
+                na_values={c: ["", "nan", "NaN"] for c in header if c in _FLOAT_COLUMNS},
+            )
+        if "month_start" in table.columns and not pd.api.types.is_datetime64_any_dtype(table["month_start"]):
+            table["month_start"] = pd.to_datetime(table["month_start"], format="%Y-%m" if version == 1 else "%Y-%m-%d")
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise PrivsimError(f"{file}: cannot be read as a CSV table ({_one_line(err)})") from None
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise PrivsimError(f"{file}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+        raise PrivsimError(f"{file}: cannot be read as a {table_format.upper()} table ({_one_line(err)})") from None
     return table
 
 

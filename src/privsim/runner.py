@@ -10,9 +10,12 @@ This is the library entry point the CLI and notebooks share::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import importlib.metadata
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -20,14 +23,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from annotated_types import Le
 
 import privsim
+from privsim.config.provenance import field_sources
 from privsim.config.scenario_base import ScenarioBase
 from privsim.core.errors import OptionError
 from privsim.core.progress import Progress
-from privsim.results import RunTables, build_tables, write_folder
+from privsim.results import RunTables, TableFormat, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
 from privsim.sim.calendar import simulate
 from privsim.sim.ledger import ReplicationResult
@@ -50,7 +53,13 @@ class Run:
     command: list[str] = field(default_factory=list)
 
     def manifest(self) -> dict:
-        """What the run was: scenario, seed, versions, command, times."""
+        """What the run was: scenario, seed, versions, command, times.
+
+        ``dependencies`` holds the installed version of each of privsim's
+        dependencies; ``resolved_scenario`` the scenario as it ran, every
+        default filled in; ``parameters`` each of its values with whether the
+        file set it (``set_in_file``) or privsim's default was used.
+        """
         return {
             "privsim_version": privsim.__version__,
             "scenario": {
@@ -69,22 +78,54 @@ class Run:
             "finished_at": self.finished_at,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "python": platform.python_version(),
-            "numpy": np.__version__,
+            "platform": platform.platform(terse=True),
+            "dependencies": dependency_versions(),
+            "resolved_scenario": self.scenario.model_dump(mode="json"),
+            "parameters": [dataclasses.asdict(source) for source in field_sources(self.scenario)],
         }
 
-    def write(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
-        """Write the results folder (default ``results/<scenario>-<timestamp>``) and return its path."""
+    def write(
+        self, out: str | Path | None = None, results_root: str | Path = "results", table_format: TableFormat = "csv"
+    ) -> Path:
+        """Write the results folder (default ``results/<slug>-<timestamp>``, see :func:`slug`) and return its path.
+
+        ``table_format``: ``csv`` (default) or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``).
+        """
         if out is None:
             out = default_out_dir(Path(results_root), self.scenario.name, self.started_at)
-        return write_folder(Path(out), self.tables, self.manifest(), self.scenario_text)
+        return write_folder(Path(out), self.tables, self.manifest(), self.scenario_text, table_format)
+
+
+def dependency_versions() -> dict[str, str]:
+    """Installed version of each distribution privsim requires (and of pyarrow, for Parquet tables), by name."""
+    names = []
+    for requirement in importlib.metadata.requires("privsim") or []:
+        if "extra ==" not in requirement and (match := re.match(r"[A-Za-z0-9_.-]+", requirement)):
+            names.append(match.group())
+    versions = {}
+    for name in [*names, "pyarrow"]:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            if name != "pyarrow":
+                versions[name] = "not installed"
+    return versions
+
+
+def slug(name: str) -> str:
+    """A scenario name as a folder name: letters (Chinese too), digits, ``_``, ``.`` and ``-``; runs of anything
+    else (spaces, ``/``, punctuation) become one ``-``. ``精细化 运营/2025`` → ``精细化-运营-2025``."""
+    text = re.sub(r"[^\w.-]+", "-", name).strip("-.")
+    return text[:80] or "scenario"
 
 
 def default_out_dir(root: Path, name: str, started_at: str) -> Path:
-    """``root/<name>-<YYYYmmdd-HHMMSS>``, with a ``-2``, ``-3`` … suffix if taken."""
+    """``root/<slug of name>-<YYYYmmdd-HHMMSS>``, with a ``-2``, ``-3`` … suffix if taken."""
     stamp = dt.datetime.fromisoformat(started_at).strftime("%Y%m%d-%H%M%S")
-    out, k = root / f"{name}-{stamp}", 2
+    base = f"{slug(name)}-{stamp}"
+    out, k = root / base, 2
     while out.exists():
-        out, k = root / f"{name}-{stamp}-{k}", k + 1
+        out, k = root / f"{base}-{k}", k + 1
     return out
 
 

@@ -31,12 +31,14 @@ QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 MAX_HORIZON = 120
 
 HEADLINE_LABELS = ("GMV", "profit", "active members", "churned members", "repurchase rate")
+#: The columns that describe a metric (what it measures, its breakdown, its unit).
+DESCRIBED = ["measure", "pool", "tier", "channel", "unit"]
 HEADLINE_METRICS = ("gmv_rmb", "profit_rmb", "active_members", "members_churned", "repurchase_rate")
 COLUMNS = {
-    "timeseries.csv": ["strategy", "replication", "month", "month_start", "metric", "value"],
-    "replications.csv": ["strategy", "replication", "metric", "value"],
-    "summary.csv": ["strategy", "metric", "mean", "ci_low", "ci_high", "sd", "n"],
-    "differences.csv": ["strategy", "baseline", "metric", "mean", "ci_low", "ci_high", "sd", "n"],
+    "timeseries.csv": ["strategy", "replication", "month", "month_start", "metric", *DESCRIBED, "value"],
+    "replications.csv": ["strategy", "replication", "metric", *DESCRIBED, "value"],
+    "summary.csv": ["strategy", "metric", *DESCRIBED, "mean", "ci_low", "ci_high", "sd", "n"],
+    "differences.csv": ["strategy", "baseline", "metric", *DESCRIBED, "mean", "ci_low", "ci_high", "sd", "n"],
     "cohorts.csv": [
         "strategy",
         "replication",
@@ -199,7 +201,7 @@ def test_run_manifest(ran: Ran) -> None:
     assert manifest["privsim_version"] == privsim.__version__
     assert manifest["scenario"]["sha256"] == hashlib.sha256(ran.text.encode("utf-8")).hexdigest()
     assert manifest["strategies"] == ran.strategies
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2 and manifest["table_format"] == "csv"
     command = manifest["command"]
     assert isinstance(command, list) and command[:2] == ["privsim", "run"]
     assert "--replications" in command and "2" in command
@@ -228,7 +230,7 @@ def test_run_csv_tables(ran: Ran) -> None:
     last = start + dt.timedelta(days=ran.data["horizon_days"] - 1)
     months = (last.year - start.year) * 12 + last.month - start.month + 1
     assert sorted(timeseries["month"].unique()) == list(range(months))
-    assert timeseries["month_start"].min() == f"{start:%Y-%m}"
+    assert timeseries["month_start"].min() == f"{start.replace(day=1):%Y-%m-%d}"
 
     replications = read(ran, "replications.csv")
     for (strategy, rep), group in replications.groupby(["strategy", "replication"]):

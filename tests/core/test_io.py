@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import stat
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,20 @@ def test_option_error_names_the_option_and_pickles() -> None:
     assert str(err) == "--jobs = -1 — must be 0 (one per CPU) or a positive number of processes"
     back = pickle.loads(pickle.dumps(err))
     assert (type(back), str(back), back.option, back.value) == (OptionError, str(err), "--jobs", -1)
+
+
+@pytest.mark.parametrize(("umask", "file_mode", "folder_mode"), [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)])
+def test_files_and_folders_get_their_mode_from_the_umask(
+    tmp_path: Path, umask: int, file_mode: int, folder_mode: int
+) -> None:
+    """Not mkstemp's 0600 whatever the umask: a colleague can read a shared results folder under umask 022."""
+    old = os.umask(umask)
+    try:
+        write_files(tmp_path / "figures", {"a.png": b"x"})
+        write_file(tmp_path / "report.html", "<p>")
+        write_new_folder(tmp_path / "run", {"manifest.json": "{}"})
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "figures" / "a.png", tmp_path / "report.html", tmp_path / "run" / "manifest.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode, path
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == folder_mode

@@ -11,10 +11,14 @@ as images (PNG of the expected size, not blank). The funnel's two paths
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib.resources
 import json
+import logging
 import math
 import shutil
 import struct
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib import ft2font
 from typer.testing import CliRunner
 
 import privsim
@@ -86,6 +91,7 @@ def test_load_results_round_trips_what_run_wrote(run_and_results: tuple[Run, Res
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(run.tables, name), check_exact=True, obj=name)
     manifest = dict(loaded.manifest)
     assert manifest.pop("format_version") == FORMAT_VERSION
+    assert manifest.pop("table_format") == "csv"
     assert set(manifest.pop("files")) == {"scenario.yaml", *(f"{name}.csv" for name in TABLES)}
     assert manifest == json.loads(json.dumps(run.manifest()))
     assert loaded.strategies == run.strategies and loaded.baseline == run.strategies[0]
@@ -119,6 +125,19 @@ def _break_missing_table(folder: Path) -> None:
 def _break_missing_column(folder: Path) -> None:
     table = pd.read_csv(folder / "summary.csv")
     table.drop(columns="ci_low").to_csv(folder / "summary.csv", index=False)
+    rehash(folder)
+
+
+def _break_changed_file(folder: Path) -> None:
+    path = folder / "replications.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ",1", 1), encoding="utf-8")
+
+
+def rehash(folder: Path) -> None:
+    """Record the folder's files' current SHA-256 in its manifest (after a test changed one on purpose)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in manifest["files"]}
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
 BREAKS = {
@@ -127,6 +146,7 @@ BREAKS = {
     "format version": (_break_format_version, f"format_version = {FORMAT_VERSION + 1}"),
     "missing table": (_break_missing_table, "cohorts.csv"),
     "missing column": (_break_missing_column, "ci_low"),
+    "changed file": (_break_changed_file, "replications.csv: SHA-256"),
 }
 
 
@@ -493,3 +513,71 @@ def test_help_has_example(command: str) -> None:
     proc = invoke(command, "--help")
     assert proc.exit_code == 0
     assert f"Example: privsim {command} " in proc.output
+
+
+# ---------------------------------------------------------------------------
+# Chinese names, notebooks, colours
+
+CHINESE = {"none": "不运营", "clearance": "清仓", "nurture": "精细化运营"}
+
+
+def renamed(results: Results, names: dict[str, str]) -> Results:
+    """``results`` with its strategies (and its scenario) renamed."""
+
+    def rename(table: pd.DataFrame) -> pd.DataFrame:
+        table = table.copy()
+        for column in ("strategy", "baseline"):
+            if column in table.columns:
+                table[column] = table[column].map(lambda s: names.get(s, s))
+        return table
+
+    manifest = {
+        **results.manifest,
+        "strategies": [names.get(s, s) for s in results.strategies],
+        "scenario": {**results.manifest["scenario"], "name": "母婴连锁：私域"},
+    }
+    return dataclasses.replace(results, manifest=manifest, **{name: rename(getattr(results, name)) for name in TABLES})
+
+
+def test_chinese_strategy_names_render_with_no_missing_glyph(
+    results: Results, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    chinese = renamed(results, CHINESE)
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.DEBUG, logger="matplotlib"):
+        warnings.simplefilter("always")
+        for fmt in ("png", "svg", "pdf"):
+            plots.render(plots.differences(chinese), fmt)
+        plots.render(plots.members_by_state(chinese))  # bold panel titles in Chinese
+    assert [str(w.message) for w in caught] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not any("findfont" in r.getMessage() for r in caplog.records)
+    assert capfd.readouterr().err == ""
+    # the shipped font has every character of the names, in both weights
+    for font in style.SHIPPED_CJK_FONTS:
+        with importlib.resources.as_file(font) as path:
+            cmap = ft2font.FT2Font(str(path)).get_charmap()
+        assert all(ord(c) in cmap for name in CHINESE.values() for c in name + "：私域母婴连锁"), font.name
+    assert style.STYLE["font.family"][:2] == ["DejaVu Sans", style.SHIPPED_CJK_FAMILY]
+
+
+def test_a_glyph_outside_every_font_is_caught_by_the_same_check(results: Results) -> None:
+    """The check above can fail: a character no font has (a private-use one) warns 'Glyph ... missing'."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots.render(plots.differences(renamed(results, {"clearance": "\ue000"})))
+    assert any("missing from font" in str(w.message) for w in caught)
+
+
+def test_figures_show_as_png_in_a_notebook(results: Results) -> None:
+    fig = plots.cohort_retention(results)
+    assert isinstance(fig, plots.PrivsimFigure)
+    data = fig._repr_png_()
+    assert png_size(data) == PIXELS and data == plots.render(fig, "png")
+
+
+def test_colours_are_the_figures_colours_in_run_order(results: Results, figures: dict) -> None:
+    colours = plots.colours(results)
+    assert list(colours) == results.strategies
+    lines = {line.get_label(): mcolors.to_hex(line.get_color()) for line in figures["gmv_profit"].axes[0].get_lines()}
+    assert {name: lines[name] for name in results.strategies} == colours
+    assert colours[results.baseline] == "#1f77b4"  # tab10's first colour

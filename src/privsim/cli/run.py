@@ -13,7 +13,8 @@ from privsim.cli.examples import scenario_path
 from privsim.cli.output import ProgressBar, err_console, exits_on_error, out_console
 from privsim.cli.results import write_figures
 from privsim.cli.tables import CiOption, FormatOption
-from privsim.results import check_out_dir
+from privsim.core.errors import OptionError
+from privsim.results import TABLE_FORMATS, check_out_dir, check_table_format
 from privsim.runner import run_scenario
 from privsim.scenario import load_scenario
 
@@ -48,12 +49,18 @@ def run(
     ] = False,
     table_format: FormatOption = "table",
     ci: CiOption = False,
+    table_files: Annotated[
+        str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim[parquet]').")
+    ] = "csv",
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
     Example: privsim run scenarios/quickstart.yaml --replications 5 --strategy none --strategy nurture
     """
     tables.check_format(table_format)
+    if table_files not in TABLE_FORMATS:
+        raise OptionError("--tables", table_files, f"must be one of {', '.join(TABLE_FORMATS)}")
+    check_table_format(table_files)
     path = scenario_path(scenario)
     loaded, text = load_scenario(path)
     if out is not None:
@@ -70,7 +77,7 @@ def run(
             source=str(path),
             command=["privsim", *sys.argv[1:]],
         )
-    folder = result.write(out)
+    folder = result.write(out, table_format=table_files)
     tables.print_comparison(tables.of_run(result), table_format, ci)
     messages = out_console if table_format == "table" else err_console
     messages.print(f"Results written to {folder}", highlight=False, soft_wrap=True)

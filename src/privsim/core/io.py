@@ -4,6 +4,11 @@ Files are written under a temporary name in the target folder and renamed
 into place with :func:`os.replace` (text as UTF-8, newlines as given); a new
 folder is built as a temporary folder beside the target and renamed into
 place. On any failure the temporary files are removed.
+
+Every file privsim writes goes through here. Files get mode ``0o666`` and
+folders ``0o777``, less the process's umask (``0o644`` and ``0o755`` under
+the usual umask 022), as ``open`` and ``mkdir`` give them: not the ``0o600``
+of :func:`tempfile.mkstemp`, so a colleague can read a shared results folder.
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ def write_files(folder: Path, files: Mapping[str, Content]) -> list[Path]:
     try:
         for name, content in files.items():
             tmp = _temporary(folder / name)
-            tmp.write_bytes(_bytes(content))
+            data = _bytes(content)
             temporary.append((tmp, folder / name))
+            _write_new(tmp, data)
         for tmp, final in temporary:
             os.replace(tmp, final)
     finally:
@@ -58,7 +64,7 @@ def write_new_folder(out: Path, files: Mapping[str, Content]) -> Path:
     tmp.mkdir()
     try:
         for name, content in files.items():
-            (tmp / name).write_bytes(_bytes(content))
+            _write_new(tmp / name, _bytes(content))
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)
@@ -66,6 +72,18 @@ def write_new_folder(out: Path, files: Mapping[str, Content]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+#: Mode of a new file before the umask (that of ``open(path, "w")``).
+FILE_MODE = 0o666
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (replacing a stale temporary file), mode FILE_MODE less the umask."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def _temporary(path: Path) -> Path:

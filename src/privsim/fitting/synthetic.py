@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from privsim.core.io import write_file
 from privsim.fitting import DAYS_PER_WEEK
 
 
@@ -116,5 +118,5 @@ def simulate_orders(
 
 
 def write_orders(frame: pd.DataFrame, path: str) -> None:
-    """Write a log from :func:`simulate_orders` as CSV (amounts with two decimals)."""
-    frame.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
+    """Write a log from :func:`simulate_orders` as CSV (amounts with two decimals), atomically."""
+    write_file(Path(path), frame.to_csv(index=False, float_format="%.2f", lineterminator="\n"))

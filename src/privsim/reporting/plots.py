@@ -20,6 +20,12 @@ without pyplot, so nothing is shown and nothing leaks), for example::
 ``funnel``             acquisition funnel per channel: leads → added → first purchase → repeat orders
 =====================  =====================================================
 
+In a notebook a figure shows as its image (it has ``_repr_png_``); draw
+your own figures in privsim's order and colours with :func:`colours`::
+
+    results.summary.query("metric == 'gmv_rmb'").plot.bar(
+        x="strategy", y="mean", color=list(plots.colours(results).values()))
+
 Every figure has a title, axis labels with units, a legend and a footer
 with the scenario name and seed; a strategy has the same colour in every
 figure (:func:`strategy_colours`, in the manifest's strategy order). The
@@ -61,7 +67,16 @@ import privsim
 from privsim.core.errors import PrivsimError
 from privsim.core.io import check_folder, write_files
 from privsim.reporting import figure_data
-from privsim.reporting.style import DPI, FIGSIZE, GREY, STATE_COLOURS, STYLE, compact, strategy_colours
+from privsim.reporting.style import (
+    DPI,
+    FIGSIZE,
+    GREY,
+    STATE_COLOURS,
+    STYLE,
+    compact,
+    hex_colour,
+    strategy_colours,
+)
 from privsim.results import Results
 
 #: Image formats ``privsim plot --format`` writes.
@@ -77,6 +92,19 @@ DIFFERENCE_METRICS = {
 
 # ---------------------------------------------------------------------------
 # Figures
+
+
+class PrivsimFigure(Figure):
+    """A matplotlib Figure that shows as its PNG in a notebook (privsim's figures are made without pyplot,
+    so IPython's pyplot hooks do not apply to them)."""
+
+    def _repr_png_(self) -> bytes:
+        return render(self, "png")
+
+
+def colours(results: Results) -> dict[str, str]:
+    """Each strategy's colour in privsim's figures (``#rrggbb``), in the run's strategy order (baseline first)."""
+    return {name: hex_colour(colour) for name, colour in strategy_colours(results.strategies).items()}
 
 
 def _styled(draw: Callable[[Results], Figure]) -> Callable[[Results], Figure]:
@@ -322,7 +350,7 @@ def write_figures(results: Results, out: str | Path, fmt: str = "png") -> list[P
 
 
 def _new_figure(results: Results, title: str) -> Figure:
-    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    fig = PrivsimFigure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(title, fontsize=13, fontweight="bold")
     # The footer is the figure's supxlabel, so the layout keeps it clear of the panels and the legend.
@@ -389,7 +417,7 @@ def _stacked_by_strategy(
 
 
 def _dates(month_starts) -> pd.DatetimeIndex:
-    return pd.to_datetime(pd.Index(month_starts), format="%Y-%m")
+    return pd.DatetimeIndex(pd.to_datetime(pd.Index(month_starts)))
 
 
 def _date_axis(ax) -> None:

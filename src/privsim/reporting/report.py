@@ -1,27 +1,46 @@
-"""One self-contained HTML report of a results folder, to send to a colleague.
+"""One self-contained HTML report of a results folder, to send to a colleague who does not run privsim.
 
-The report holds the scenario summary, the comparison tables (mean and 95 %
-CI per strategy, paired differences against the baseline), every figure of
-:mod:`privsim.reporting.plots` as an embedded PNG (``data:`` URI), the manifest and
-the scenario file. It loads nothing from the network or the disk: one file
-is the whole report. Every piece of text from the results is escaped.
+In order: a caveat when the scenario is not calibrated; the executive
+summary (per headline metric, which strategy wins, by how much in absolute
+and in %, and how sure: the paired difference against the runner-up with its
+95 % CI and the replications it wins); the scenario in brief; the comparison
+tables (mean and 95 % CI per strategy, paired differences against the
+baseline); every figure of :mod:`privsim.reporting.plots` as an embedded PNG
+(``data:`` URI); the metric definitions; the assumptions actually used (every
+population and behaviour value, and whether the file set it or privsim's
+default was used); the scenario's inputs as tables (run, channels, accounts,
+staff, tiers, costs, strategies); the scenario file as run; the raw manifest
+last. It loads nothing from the network or the disk: one file is the whole
+report. Every piece of text from the results is escaped.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import json
 import math
+import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import yaml
 
+from privsim import metrics
+from privsim.config.provenance import field_sources
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_file
 from privsim.metrics import HEADLINE
 from privsim.reporting import plots, style
-from privsim.results import Results
+from privsim.results import Results, t_interval
+from privsim.scenario import parse_scenario
+
+#: The first line of a scenario written by ``privsim calibrate`` (privsim.calibration.report.calibrated_header).
+CALIBRATED_MARK = "# calibrated by privsim calibrate"
+#: Sections of the assumptions table: how members are and how they respond.
+ASSUMPTION_SECTIONS = ("population", "behaviour", "lifecycle")
 
 #: What each figure shows, under it in the report.
 CAPTIONS = {
@@ -52,6 +71,10 @@ th, td { border: 1px solid #ddd; padding: 0.35rem 0.7rem; text-align: right; ver
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 td .ci { display: block; color: #666; font-size: 0.85em; }
 table.facts td { text-align: left; }
+.caveat { background: #fff4e0; border-left: 4px solid #e09b2d; padding: 0.6rem 1rem; margin: 1rem 0; }
+.default { color: #a05a00; font-weight: 600; } .set { color: #2d6a3e; }
+.muted { color: #777; } code { font-size: 0.92em; }
+table.summary td, table.summary th { text-align: left; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; border-radius: 2px; }
 figure { margin: 1.5rem 0; } figure img { width: 100%; max-width: 1100px; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.92em; }
@@ -65,10 +88,11 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
     if images is None:
         images = plots.render_all(results, "png")
     scenario = _scenario_file(results)
+    sources = parameter_sources(results)
     name = results.scenario_name
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        '<html lang="en">',  # Chinese names and descriptions render with the reader's CJK fonts
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -78,13 +102,20 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         "<body>",
         f"<h1>{_e(name)}</h1>",
         f'<p class="lead">{_e(str(scenario.get("description") or "").strip() or "privsim results")}</p>',
+        *_caveat(results, sources),
+        *_executive_summary(results),
         *_summary_section(results, scenario),
         *_comparison_section(results),
         "<h2>Figures</h2>",
         *(_figure(name, data) for name, data in images.items()),
-        "<h2>Manifest</h2>",
-        f"<pre>{_e(json.dumps(results.manifest, indent=2, ensure_ascii=False))}</pre>",
+        *_definitions_section(),
+        *_assumptions_section(sources),
+        *_inputs_section(sources),
         *_scenario_text_section(results),
+        "<h2>Manifest</h2>",
+        "<p>What the run was, as privsim recorded it: versions, seed, command, times, the resolved scenario and "
+        "each file's SHA-256.</p>",
+        f"<details><summary>manifest.json</summary><pre>{_e(_json(results.manifest))}</pre></details>",
         f"<footer>Made by privsim {_e(results.manifest.get('privsim_version', '?'))} from the results folder "
         f"{_e(results.path.name)}; numbers are means over replications with 95 % Student-t confidence intervals."
         "</footer>",
@@ -114,7 +145,7 @@ def _summary_section(results: Results, scenario: dict) -> list[str]:
         s.get("name"): s.get("description", "") for s in scenario.get("strategies", []) or [] if isinstance(s, dict)
     }
     strategies = "<br>".join(
-        f'<span class="swatch" style="background:{_hex(colours[s])}"></span><b>{_e(s)}</b>'
+        f'<span class="swatch" style="background:{style.hex_colour(colours[s])}"></span><b>{_e(s)}</b>'
         + (" (baseline)" if s == results.baseline else "")
         + (f": {_e(described[s])}" if described.get(s) else "")
         for s in results.strategies
@@ -163,11 +194,279 @@ def _comparison_section(results: Results) -> list[str]:
     return out
 
 
-def _scenario_text_section(results: Results) -> list[str]:
-    path = results.path / "scenario.yaml"
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Which strategy wins a headline metric, over which runner-up, by how much and how surely."""
+
+    metric: str
+    winner: str
+    runner_up: str | None
+    winner_mean: float
+    runner_up_mean: float
+    #: Paired difference winner − runner-up over replications: mean, 95 % CI, replications compared.
+    difference: float
+    ci_low: float
+    ci_high: float
+    n: int
+    #: Replications in which the winner did better than the runner-up.
+    wins: int
+
+    @property
+    def relative(self) -> float:
+        """The difference as a share of the runner-up's mean (NaN when that is 0)."""
+        return self.difference / abs(self.runner_up_mean) if self.runner_up_mean else math.nan
+
+    @property
+    def clear(self) -> bool:
+        """The 95 % CI of the paired difference excludes 0."""
+        return math.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0)
+
+
+def verdicts(results: Results) -> list[Verdict]:
+    """One verdict per headline metric with a finite mean: the best strategy (lowest churn, highest otherwise)
+    against the second best, paired replication by replication (common random numbers)."""
+    reps = results.replications
+    out = []
+    for metric in HEADLINE:
+        wide = reps[reps["metric"] == metric].pivot_table(
+            index="replication", columns="strategy", values="value", dropna=False
+        )
+        means = wide.mean().dropna()
+        if means.empty:
+            continue
+        ranked = means.sort_values(ascending=metric in metrics.LOWER_IS_BETTER, kind="stable")
+        ranked = ranked.reindex([s for s in results.strategies if s in ranked.index]).sort_values(
+            ascending=metric in metrics.LOWER_IS_BETTER, kind="stable"
+        )
+        winner = str(ranked.index[0])
+        if len(ranked) < 2:
+            out.append(Verdict(metric, winner, None, ranked.iloc[0], math.nan, math.nan, math.nan, math.nan, 0, 0))
+            continue
+        runner_up = str(ranked.index[1])
+        diff = (wide[winner] - wide[runner_up]).to_numpy(dtype=float)
+        mean, low, high, _, n = t_interval(diff)
+        better = -diff if metric in metrics.LOWER_IS_BETTER else diff
+        wins = int(np.sum(better[np.isfinite(better)] > 0))
+        out.append(Verdict(metric, winner, runner_up, ranked.iloc[0], ranked.iloc[1], mean, low, high, n, wins))
+    return out
+
+
+def _executive_summary(results: Results) -> list[str]:
+    rows = []
+    for v in verdicts(results):
+        label = HEADLINE[v.metric]
+        direction = "lowest" if v.metric in metrics.LOWER_IS_BETTER else "highest"
+        if v.runner_up is None:
+            rows.append(
+                f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> ({_e(_number(v.metric, v.winner_mean, False))})"
+                "</td><td>only one strategy</td><td>—</td></tr>"
+            )
+            continue
+        if v.difference == 0 and v.ci_low == v.ci_high:
+            rows.append(
+                f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> and <b>{_e(v.runner_up)}</b> tie "
+                f"({_e(_number(v.metric, v.winner_mean, False))})</td><td>0</td>"
+                f"<td>{_e(f'equal in each of {v.n} replications')}</td></tr>"
+            )
+            continue
+        by = _number(v.metric, v.difference, True)
+        if v.metric != "repurchase_rate" and math.isfinite(v.relative):
+            by += f" ({v.relative * 100:+.1f} %)"
+        if v.n < 2:
+            sure = "one replication: no confidence interval"
+        else:
+            ci = f"[{_number(v.metric, v.ci_low, True)}, {_number(v.metric, v.ci_high, True)}]"
+            verdict = "clear" if v.clear else "not clear: the interval includes 0"
+            sure = f"{verdict}; 95 % CI {ci}; better in {v.wins} of {v.n} replications"
+        rows.append(
+            f"<tr><td>{_e(label)} ({direction} wins)</td><td><b>{_e(v.winner)}</b> "
+            f"({_e(_number(v.metric, v.winner_mean, False))})</td>"
+            f"<td>{_e(by)} over {_e(v.runner_up)} ({_e(_number(v.metric, v.runner_up_mean, False))})</td>"
+            f"<td>{_e(sure)}</td></tr>"
+        )
+    if not rows:
+        return []
+    return [
+        "<h2>Executive summary</h2>",
+        "<p>For each headline metric, the strategy with the best mean over replications and its lead over the "
+        "second best: the paired difference (same random numbers in each replication), in absolute terms and "
+        "as a share of the second best's mean, with its 95 % confidence interval. <i>Clear</i> means the "
+        "interval excludes 0.</p>",
+        '<table class="summary"><thead><tr><th>metric</th><th>best strategy (mean)</th>'
+        "<th>ahead by</th><th>how sure</th></tr></thead>",
+        f"<tbody>{''.join(rows)}</tbody></table>",
+    ]
+
+
+def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
+    if _scenario_text(results).startswith(CALIBRATED_MARK):
+        return []
+    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
+    defaults = sum(not s["set_in_file"] for s in assumed)
+    count = (
+        f" {defaults} of its {len(assumed)} population and behaviour values are privsim's defaults." if assumed else ""
+    )
+    return [
+        '<div class="caveat"><b>Uncalibrated scenario.</b> Its behaviour numbers were not fitted to a brand\'s '
+        "data (it is not a file written by <code>privsim calibrate</code>): they are plausible guesses. Read the "
+        "differences between strategies as what the model implies under these assumptions, not as a forecast."
+        f'{_e(count)} See <a href="#assumptions">Assumptions actually used</a>.</div>'
+    ]
+
+
+def _definitions_section() -> list[str]:
+    defined = metrics.definitions()
+    rows = []
+    for metric, label in HEADLINE.items():
+        over = (
+            "at the end of the last month"
+            if metric in ("active_members", "members_churned")
+            else ("over the horizon's last 365 days" if metric == "repurchase_rate" else "summed over the horizon")
+        )
+        rows.append(
+            f"<tr><td>{_e(label)}<br><code>{_e(metric)}</code></td><td>{_code(defined.get(metric, ''))} "
+            f'<span class="muted">({_e(over)}; unit: {_e(metrics.unit(metric))})</span></td></tr>'
+        )
+    return [
+        "<h2>Metric definitions</h2>",
+        '<table class="facts"><thead><tr><th>metric</th><th>definition</th></tr></thead>',
+        f"<tbody>{''.join(rows)}</tbody></table>",
+        "<p>Every other metric of the results tables is defined in <code>privsim.metrics</code>. Each cell of the "
+        "tables above is the mean over replications; the 95 % confidence interval is Student's t over "
+        "replications, and a paired difference is taken within each replication (common random numbers).</p>",
+    ]
+
+
+def parameter_sources(results: Results) -> list[dict[str, Any]]:
+    """Every value of the scenario as run (``path``, ``value``, ``set_in_file``, ``description``).
+
+    From the manifest (``parameters``) when it has them; for an older results folder, from its
+    ``scenario.yaml`` read with this privsim's defaults; empty when that cannot be read.
+    """
+    recorded = results.manifest.get("parameters")
+    if isinstance(recorded, list) and all(isinstance(p, dict) and "path" in p for p in recorded):
+        return [{"description": "", **p} for p in recorded]
     try:
-        text = path.read_text(encoding="utf-8")
+        scenario = parse_scenario(yaml.safe_load(_scenario_text(results)), str(results.path / "scenario.yaml"))
+    except (PrivsimError, yaml.YAMLError):
+        return []
+    return [dataclasses.asdict(source) for source in field_sources(scenario)]
+
+
+def _assumptions_section(sources: list[dict[str, Any]]) -> list[str]:
+    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
+    if not assumed:
+        return []
+    defaults = sum(not s["set_in_file"] for s in assumed)
+    rows = "".join(
+        f"<tr><td><code>{_e(s['path'])}</code></td><td>{_e(_value(s['value']))}</td>"
+        + (
+            '<td class="set">set in the file</td>'
+            if s["set_in_file"]
+            else '<td class="default">privsim default (not in the file)</td>'
+        )
+        + f"<td>{_code(s.get('description', ''))}</td></tr>"
+        for s in assumed
+    )
+    return [
+        '<h2 id="assumptions">Assumptions actually used</h2>',
+        f"<p>Every value of how members are (<code>population</code>) and how they respond (<code>behaviour</code>, "
+        f"<code>lifecycle</code>) that this run used: {len(assumed) - defaults} set in the scenario file, "
+        f"<b>{defaults} left at privsim's defaults</b> (the user did not write them). Every strategy shares "
+        "them; a default value drives a result as much as a written one.</p>",
+        '<table class="facts"><thead><tr><th>parameter</th><th>value</th><th>source</th><th>meaning</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>",
+    ]
+
+
+def _inputs_section(sources: list[dict[str, Any]]) -> list[str]:
+    inputs = [s for s in sources if s["path"].split(".")[0].split("[")[0] not in ASSUMPTION_SECTIONS]
+    if not inputs:
+        return []
+    plain: list[dict[str, Any]] = []
+    listed: dict[str, dict[int, dict[str, Any]]] = {}
+    for s in inputs:
+        match = re.match(r"(\w+)\[(\d+)\]\.(.+)", s["path"])
+        if match and match.group(1) != "strategies":
+            listed.setdefault(match.group(1), {}).setdefault(int(match.group(2)), {})[match.group(3)] = s["value"]
+        elif not match:
+            plain.append(s)
+    out = ["<h2>Scenario inputs</h2>", "<p>What the operator has and does, as run (defaults filled in).</p>"]
+    rows = "".join(
+        f"<tr><th><code>{_e(s['path'])}</code></th><td>{_e(_value(s['value']))}"
+        + ("" if s["set_in_file"] else ' <span class="muted">(default)</span>')
+        + "</td></tr>"
+        for s in plain
+    )
+    out.append(f'<table class="facts">{rows}</table>')
+    for section, items in listed.items():
+        columns = list(dict.fromkeys(k for item in items.values() for k in item))
+        head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(_value(item.get(c, '')))}</td>" for c in columns) + "</tr>"
+            for item in items.values()
+        )
+        out += [f"<h3>{_e(section)}</h3>", f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"]
+    out += ["<h3>strategies</h3>", _strategies_table(inputs)]
+    return out
+
+
+def _strategies_table(inputs: list[dict[str, Any]]) -> str:
+    strategies: dict[int, dict[str, Any]] = {}
+    for s in inputs:
+        match = re.match(r"strategies\[(\d+)\]\.(.+)", s["path"])
+        if not match:
+            continue
+        strategy = strategies.setdefault(int(match.group(1)), {"policies": {}})
+        policy = re.match(r"policies\[(\d+)\]\.(.+)", match.group(2))
+        if policy:
+            strategy["policies"].setdefault(int(policy.group(1)), {})[policy.group(2)] = s["value"]
+        else:
+            strategy[match.group(2)] = s["value"]
+    rows = []
+    for strategy in strategies.values():
+        policies = []
+        for fields in strategy["policies"].values():
+            kind = fields.pop("kind", "?")
+            settings = ", ".join(f"{k} = {_value(v)}" for k, v in fields.items())
+            policies.append(f"<b>{_e(kind)}</b>" + (f": {_e(settings)}" if settings else ""))
+        rows.append(
+            f"<tr><td><b>{_e(strategy.get('name', '?'))}</b><br>{_e(strategy.get('description', ''))}</td>"
+            f"<td>{'<br>'.join(policies) or 'no policy'}</td></tr>"
+        )
+    return (
+        '<table class="facts"><thead><tr><th>strategy</th><th>policies (every parameter, defaults included)</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "null" if value is None else str(value)
+
+
+def _code(text: str) -> str:
+    """Escaped text with its ``code`` spans as <code>."""
+    return re.sub(r"``(.+?)``", r"<code>\1</code>", _e(text))
+
+
+def _scenario_text(results: Results) -> str:
+    try:
+        return (results.path / "scenario.yaml").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _scenario_text_section(results: Results) -> list[str]:
+    text = _scenario_text(results)
+    if not text:
         return []
     return [
         "<h2>Scenario file</h2>",
@@ -214,14 +513,10 @@ def _figure(name: str, png: bytes) -> str:
 def _scenario_file(results: Results) -> dict:
     """The scenario file of the run as a plain dict (empty if it cannot be read: it only adds descriptions)."""
     try:
-        data = yaml.safe_load((results.path / "scenario.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = yaml.safe_load(_scenario_text(results))
+    except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _hex(colour: tuple) -> str:
-    return "#" + "".join(f"{round(c * 255):02x}" for c in colour[:3])
 
 
 def _e(text: object) -> str:
