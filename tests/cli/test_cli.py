@@ -282,6 +282,13 @@ def test_help_has_example(command: str, tmp_path: Path) -> None:
     assert re.search(rf"Example: privsim {command}\b", proc.stdout)
 
 
+def test_help_keeps_square_brackets(tmp_path: Path) -> None:
+    """Rich reads ``[word]`` as markup and drops it: a help text must escape it (an extra's name, a range)."""
+    proc = privsim_cmd("run", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'privsim[parquet]'" in proc.stdout
+
+
 # ---------------------------------------------------------------------------
 # Options
 

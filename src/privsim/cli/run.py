@@ -50,7 +50,7 @@ def run(
     table_format: FormatOption = "table",
     ci: CiOption = False,
     table_files: Annotated[
-        str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim[parquet]').")
+        str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim\\[parquet]').")
     ] = "csv",
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
