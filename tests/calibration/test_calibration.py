@@ -326,6 +326,23 @@ def test_validate_gives_a_row_per_benchmark_targets_first(validation_case):
     assert not result.runs[0].calibrated and result.runs[0].path.name == "synth.yaml"
 
 
+def test_validate_of_some_cases_leaves_validation_md_alone(validation_case, tmp_path, monkeypatch):
+    registry, _ = validation_case
+    data = yaml.safe_load(registry.read_text(encoding="utf-8"))
+    data["cases"].append({**data["cases"][0], "id": "OTHER"})  # a second case, so SYNTH alone is "some cases"
+    data["benchmarks"].append({**data["benchmarks"][0], "id": "OTHER-GMV", "case": "OTHER"})
+    two = registry.parent / "two-cases.yaml"
+    two.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "VALIDATION.md").write_text("the full table\n", encoding="utf-8")
+    result = invoke("validate", "SYNTH", "--registry", two, "--replications", 2, "--jobs", 1)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (tmp_path / "VALIDATION.md").read_text(encoding="utf-8") == "the full table\n"
+    assert result.stdout.rstrip().endswith("Written: validation-synth.md")
+    written = (tmp_path / "validation-synth.md").read_text(encoding="utf-8")
+    assert "SYNTH-GMV" in written and "OTHER-GMV" not in written
+
+
 def test_validate_command_prints_writes_validation_md_and_exits_0_when_targets_pass(validation_case, tmp_path):
     registry, _ = validation_case
     out = tmp_path / "VALIDATION.md"

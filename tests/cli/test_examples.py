@@ -147,14 +147,3 @@ def test_every_error_of_a_file_is_listed_one_line_each(tmp_path: Path) -> None:
     assert any("block_prob_per_excess_fatigue = 1.4 — must be between 0.0 and 1.0" in line for line in lines)
     assert "more error" not in proc.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"bad.yaml"}
-
-
-@pytest.mark.slow
-def test_validate_of_some_cases_leaves_validation_md_alone(tmp_path: Path) -> None:
-    (tmp_path / "VALIDATION.md").write_text("the full table\n", encoding="utf-8")
-    proc = privsim_cmd("validate", "STEAK", "-n", 2, "-j", 1, cwd=tmp_path)
-    assert proc.returncode in (0, 1), proc.stderr
-    assert (tmp_path / "VALIDATION.md").read_text(encoding="utf-8") == "the full table\n"
-    written = (tmp_path / "validation-steak.md").read_text(encoding="utf-8")
-    assert "STEAK-" in written and "HAPPIGO-" not in written
-    assert proc.stdout.rstrip().endswith("Written: validation-steak.md")

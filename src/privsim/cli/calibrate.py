@@ -103,7 +103,7 @@ def calibrate(
 def validate(
     cases: Annotated[
         list[str] | None,
-        typer.Argument(help="Case IDs (default: every case of the registry).", metavar="[CASE]...", show_default=False),
+        typer.Argument(help="Case IDs (default: every case of the registry).", metavar="CASE", show_default=False),
     ] = None,
     registry: RegistryOption = DEFAULT_REGISTRY,
     replications: Annotated[

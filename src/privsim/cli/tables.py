@@ -75,7 +75,8 @@ class Comparison:
     @property
     def heading(self) -> str:
         days = f"{self.horizon_days} days, " if self.horizon_days is not None else ""
-        reps = f"{self.replications} replications, " if self.replications is not None else ""
+        plural = "" if self.replications == 1 else "s"
+        reps = f"{self.replications} replication{plural}, " if self.replications is not None else ""
         return f"{self.scenario}: {days}{reps}seed {self.seed}"
 
 
