@@ -171,8 +171,8 @@ def assert_clean(result: Result, folder: Path, written: set[str]) -> None:
         assert {p.name for p in folder.iterdir()} == written
 
 
-@pytest.mark.slow  # 100 examples, ~40 s
-@settings(derandomize=True, max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow  # 50 examples (derandomized: the same 50 every run), ~20 s
+@settings(derandomize=True, max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated())
 def test_fuzzed_scenarios_exit_0_or_one_error_line(data: dict[str, Any]) -> None:
     """check exits 0 or 2 (error lines only, nothing written); what check accepts, run -n 1 simulates (exit 0)."""
