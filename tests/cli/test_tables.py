@@ -26,6 +26,9 @@ from scipy import stats
 from helpers import ROOT, privsim_subprocess
 from privsim.metrics import HEADLINE
 
+#: every test here runs the console script (runs of the quickstart, show, formats): out of the fast loop
+pytestmark = pytest.mark.slow
+
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 LONG_NAMES = [
     "none",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from helpers import SEED, strategy
 from levers import (
@@ -106,6 +107,7 @@ def everything_scenario() -> Scenario:
     )
 
 
+@pytest.mark.slow  # every lever at once over a long horizon, ~15 s
 def test_all_levers_combine_in_one_strategy() -> None:
     # Every policy of the library in one strategy (nurture + referral + a
     # fission brand swap + groups + KOCs + paid membership + stored value +

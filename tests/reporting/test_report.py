@@ -233,6 +233,9 @@ def test_executive_summary_names_each_winner_its_lead_and_how_sure(results: Resu
     assert f"{style.compact(gmv.difference, signed=True)} ({gmv.relative * 100:+.1f} %) over {gmv.runner_up}" in text
     assert f"better in {gmv.wins} of {gmv.n} replications" in text
     assert ("clear;" in text) == any(v.clear for v in found.values())
+    for metric in found:  # every row says which way wins, ties and single strategies too
+        direction = "lowest" if metric in LOWER_IS_BETTER else "highest"
+        assert f"{HEADLINE[metric]} ({direction} wins)" in text
 
 
 def test_an_uncalibrated_scenario_gets_a_caveat_and_a_calibrated_one_not(results: Results, tmp_path: Path) -> None:

@@ -254,8 +254,8 @@ def verdicts(results: Results) -> list[Verdict]:
 def _executive_summary(results: Results) -> list[str]:
     rows = []
     for v in verdicts(results):
-        label = HEADLINE[v.metric]
         direction = "lowest" if v.metric in metrics.LOWER_IS_BETTER else "highest"
+        label = f"{HEADLINE[v.metric]} ({direction} wins)"
         if v.runner_up is None:
             rows.append(
                 f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> ({_e(_number(v.metric, v.winner_mean, False))})"
@@ -279,7 +279,7 @@ def _executive_summary(results: Results) -> list[str]:
             verdict = "clear" if v.clear else "not clear: the interval includes 0"
             sure = f"{verdict}; 95 % CI {ci}; better in {v.wins} of {v.n} replications"
         rows.append(
-            f"<tr><td>{_e(label)} ({direction} wins)</td><td><b>{_e(v.winner)}</b> "
+            f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> "
             f"({_e(_number(v.metric, v.winner_mean, False))})</td>"
             f"<td>{_e(by)} over {_e(v.runner_up)} ({_e(_number(v.metric, v.runner_up_mean, False))})</td>"
             f"<td>{_e(sure)}</td></tr>"
