@@ -20,7 +20,10 @@ The operator's actions modulate it. On a day, member i's purchase hazard is
 where ``e_i`` is the effective discount today (a valid offer combined with
 the tier's member discount when the strategy grants it), and the purchase
 probability is ``1 - exp(-h_i)``. Trust also scales dropout (down) and
-blocking (down). Each function here is vectorised over the rows it is given;
+blocking (down). Trust gains move a share of the way to 1 (:func:`toward_one`),
+so each gain is smaller near 1; between events trust may fade toward the
+member's own baseline (:func:`trust_keep_per_day`, applied in
+:func:`privsim.sim.upkeep.decay`). Each function here is vectorised over the rows it is given;
 the sim (:mod:`privsim.sim`) decides which rows and when.
 """
 
@@ -200,6 +203,13 @@ def deep_discount_trust_loss(depth: float, behaviour: Behaviour) -> float:
     """Share of trust lost on receiving an offer of ``depth`` (0 when not deeper than the threshold)."""
     t = behaviour.trust
     return min(1.0, t.loss_per_deep_discount * max(0.0, depth - t.deep_discount_threshold))
+
+
+def trust_keep_per_day(behaviour: Behaviour) -> tuple[float, float]:
+    """Factors by which trust above and below a member's baseline is multiplied each day:
+    ``2 ** (-1 / half_life_days)`` and ``2 ** (-1 / loss_half_life_days)`` (1 when a half-life is null)."""
+    t = behaviour.trust
+    return tuple(1.0 if h is None else float(2.0 ** (-1.0 / h)) for h in (t.half_life_days, t.loss_half_life_days))  # type: ignore[return-value]
 
 
 def fatigue_decay_per_day(behaviour: Behaviour) -> float:

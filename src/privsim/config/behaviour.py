@@ -44,6 +44,18 @@ class Trust(Model):
         description="On each offer deeper than the threshold, trust loses "
         "min(1, loss x (depth - threshold)) of its value.",
     )
+    half_life_days: DaysSpan | None = Field(
+        None,
+        gt=0.0,
+        description="Days for trust above the member's own baseline (`initial` plus its account pool's "
+        "`trust_offset`, clipped to [0, 1]) to fall half way back to it without new gains; null = gains never fade.",
+    )
+    loss_half_life_days: DaysSpan | None = Field(
+        None,
+        gt=0.0,
+        description="Days for trust below the member's own baseline to recover half way to it without new "
+        "losses; null = losses never heal.",
+    )
 
 
 class DiscountResponse(Model):

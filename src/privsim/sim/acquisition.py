@@ -68,10 +68,8 @@ def create_initial_base(world: World) -> None:
 
 
 def set_initial_trust(world: World, rows: Rows, bonus: float = 0.0) -> None:
-    """Initial trust, plus the account pool's offset, moved ``bonus`` of the way to 1 (a referral)."""
-    m = world.members
-    trust = world.behaviour.trust.initial + world.pool_trust_offset[world.accounts.pool[m.account[rows]]]
-    m.trust[rows] = behaviour.toward_one(np.clip(trust, 0.0, 1.0), bonus)
+    """The member's own baseline (:meth:`World.trust_baseline`) moved ``bonus`` of the way to 1 (a referral)."""
+    world.members.trust[rows] = behaviour.toward_one(world.trust_baseline(rows), bonus)
 
 
 def draw_deletion_days(world: World, rows: Rows) -> None:

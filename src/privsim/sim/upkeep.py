@@ -9,7 +9,12 @@
 - Membership expiry: members whose paid membership ended yesterday renew
   on the value they got (:func:`privsim.behaviour.membership_probability`).
 - Churn: lifecycle end, account deletion, then the platform's account bans.
-- Decay: fatigue and the reference discount decay by their daily factors.
+- Decay: fatigue and the reference discount decay by their daily factors;
+  trust fades toward the member's own baseline ``b`` (``trust.initial`` plus
+  its pool's ``trust_offset``, clipped to [0, 1]) when the behaviour sets
+  half-lives: ``trust - b`` is multiplied by ``2 ** (-1 / half_life_days)``
+  where trust is above ``b`` and by ``2 ** (-1 / loss_half_life_days)`` where
+  it is below.
 """
 
 from __future__ import annotations
@@ -121,7 +126,14 @@ def churn_rows(world: World, rows: npt.NDArray[np.int64], reason: ChurnReason, m
 
 
 def decay(world: World) -> None:
-    """Fatigue and the reference discount decay by one day."""
+    """Fatigue, the reference discount and (when it fades) trust decay by one day."""
     m = world.members
     m.fatigue[: m.n] *= world.fatigue_decay_per_day
     m.reference_discount[: m.n] *= 1.0 - world.behaviour.discount.reference_decay_per_day
+    gain_keep, loss_keep = world.trust_keep_per_day
+    if gain_keep == loss_keep == 1.0:
+        return
+    rows = np.flatnonzero(m.state[: m.n] != State.CHURNED)
+    baseline = world.trust_baseline(rows)
+    excess = m.trust[rows] - baseline
+    m.trust[rows] = baseline + excess * np.where(excess > 0, np.float32(gain_keep), np.float32(loss_keep))

@@ -71,6 +71,8 @@ class World:
         self.over_cap_share = max((p.push_past_add_cap() for p in strategy.policies), default=0.0)
         self.membership_terms: tuple[float, int] | None = None  # (fee_rmb, duration_days) last offered
         self.fatigue_decay_per_day = behaviour.fatigue_decay_per_day(self.behaviour)
+        #: factors trust above and below the member's baseline keep each day (1: no fade)
+        self.trust_keep_per_day = behaviour.trust_keep_per_day(self.behaviour)
         #: contact mode → fatigue one contact adds
         self.fatigue_per_contact = {
             "broadcast": self.behaviour.contact.fatigue_per_broadcast,
@@ -110,6 +112,12 @@ class World:
     def uniform(self, purpose: str, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Today's member-day uniforms of ``rows`` for ``purpose`` (see :mod:`privsim.core.rng`)."""
         return self.uniforms.get(purpose, self.day, self.members.n)[rows]
+
+    def trust_baseline(self, rows: slice | npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Each member's own baseline trust: ``trust.initial`` plus its account pool's offset, in [0, 1]."""
+        offset = self.pool_trust_offset[self.accounts.pool[self.members.account[rows]]]
+        baseline: npt.NDArray[np.float32] = np.clip(np.float32(self.behaviour.trust.initial) + offset, 0.0, 1.0)
+        return baseline
 
     def reachable(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """``rows`` (member rows, in order) without the churned ones."""
