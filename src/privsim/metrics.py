@@ -173,13 +173,23 @@ viral_coefficient
     ``referral_joined / referral_asked``: genuine new members per member asked to invite.
 
 repurchase_rate
-    Share of the members who were customers at the end of day
-    ``D = horizon_days - 366`` (at least one purchase, not churned) who
-    bought again within the following 365 days (days D+1 .. D+365).
-    Members who churned in the window without buying again count as not
-    repurchasing; those who bought again and then churned count as
-    repurchasing. NaN when
+    The retained-only repurchase rate: share of the members who were
+    customers at the end of day ``D = horizon_days - 366`` (at least one
+    purchase, not churned) who bought again within the following 365 days
+    (days D+1 .. D+365). Its base leaves out the buyers churned by day D,
+    so a strategy that loses buyers before D can raise it (see
+    ``repurchase_rate_all_buyers``). Members who churned in the window
+    without buying again count as not repurchasing; those who bought again
+    and then churned count as repurchasing. NaN when
     ``horizon_days < 366`` or there were no customers on day D.
+repurchase_rate_all_buyers
+    Share of every member who had bought by the end of day D (first
+    purchase on or before D; the day-0 base's history counts), churned or
+    not, who bought again in days D+1 .. D+365. Members churned by day D
+    count as not repurchasing (a churned member never buys), so
+    ``repurchase_rate_all_buyers = repurchase_rate x (customers on day D) /
+    (buyers by day D)``, at most ``repurchase_rate``. NaN as
+    ``repurchase_rate``, or with no buyers by day D.
 
 Cohort retention
 ----------------
@@ -252,6 +262,7 @@ UNITS = {
     "aov_rmb": "RMB per order",
     "referral_cac_rmb": "RMB per referred member",
     "repurchase_rate": "share",
+    "repurchase_rate_all_buyers": "share",
     "coverage": "share",
     "viral_coefficient": "members joined per member asked",
     "staff_saved_fte": "operators (FTE)",

@@ -167,8 +167,9 @@ class ReplicationResult:
 
     ``monthly`` maps each metric of :mod:`privsim.metrics` (flows, derived
     flows and month-end stocks) to an array over months; ``repurchase_rate``
-    is the per-replication figure; ``cohort_sizes`` and ``cohort_active``
-    are [month-end, cohort month] matrices.
+    (retained-only base) and ``repurchase_rate_all_buyers`` (every buyer) are
+    per-replication figures; ``cohort_sizes`` and ``cohort_active`` are
+    [month-end, cohort month] matrices.
     """
 
     monthly: dict[str, Series]
@@ -176,6 +177,7 @@ class ReplicationResult:
     cohort_sizes: npt.NDArray[np.int64]
     cohort_active: npt.NDArray[np.int64]
     members_simulated: int
+    repurchase_rate_all_buyers: float
 
 
 class Ledger:
@@ -241,7 +243,12 @@ class Ledger:
             if self.repurchase_day >= 0
             else float("nan")
         )
-        return ReplicationResult(monthly, rate, self._cohort_sizes, self._cohort_active, members.n)
+        rate_all = (
+            repurchase_rate(buyers_mask(members, self.repurchase_day), members, self.repurchase_day)
+            if self.repurchase_day >= 0
+            else float("nan")
+        )
+        return ReplicationResult(monthly, rate, self._cohort_sizes, self._cohort_active, members.n, rate_all)
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
@@ -325,14 +332,26 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
 
 
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
-    """Rows of members who have bought at least once and are not churned (repurchase base)."""
+    """Rows of members who have bought at least once and are not churned: the base of the retained-only
+    ``repurchase_rate``, which leaves out members churned by its reference day."""
     n = members.n
     customers: npt.NDArray[np.bool_] = (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
     return customers
 
 
+def buyers_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
+    """Rows of members who had bought by the end of ``day``, churned or not: the base of
+    ``repurchase_rate_all_buyers`` (a first purchase is never undone, so this is read at the end)."""
+    first = members.first_purchase_day[: members.n]
+    buyers: npt.NDArray[np.bool_] = (first != NEVER) & (first <= day)
+    return buyers
+
+
 def repurchase_rate(base: npt.NDArray[np.bool_] | None, members: Members, reference_day: int) -> float:
-    """Share of ``base`` rows (customers on ``reference_day``) whose last purchase is after that day.
+    """Share of ``base`` rows whose last purchase is after ``reference_day``.
+
+    ``base`` is :func:`customers_mask` on ``reference_day`` for the retained-only
+    ``repurchase_rate`` and :func:`buyers_mask` for ``repurchase_rate_all_buyers``.
 
     Called at the end of the window (see :mod:`privsim.metrics`); a member who
     bought again and then churned still counts as repurchasing, one who

@@ -1,0 +1,55 @@
+"""The metrics added beside the headline ones (issue 27, slice A), each on a hand-computable case.
+
+Each new metric sits beside an existing one whose definition it corrects;
+the existing one is unchanged (the golden tables check that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import small_scenario, strategy
+from privsim.agents.members import NEVER, Members, State
+from privsim.sim.calendar import run
+from privsim.sim.ledger import buyers_mask, customers_mask, repurchase_rate
+from privsim.sim.world import World
+
+
+def test_repurchase_rate_all_buyers_counts_the_churned_as_not_repurchasing() -> None:
+    # Reference day D = 10. Rows: 0 bought on day 3 and again on 15; 1 bought on day 5 only; 2 bought on
+    # day 2 and churned on day 8; 3 bought on day 4, again on 12, then churned; 4 never bought; 5 bought
+    # first on day 11. Retained base on D: rows 0, 1, 3 (2 had churned) -> 2 / 3. Every buyer by D:
+    # rows 0, 1, 2, 3 -> 2 / 4 (row 2 counts as not repurchasing).
+    m = Members(8)
+    m.add(6)
+    m.first_purchase_day[:6] = [3, 5, 2, 4, NEVER, 11]
+    m.purchases[:6] = [1, 1, 1, 1, 0, 0]
+    m.state[:6] = [State.CUSTOMER, State.CUSTOMER, State.CHURNED, State.CUSTOMER, State.ADDED, State.ADDED]
+    on_day_d = customers_mask(m)
+    # the rest of the window: rows 0 and 3 buy again (3 then churns), row 5 makes its first purchase
+    m.last_purchase_day[:6] = [15, 5, 2, 12, NEVER, 11]
+    m.purchases[:6] = [2, 1, 1, 2, 0, 1]
+    m.state[3] = State.CHURNED
+    m.state[5] = State.CUSTOMER
+    assert on_day_d.tolist() == [True, True, False, True, False, False]
+    assert buyers_mask(m, 10).tolist() == [True, True, True, True, False, False]
+    assert repurchase_rate(on_day_d, m, 10) == pytest.approx(2 / 3)
+    assert repurchase_rate(buyers_mask(m, 10), m, 10) == pytest.approx(2 / 4)
+    assert np.isnan(repurchase_rate(buyers_mask(m, 1), m, 1))  # nobody had bought by day 1
+
+
+def test_repurchase_rate_all_buyers_in_a_run_is_the_retained_rate_times_the_retained_share() -> None:
+    # Every buyer churned by D is a non-repurchaser, so all-buyers = retained x customers(D) / buyers(D);
+    # the small scenario's WeCom pool loses 35 % a year, so some buyers churn before D and the two differ.
+    scenario = small_scenario(horizon_days=400, strategies=[strategy("none", {"kind": "none"})])
+    world = World(scenario, scenario.strategies[0], 7, 0)
+    result = run(world)
+    day = world.ledger.repurchase_day
+    customers = world.ledger.repurchase_base
+    assert customers is not None
+    buyers = buyers_mask(world.members, day)
+    assert buyers[: len(customers)].sum() > customers.sum()
+    expected = result.repurchase_rate * customers.sum() / buyers.sum()
+    assert result.repurchase_rate_all_buyers == pytest.approx(expected, rel=1e-12)
+    assert result.repurchase_rate_all_buyers < result.repurchase_rate
