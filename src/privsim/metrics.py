@@ -34,7 +34,15 @@ visits, unpaid_visits
 gmv_rmb
     Value of all orders at list price, before any discount.
 discounts_rmb
-    List value minus price paid: offers and tier member discounts.
+    List value minus price paid: percent-off offers and the policies' standing
+    discounts (tier member discounts, the paid membership's discount), coupons,
+    and the bonus share of stored value spent.
+gmv_paid_rmb
+    GMV as paid (成交): each order's list value minus every discount on it
+    (percent-off offer, standing discount, coupon, stored-value bonus),
+    summed over the month's orders; so ``gmv_paid_rmb = gmv_rmb -
+    discounts_rmb`` month by month. Balance spent counts as paid at its
+    cash share (the cash came in at the top-up).
 net_sales_rmb
     ``gmv_rmb - discounts_rmb``: what members paid.
 cogs_rmb

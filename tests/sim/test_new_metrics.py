@@ -11,8 +11,9 @@ import pytest
 
 from helpers import small_scenario, strategy
 from privsim.agents.members import NEVER, Members, State
-from privsim.sim.calendar import run
-from privsim.sim.ledger import buyers_mask, customers_mask, repurchase_rate
+from privsim.sim.calendar import run, simulate
+from privsim.sim.ledger import Flow, buyers_mask, customers_mask, repurchase_rate
+from privsim.sim.purchases import record_purchases
 from privsim.sim.world import World
 
 
@@ -53,3 +54,46 @@ def test_repurchase_rate_all_buyers_in_a_run_is_the_retained_rate_times_the_reta
     expected = result.repurchase_rate * customers.sum() / buyers.sum()
     assert result.repurchase_rate_all_buyers == pytest.approx(expected, rel=1e-12)
     assert result.repurchase_rate_all_buyers < result.repurchase_rate
+
+
+def test_gmv_paid_is_list_value_minus_every_discount_on_a_hand_computed_order() -> None:
+    # One order of exactly 300 (no spread of order values) with 10 % off, a 50-off-200 coupon and a balance of
+    # 100 of which 80 % was cash: 30 + 50 off, 100 of the remaining 220 from the balance, its bonus 20 a
+    # discount. Paid: 300 - 30 - 50 - 20 = 200.
+    scenario = small_scenario(
+        population={"order_value": {"cv_across_members": 0.0, "cv_within_member": 0.0}},
+        strategies=[strategy("none", {"kind": "none"})],
+    )
+    world = World(scenario, scenario.strategies[0], 7, 0)
+    world.begin_day(0)
+    m = world.members
+    row = int(np.flatnonzero(m.state[: m.n] == State.ADDED)[0])
+    m.coupon_value_rmb[row], m.coupon_threshold_rmb[row], m.coupon_until_day[row] = 50.0, 200.0, 10
+    m.balance_rmb[row], m.balance_cash_share[row] = 100.0, 0.8
+    record_purchases(world, np.array([row]), np.array([0.1]), 0, coupon_valid=np.array([True]))
+    ledger = world.ledger
+    assert ledger.total(Flow.GMV_RMB, 0) == pytest.approx(300.0)
+    assert ledger.total(Flow.DISCOUNTS_RMB, 0) == pytest.approx(100.0)
+    assert ledger.total(Flow.GMV_PAID_RMB, 0) == pytest.approx(200.0)
+
+
+def test_gmv_paid_is_gmv_minus_discounts_every_month_with_every_kind_of_discount() -> None:
+    # Percent-off sales, tier member discounts (nurture grants them), paid-membership discounts and coupons,
+    # stored-value bonuses: the per-order sum and the difference of the monthly totals agree to rounding.
+    scenario = small_scenario(
+        horizon_days=200,
+        strategies=[
+            strategy(
+                "all",
+                {"kind": "nurture"},
+                {"kind": "clearance", "discount_depth": 0.3, "every_days": 15},
+                {"kind": "paid_membership", "monthly_coupon_rmb": 30},
+                {"kind": "stored_value", "amount_rmb": 500, "bonus_rmb": 100, "offer_every_days": 30},
+            )
+        ],
+    )
+    monthly = simulate(scenario, scenario.strategies[0], 7, 0).monthly
+    gmv, discounts, paid = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["gmv_paid_rmb"]
+    assert np.all(discounts > 0) and np.all(paid < gmv)
+    np.testing.assert_allclose(paid, gmv - discounts, rtol=1e-9)
+    assert monthly["stored_value_spent_rmb"].sum() > 0 and monthly["coupons_used"].sum() > 0

@@ -87,6 +87,7 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
+    GMV_PAID_RMB = "gmv_paid_rmb"
 
 
 class Stock(StrEnum):
