@@ -74,7 +74,18 @@ swap_friends_joined
 membership_signups, membership_renewals
     Paid memberships bought and renewed.
 membership_fees_rmb
-    Fees received for paid memberships (revenue).
+    Fees received for paid memberships (revenue), booked in full on the day
+    a membership is bought or renewed.
+membership_fees_earned_rmb
+    The same fees recognised over each membership's life: a membership of
+    ``duration_days`` bought or renewed on day s for ``fee`` earns
+    ``fee x (days of s .. s + duration_days - 1 in the month) /
+    duration_days`` in each month. Days past the horizon are not earned
+    within it (at the end, ``membership_fees_rmb - membership_fees_earned_rmb``
+    summed over the horizon is the deferred revenue of the memberships still
+    running); a member who churns keeps its paid period, so its fee is still
+    earned over it. Cumulatively never above ``membership_fees_rmb``; equal to it
+    once every membership has ended.
 topups, stored_value_topups_rmb
     Prepayments and the cash received for them (not revenue: a liability
     until spent).

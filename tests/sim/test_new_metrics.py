@@ -97,3 +97,51 @@ def test_gmv_paid_is_gmv_minus_discounts_every_month_with_every_kind_of_discount
     assert np.all(discounts > 0) and np.all(paid < gmv)
     np.testing.assert_allclose(paid, gmv - discounts, rtol=1e-9)
     assert monthly["stored_value_spent_rmb"].sum() > 0 and monthly["coupons_used"].sum() > 0
+
+
+def test_membership_fee_is_earned_over_the_days_of_its_period() -> None:
+    # 2025-01-01 is day 0. A 31-day membership for 310 bought on day 20 runs days 20 .. 50: 11 days of January
+    # (110 earned) and 20 of February (200). Two 365-day ones for 365 bought on day 300 (28 October) of a
+    # 365-day horizon: 4 days of October, 30 of November, 31 of December earned (1 RMB a day each), the
+    # other 300 days of each are past the horizon.
+    world = World(small_scenario(), small_scenario().strategies[0], 7, 0)
+    ledger = world.ledger
+    ledger.book_membership_fees(world.month_of_day, 20, 1, 310.0, 31)
+    ledger.book_membership_fees(world.month_of_day, 300, 2, 365.0, 365)
+    monthly = ledger.result(world.members).monthly
+    booked, earned = monthly["membership_fees_rmb"], monthly["membership_fees_earned_rmb"]
+    assert booked[0] == 310.0 and booked[9] == 730.0 and booked.sum() == 1040.0
+    np.testing.assert_allclose(earned[:2], [110.0, 200.0])
+    np.testing.assert_allclose(earned[9:], [8.0, 60.0, 62.0])
+    assert earned[2:9].sum() == 0.0
+
+
+@pytest.mark.parametrize(("duration", "renewal"), [(60, 0.0), (90, 0.6)])
+def test_membership_fees_earned_never_run_ahead_of_fees_booked(duration: int, renewal: float) -> None:
+    # Offers on days 0 and 100 of a 200-day run. 60-day memberships without renewals all end by day 159:
+    # earned = booked at the end. 90-day ones renewed on days 90 and 180 run past the horizon: booked -
+    # earned is the unearned rest of each running period, fee x (days past the horizon) / duration.
+    fee = 199.0
+    scenario = small_scenario(
+        horizon_days=200,
+        behaviour={"membership": {"renewal_at_fair_value": renewal, "takeup_at_fair_value": 0.5}},
+        strategies=[
+            strategy(
+                "paid",
+                {"kind": "paid_membership", "fee_rmb": fee, "duration_days": duration, "offer_every_days": 100},
+            )
+        ],
+    )
+    world = World(scenario, scenario.strategies[0], 7, 0)
+    monthly = run(world).monthly
+    booked, earned = np.cumsum(monthly["membership_fees_rmb"]), np.cumsum(monthly["membership_fees_earned_rmb"])
+    assert booked[-1] > 10 * fee  # memberships were sold
+    assert np.all(earned <= booked * (1 + 1e-12))
+    paid_until = world.members.paid_until_day[: world.members.n]
+    days_left = np.maximum(paid_until.astype(np.int64) - (scenario.horizon_days - 1), 0)
+    deferred = fee * days_left.sum() / duration
+    assert booked[-1] - earned[-1] == pytest.approx(deferred, rel=1e-9, abs=1e-6)
+    if duration == 60:
+        assert deferred == 0.0 and earned[-1] == pytest.approx(booked[-1], rel=1e-12)
+    else:
+        assert deferred > 0.0 and monthly["membership_renewals"].sum() > 0

@@ -88,6 +88,7 @@ class Flow(StrEnum):
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
     GMV_PAID_RMB = "gmv_paid_rmb"
+    MEMBERSHIP_FEES_EARNED_RMB = "membership_fees_earned_rmb"
 
 
 class Stock(StrEnum):
@@ -208,6 +209,17 @@ class Ledger:
     def total(self, flow: Flow, month: int) -> float:
         """``flow`` booked so far in ``month``."""
         return float(self._flows[flow][month])
+
+    def book_membership_fees(
+        self, month_of_day: npt.NDArray[np.int64], day: int, count: int, fee_rmb: float, duration_days: int
+    ) -> None:
+        """``count`` memberships of ``duration_days`` bought or renewed today for ``fee_rmb`` each: the fees are
+        received today (``membership_fees_rmb``) and earned evenly over the days ``day .. day + duration_days - 1``
+        (``membership_fees_earned_rmb``; the days past the horizon are not earned within it)."""
+        self.add(Flow.MEMBERSHIP_FEES_RMB, int(month_of_day[day]), fee_rmb * count)
+        if count:
+            months = np.bincount(month_of_day[day : day + duration_days], minlength=self.n_months)
+            self._flows[Flow.MEMBERSHIP_FEES_EARNED_RMB] += months * (fee_rmb * count / duration_days)
 
     def add_by_channel(self, step: ChannelStep, month: int, counts: np.ndarray) -> None:
         """Add ``counts`` (one per channel) to ``step`` of ``month``."""
