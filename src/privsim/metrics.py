@@ -191,6 +191,35 @@ referral_cac_rmb
 viral_coefficient
     ``referral_joined / referral_asked``: genuine new members per member asked to invite.
 
+end_base_value_rmb
+    The base left at the end of the horizon, valued by the model: the expected
+    gross margin over the next 365 days
+    (``privsim.sim.ledger.BASE_VALUE_HORIZON_DAYS``) of the members who may
+    buy (added or customer; silent and churned members count 0), each left
+    to its own purchase and dropout process, without offers, posts or
+    other operator action. Member i buys on a day with
+    ``q_i = 1 - exp(-rate_i x exp(s_T (trust_i - T_ref)))`` (its latent
+    rate at its end trust, no discount, reference discount decayed to 0)
+    and turns silent after a repeat purchase with
+    ``d_i = min(1, dropout_i x exp(-s_D (trust_i - T_ref)))``, both held
+    constant (a stored-value balance's dropout reduction is left out); it
+    can buy for ``m_i = min(365, c_i - T + 1)`` more days (T = horizon_days), c_i
+    its known day of leaving (lifecycle end or account deletion; account
+    bans are not foreseen). With ``G(y, m) = (1 - (1 - y)^m) / y`` (m at
+    y = 0), its expected orders are ``q G(q d, m)`` for a customer and
+    ``q G(q, m) + q (G(q d, m) - G(q, m)) / (1 - d)`` for a member who has
+    not bought (a first purchase never makes it silent; d capped at
+    1 - 1e-6 there): the discrete-day
+    BG/NBD ``E[X(t) | lambda, p]`` (``privsim.behaviour.expected_purchases``).
+    Value: ``sum_i E[orders_i] x order_value_mean_i x gross_margin_share``
+    (list price, before discounts and operating costs). A model-side
+    valuation from each member's latent traits, which a brand cannot
+    observe: use it to compare strategies, not as a forecast. The base's
+    size is ``members_reachable`` and ``active_members``.
+profit_plus_end_base_rmb
+    ``profit_rmb`` over the horizon + ``end_base_value_rmb`` at its end: an
+    objective that a strategy cannot win by running the base down.
+
 repurchase_rate
     The retained-only repurchase rate: share of the members who were
     customers at the end of day ``D = horizon_days - 366`` (at least one

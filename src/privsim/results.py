@@ -80,6 +80,8 @@ def replication_figures(result: ReplicationResult) -> dict[str, float]:
     out["viral_coefficient"] = _ratio(out["referral_joined"], out["referral_asked"])
     out["repurchase_rate"] = result.repurchase_rate
     out["repurchase_rate_all_buyers"] = result.repurchase_rate_all_buyers
+    out["end_base_value_rmb"] = result.end_base_value_rmb
+    out["profit_plus_end_base_rmb"] = out["profit_rmb"] + result.end_base_value_rmb
     return out
 
 

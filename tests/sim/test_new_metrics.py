@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from helpers import small_scenario, strategy
-from privsim.agents.members import NEVER, Members, State
+from privsim import behaviour
+from privsim.agents.members import NEVER, NO_END, Members, State
+from privsim.results import replication_figures
 from privsim.sim.calendar import run, simulate
-from privsim.sim.ledger import Flow, buyers_mask, customers_mask, repurchase_rate
+from privsim.sim.ledger import Flow, base_value_rmb, buyers_mask, customers_mask, repurchase_rate
 from privsim.sim.purchases import record_purchases
 from privsim.sim.world import World
 
@@ -145,3 +147,68 @@ def test_membership_fees_earned_never_run_ahead_of_fees_booked(duration: int, re
         assert deferred == 0.0 and earned[-1] == pytest.approx(booked[-1], rel=1e-12)
     else:
         assert deferred > 0.0 and monthly["membership_renewals"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("q", "d", "days", "has_bought", "expected"),
+    [
+        (0.01, 0.0, 365, True, 3.65),  # no dropout: q per day
+        (0.01, 0.0, 365, False, 3.65),
+        (0.3, 1.0, 2, True, 0.3 + 0.7 * 0.3),  # a customer's first purchase ends it: q + (1 - q) q
+        (0.3, 1.0, 2, False, 0.6),  # a first purchase never does: q on each day
+        (0.3, 0.5, 0, True, 0.0),  # no days left
+        (1.0, 0.5, 3, True, 1.0 + 0.5 + 0.25),  # buys every day while alive, alive 1, 1/2, 1/4
+    ],
+)
+def test_expected_purchases_on_hand_computed_cases(
+    q: float, d: float, days: int, has_bought: bool, expected: float
+) -> None:
+    # the d -> 1 cap (1 - 1e-6) moves the has-not-bought case by about 1e-6 of a purchase
+    got = behaviour.expected_purchases(np.array([q]), np.array([d]), np.array([days]), np.array([has_bought]))
+    assert got[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_expected_purchases_match_the_day_by_day_chain() -> None:
+    # The same chain stepped day by day: never bought (a), alive customer (c); each day both buy with q,
+    # a customer's purchase makes it silent with d. Tolerance: the d -> 1 cap, ~1e-6 of a purchase.
+    rng = np.random.default_rng(3)
+    q, d = rng.random(200) ** 3, rng.random(200)
+    d[:20] = 1.0
+    days = rng.integers(0, 400, 200)
+    for bought in (True, False):
+        a, c, total = np.full(200, float(not bought)), np.full(200, float(bought)), np.zeros(200)
+        for k in range(400):
+            total += np.where(k < days, q * (a + c), 0.0)
+            a, c = a * (1 - q), c * (1 - q * d) + a * q
+        got = behaviour.expected_purchases(q, d, days, np.full(200, bought))
+        np.testing.assert_allclose(got, total, rtol=1e-9, atol=1e-5)
+
+
+def test_end_base_value_on_a_hand_computed_base() -> None:
+    # At trust = reference a member buys with q = 1 - exp(-rate) a day: rate = -log(0.99) gives q = 0.01.
+    # Without dropout, over the next 365 days: a customer with no end expects 3.65 orders, one who deletes
+    # the account in 100 days 1.0; a silent and a churned member none. Margin per order 200 x 0.55 = 110:
+    # 3.65 x 110 + 1.0 x 110 = 511.5.
+    scenario = small_scenario(channels=[], population={"gross_margin_share": 0.55})
+    world = World(scenario, scenario.strategies[0], 7, 0)
+    m, day = world.members, 40
+    m.state[: m.n] = State.CHURNED
+    rows = np.arange(4)
+    m.state[rows] = [State.CUSTOMER, State.CUSTOMER, State.SILENT, State.CHURNED]
+    m.rate_per_day[rows] = -np.log(0.99)
+    m.trust[rows] = world.behaviour.trust.reference
+    m.dropout_prob[rows] = 0.0
+    m.order_value_mean_rmb[rows] = 200.0
+    m.lifecycle_end_day[rows] = NO_END
+    m.deletion_day[rows] = [NO_END, day + 100, NO_END, NO_END]
+    assert base_value_rmb(world, day) == pytest.approx(511.5, rel=1e-5)  # float32 rate and trust
+
+
+def test_end_base_value_is_taken_at_the_end_and_added_to_profit() -> None:
+    scenario = small_scenario(horizon_days=120)
+    world = World(scenario, scenario.strategies[0], 7, 0)
+    result = run(world)
+    figures = replication_figures(result)
+    assert result.end_base_value_rmb == base_value_rmb(world, scenario.horizon_days - 1) > 0
+    assert figures["end_base_value_rmb"] == result.end_base_value_rmb
+    assert figures["profit_plus_end_base_rmb"] == figures["profit_rmb"] + result.end_base_value_rmb

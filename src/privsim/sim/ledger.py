@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from privsim import behaviour
 from privsim.agents.groups import KocStatus
 from privsim.agents.members import NEVER, ChurnReason, Members, State
 from privsim.core.units import DAYS_PER_YEAR
@@ -33,6 +34,8 @@ ACTIVE_WITHIN_DAYS = 90
 REPURCHASE_WINDOW_DAYS = DAYS_PER_YEAR
 #: A second purchase at most this many days after the first is quick (MOMCHAIN-SECOND-PURCHASE).
 QUICK_SECOND_PURCHASE_DAYS = 30
+#: Days ahead over which end_base_value_rmb values the members' expected purchases.
+BASE_VALUE_HORIZON_DAYS = DAYS_PER_YEAR
 
 
 class Flow(StrEnum):
@@ -169,8 +172,8 @@ class ReplicationResult:
 
     ``monthly`` maps each metric of :mod:`privsim.metrics` (flows, derived
     flows and month-end stocks) to an array over months; ``repurchase_rate``
-    (retained-only base) and ``repurchase_rate_all_buyers`` (every buyer) are
-    per-replication figures; ``cohort_sizes`` and ``cohort_active`` are
+    (retained-only base), ``repurchase_rate_all_buyers`` (every buyer) and
+    ``end_base_value_rmb`` are per-replication figures; ``cohort_sizes`` and ``cohort_active`` are
     [month-end, cohort month] matrices.
     """
 
@@ -180,6 +183,7 @@ class ReplicationResult:
     cohort_active: npt.NDArray[np.int64]
     members_simulated: int
     repurchase_rate_all_buyers: float
+    end_base_value_rmb: float
 
 
 class Ledger:
@@ -201,6 +205,8 @@ class Ledger:
         #: the repurchase base (customers) is taken at the end of this day
         self.repurchase_day = scenario.horizon_days - REPURCHASE_WINDOW_DAYS - 1
         self.repurchase_base: npt.NDArray[np.bool_] | None = None
+        #: taken at the end of the last month (only then: it values every member)
+        self.end_base_value_rmb = float("nan")
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
@@ -239,6 +245,8 @@ class Ledger:
             self._stocks.setdefault(name, np.zeros(self.n_months))[month] = value
         sizes, active = cohort_counts(world.members, world.day, self.n_months)
         self._cohort_sizes[month], self._cohort_active[month] = sizes, active
+        if month == self.n_months - 1:
+            self.end_base_value_rmb = base_value_rmb(world, world.day)
 
     def result(self, members: Members) -> ReplicationResult:
         """The replication's result, at the end of the horizon."""
@@ -261,7 +269,9 @@ class Ledger:
             if self.repurchase_day >= 0
             else float("nan")
         )
-        return ReplicationResult(monthly, rate, self._cohort_sizes, self._cohort_active, members.n, rate_all)
+        return ReplicationResult(
+            monthly, rate, self._cohort_sizes, self._cohort_active, members.n, rate_all, self.end_base_value_rmb
+        )
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
@@ -342,6 +352,23 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
             }
         )
     return {str(k): float(v) for k, v in out.items()}
+
+
+def base_value_rmb(world: World, day: int) -> float:
+    """Expected gross margin of the members who may buy (added or customer) over the BASE_VALUE_HORIZON_DAYS days
+    after ``day``, each left to its own purchase and dropout process (:mod:`privsim.metrics`)."""
+    m, b = world.members, world.behaviour
+    state = m.state[: m.n]
+    rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
+    trust = m.trust[rows].astype(np.float64)
+    none = np.zeros(len(rows))
+    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, none.astype(bool), b)
+    dropout = behaviour.dropout_probability(m.dropout_prob[rows], trust, b)
+    leaves = np.minimum(m.lifecycle_end_day[rows], m.deletion_day[rows]).astype(np.int64)
+    days = np.clip(leaves - day, 0, BASE_VALUE_HORIZON_DAYS)
+    purchases = behaviour.expected_purchases(purchase, dropout, days, state[rows] == State.CUSTOMER)
+    margin = m.order_value_mean_rmb[rows] * world.scenario.population.gross_margin_share
+    return float(np.dot(purchases, margin))
 
 
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
