@@ -187,7 +187,11 @@ The sum of each monthly flow above (``gmv_rmb``, ``profit_rmb``, ...),
 month (``active_members``, ``members_churned``, ...), and:
 
 referral_cac_rmb
-    ``referral_reward_cost_rmb / referral_joined`` (genuine referred members; NaN without any).
+    ``referral_reward_cost_rmb / referral_joined``: reward cost per genuine
+    (not fake) referred member who joined, swap friends included (NaN
+    without any). The rewards are counted on accepted invitations, so the
+    numerator includes rewards reached through fakes and through invitees
+    who found no room (``leads_over_capacity``); the denominator does not.
 viral_coefficient
     ``referral_joined / referral_asked``: genuine new members per member asked to invite.
 
