@@ -173,8 +173,8 @@ class ReplicationResult:
     ``monthly`` maps each metric of :mod:`privsim.metrics` (flows, derived
     flows and month-end stocks) to an array over months; ``repurchase_rate``
     (retained-only base), ``repurchase_rate_all_buyers`` (every buyer) and
-    ``end_base_value_rmb`` are per-replication figures; ``cohort_sizes`` and ``cohort_active`` are
-    [month-end, cohort month] matrices.
+    ``end_base_value_rmb`` are per-replication figures; ``cohort_sizes`` and
+    ``cohort_active`` are [month-end, cohort month] matrices.
     """
 
     monthly: dict[str, Series]
