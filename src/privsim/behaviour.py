@@ -215,3 +215,33 @@ def trust_keep_per_day(behaviour: Behaviour) -> tuple[float, float]:
 def fatigue_decay_per_day(behaviour: Behaviour) -> float:
     """Factor fatigue is multiplied by each day: 2 ** (-1 / half_life_days)."""
     return float(2.0 ** (-1.0 / behaviour.contact.fatigue_half_life_days))
+
+
+def expected_purchases(
+    purchase_prob: np.ndarray, dropout_prob: np.ndarray, days: np.ndarray, has_bought: np.ndarray
+) -> np.ndarray:
+    """Expected purchases in the next ``days`` days of members who buy each day with ``purchase_prob`` (q) and,
+    after each repeat purchase, turn silent with ``dropout_prob`` (d), both held constant.
+
+    The discrete-day form of BG/NBD's ``E[X(t) | lambda, p] = (1 - exp(-lambda p t)) / p``. With
+    ``G(y, m) = sum_{k<m} (1 - y)^k = (1 - (1 - y)^m) / y`` (``m`` at ``y = 0``) and ``m = days``:
+
+    - a member who has bought (a customer, alive with chance ``(1 - q d)^k`` on day k): ``q G(q d, m)``;
+    - one who has not (whose first purchase cannot make it silent):
+      ``q G(q, m) + q (G(q d, m) - G(q, m)) / (1 - d)``, with ``d`` capped at ``1 - 1e-6`` here (the
+      limit ``d -> 1`` is continuous).
+    """
+    q = np.asarray(purchase_prob, dtype=np.float64)
+    d = np.minimum(np.asarray(dropout_prob, dtype=np.float64), 1.0 - 1e-6)
+    m = np.asarray(days, dtype=np.float64)
+    alive = _geometric_sum(q * d, m)
+    first = _geometric_sum(q, m)
+    expected: np.ndarray = np.where(has_bought, q * alive, q * first + q * (alive - first) / (1.0 - d))
+    return expected
+
+
+def _geometric_sum(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``sum_{k<m} (1 - y)^k`` for ``y`` in [0, 1]: ``-expm1(m log1p(-y)) / y``, ``m`` at ``y = 0``, 0 at ``m = 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = -np.expm1(m * np.log1p(-y)) / y
+    return np.where(m == 0, 0.0, np.where(y > 0, total, m))

@@ -34,7 +34,15 @@ visits, unpaid_visits
 gmv_rmb
     Value of all orders at list price, before any discount.
 discounts_rmb
-    List value minus price paid: offers and tier member discounts.
+    List value minus price paid: percent-off offers and the policies' standing
+    discounts (tier member discounts, the paid membership's discount), coupons,
+    and the bonus share of stored value spent.
+gmv_paid_rmb
+    GMV as paid (成交): each order's list value minus every discount on it
+    (percent-off offer, standing discount, coupon, stored-value bonus),
+    summed over the month's orders; so ``gmv_paid_rmb = gmv_rmb -
+    discounts_rmb`` month by month. Balance spent counts as paid at its
+    cash share (the cash came in at the top-up).
 net_sales_rmb
     ``gmv_rmb - discounts_rmb``: what members paid.
 cogs_rmb
@@ -66,7 +74,18 @@ swap_friends_joined
 membership_signups, membership_renewals
     Paid memberships bought and renewed.
 membership_fees_rmb
-    Fees received for paid memberships (revenue).
+    Fees received for paid memberships (revenue), booked in full on the day
+    a membership is bought or renewed.
+membership_fees_earned_rmb
+    The same fees recognised over each membership's life: a membership of
+    ``duration_days`` bought or renewed on day s for ``fee`` earns
+    ``fee x (days of s .. s + duration_days - 1 in the month) /
+    duration_days`` in each month. Days past the horizon are not earned
+    within it (at the end, ``membership_fees_rmb - membership_fees_earned_rmb``
+    summed over the horizon is the deferred revenue of the memberships still
+    running); a member who churns keeps its paid period, so its fee is still
+    earned over it. Cumulatively never above ``membership_fees_rmb``; equal to it
+    once every membership has ended.
 topups, stored_value_topups_rmb
     Prepayments and the cash received for them (not revenue: a liability
     until spent).
@@ -168,18 +187,61 @@ The sum of each monthly flow above (``gmv_rmb``, ``profit_rmb``, ...),
 month (``active_members``, ``members_churned``, ...), and:
 
 referral_cac_rmb
-    ``referral_reward_cost_rmb / referral_joined`` (genuine referred members; NaN without any).
+    ``referral_reward_cost_rmb / referral_joined``: reward cost per genuine
+    (not fake) referred member who joined, swap friends included (NaN
+    without any). The rewards are counted on accepted invitations, so the
+    numerator includes rewards reached through fakes and through invitees
+    who found no room (``leads_over_capacity``); the denominator does not.
 viral_coefficient
     ``referral_joined / referral_asked``: genuine new members per member asked to invite.
 
+end_base_value_rmb
+    The base left at the end of the horizon, valued by the model: the expected
+    gross margin over the next 365 days
+    (``privsim.sim.ledger.BASE_VALUE_HORIZON_DAYS``) of the members who may
+    buy (added or customer; silent and churned members count 0), each left
+    to its own purchase and dropout process, without offers, posts or
+    other operator action. Member i buys on a day with
+    ``q_i = 1 - exp(-rate_i x exp(s_T (trust_i - T_ref)))`` (its latent
+    rate at its end trust, no discount, reference discount decayed to 0)
+    and turns silent after a repeat purchase with
+    ``d_i = min(1, dropout_i x exp(-s_D (trust_i - T_ref)))``, both held
+    constant (a stored-value balance's dropout reduction is left out); it
+    can buy for ``m_i = min(365, c_i - T + 1)`` more days (T = horizon_days), c_i
+    its known day of leaving (lifecycle end or account deletion; account
+    bans are not foreseen). With ``G(y, m) = (1 - (1 - y)^m) / y`` (m at
+    y = 0), its expected orders are ``q G(q d, m)`` for a customer and
+    ``q G(q, m) + q (G(q d, m) - G(q, m)) / (1 - d)`` for a member who has
+    not bought (a first purchase never makes it silent; d capped at
+    1 - 1e-6 there): the discrete-day
+    BG/NBD ``E[X(t) | lambda, p]`` (``privsim.behaviour.expected_purchases``).
+    Value: ``sum_i E[orders_i] x order_value_mean_i x gross_margin_share``
+    (list price, before discounts and operating costs). A model-side
+    valuation from each member's latent traits, which a brand cannot
+    observe: use it to compare strategies, not as a forecast. The base's
+    size is ``members_reachable`` and ``active_members``.
+profit_plus_end_base_rmb
+    ``profit_rmb`` over the horizon + ``end_base_value_rmb`` at its end: an
+    objective that a strategy cannot win by running the base down.
+
 repurchase_rate
-    Share of the members who were customers at the end of day
-    ``D = horizon_days - 366`` (at least one purchase, not churned) who
-    bought again within the following 365 days (days D+1 .. D+365).
-    Members who churned in the window without buying again count as not
-    repurchasing; those who bought again and then churned count as
-    repurchasing. NaN when
+    The retained-only repurchase rate: share of the members who were
+    customers at the end of day ``D = horizon_days - 366`` (at least one
+    purchase, not churned) who bought again within the following 365 days
+    (days D+1 .. D+365). Its base leaves out the buyers churned by day D,
+    so a strategy that loses buyers before D can raise it (see
+    ``repurchase_rate_all_buyers``). Members who churned in the window
+    without buying again count as not repurchasing; those who bought again
+    and then churned count as repurchasing. NaN when
     ``horizon_days < 366`` or there were no customers on day D.
+repurchase_rate_all_buyers
+    Share of every member who had bought by the end of day D (first
+    purchase on or before D; the day-0 base's history counts), churned or
+    not, who bought again in days D+1 .. D+365. Members churned by day D
+    count as not repurchasing (a churned member never buys), so
+    ``repurchase_rate_all_buyers = repurchase_rate x (customers on day D) /
+    (buyers by day D)``, at most ``repurchase_rate``. NaN as
+    ``repurchase_rate``, or with no buyers by day D.
 
 Cohort retention
 ----------------
@@ -252,6 +314,7 @@ UNITS = {
     "aov_rmb": "RMB per order",
     "referral_cac_rmb": "RMB per referred member",
     "repurchase_rate": "share",
+    "repurchase_rate_all_buyers": "share",
     "coverage": "share",
     "viral_coefficient": "members joined per member asked",
     "staff_saved_fte": "operators (FTE)",

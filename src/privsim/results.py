@@ -69,7 +69,7 @@ DESCRIPTION_COLUMNS = ("measure", *metrics.BREAKDOWN_COLUMNS, "unit")
 
 
 def replication_figures(result: ReplicationResult) -> dict[str, float]:
-    """One figure per metric for a replication: flow totals, last month-end stocks, repurchase rate."""
+    """One figure per metric for a replication: flow totals, last month-end stocks, repurchase rates."""
     out: dict[str, float] = {}
     for name, series in result.monthly.items():
         if name == "aov_rmb":
@@ -79,6 +79,9 @@ def replication_figures(result: ReplicationResult) -> dict[str, float]:
     out["referral_cac_rmb"] = _ratio(out["referral_reward_cost_rmb"], out["referral_joined"])
     out["viral_coefficient"] = _ratio(out["referral_joined"], out["referral_asked"])
     out["repurchase_rate"] = result.repurchase_rate
+    out["repurchase_rate_all_buyers"] = result.repurchase_rate_all_buyers
+    out["end_base_value_rmb"] = result.end_base_value_rmb
+    out["profit_plus_end_base_rmb"] = out["profit_rmb"] + result.end_base_value_rmb
     return out
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from privsim import behaviour
 from privsim.agents.groups import KocStatus
 from privsim.agents.members import NEVER, ChurnReason, Members, State
 from privsim.core.units import DAYS_PER_YEAR
@@ -33,6 +34,8 @@ ACTIVE_WITHIN_DAYS = 90
 REPURCHASE_WINDOW_DAYS = DAYS_PER_YEAR
 #: A second purchase at most this many days after the first is quick (MOMCHAIN-SECOND-PURCHASE).
 QUICK_SECOND_PURCHASE_DAYS = 30
+#: Days ahead over which end_base_value_rmb values the members' expected purchases.
+BASE_VALUE_HORIZON_DAYS = DAYS_PER_YEAR
 
 
 class Flow(StrEnum):
@@ -87,6 +90,8 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
+    GMV_PAID_RMB = "gmv_paid_rmb"
+    MEMBERSHIP_FEES_EARNED_RMB = "membership_fees_earned_rmb"
 
 
 class Stock(StrEnum):
@@ -167,8 +172,9 @@ class ReplicationResult:
 
     ``monthly`` maps each metric of :mod:`privsim.metrics` (flows, derived
     flows and month-end stocks) to an array over months; ``repurchase_rate``
-    is the per-replication figure; ``cohort_sizes`` and ``cohort_active``
-    are [month-end, cohort month] matrices.
+    (retained-only base), ``repurchase_rate_all_buyers`` (every buyer) and
+    ``end_base_value_rmb`` are per-replication figures; ``cohort_sizes`` and
+    ``cohort_active`` are [month-end, cohort month] matrices.
     """
 
     monthly: dict[str, Series]
@@ -176,6 +182,8 @@ class ReplicationResult:
     cohort_sizes: npt.NDArray[np.int64]
     cohort_active: npt.NDArray[np.int64]
     members_simulated: int
+    repurchase_rate_all_buyers: float
+    end_base_value_rmb: float
 
 
 class Ledger:
@@ -197,6 +205,8 @@ class Ledger:
         #: the repurchase base (customers) is taken at the end of this day
         self.repurchase_day = scenario.horizon_days - REPURCHASE_WINDOW_DAYS - 1
         self.repurchase_base: npt.NDArray[np.bool_] | None = None
+        #: taken at the end of the last month (only then: it values every member)
+        self.end_base_value_rmb = float("nan")
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
@@ -205,6 +215,17 @@ class Ledger:
     def total(self, flow: Flow, month: int) -> float:
         """``flow`` booked so far in ``month``."""
         return float(self._flows[flow][month])
+
+    def book_membership_fees(
+        self, month_of_day: npt.NDArray[np.int64], day: int, count: int, fee_rmb: float, duration_days: int
+    ) -> None:
+        """``count`` memberships of ``duration_days`` bought or renewed today for ``fee_rmb`` each: the fees are
+        received today (``membership_fees_rmb``) and earned evenly over the days ``day .. day + duration_days - 1``
+        (``membership_fees_earned_rmb``; the days past the horizon are not earned within it)."""
+        self.add(Flow.MEMBERSHIP_FEES_RMB, int(month_of_day[day]), fee_rmb * count)
+        if count:
+            months = np.bincount(month_of_day[day : day + duration_days], minlength=self.n_months)
+            self._flows[Flow.MEMBERSHIP_FEES_EARNED_RMB] += months * (fee_rmb * count / duration_days)
 
     def add_by_channel(self, step: ChannelStep, month: int, counts: np.ndarray) -> None:
         """Add ``counts`` (one per channel) to ``step`` of ``month``."""
@@ -224,6 +245,8 @@ class Ledger:
             self._stocks.setdefault(name, np.zeros(self.n_months))[month] = value
         sizes, active = cohort_counts(world.members, world.day, self.n_months)
         self._cohort_sizes[month], self._cohort_active[month] = sizes, active
+        if month == self.n_months - 1:
+            self.end_base_value_rmb = base_value_rmb(world, world.day)
 
     def result(self, members: Members) -> ReplicationResult:
         """The replication's result, at the end of the horizon."""
@@ -241,7 +264,14 @@ class Ledger:
             if self.repurchase_day >= 0
             else float("nan")
         )
-        return ReplicationResult(monthly, rate, self._cohort_sizes, self._cohort_active, members.n)
+        rate_all = (
+            repurchase_rate(buyers_mask(members, self.repurchase_day), members, self.repurchase_day)
+            if self.repurchase_day >= 0
+            else float("nan")
+        )
+        return ReplicationResult(
+            monthly, rate, self._cohort_sizes, self._cohort_active, members.n, rate_all, self.end_base_value_rmb
+        )
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
@@ -324,15 +354,44 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
     return {str(k): float(v) for k, v in out.items()}
 
 
+def base_value_rmb(world: World, day: int) -> float:
+    """Expected gross margin of the members who may buy (added or customer) over the BASE_VALUE_HORIZON_DAYS days
+    after ``day``, each left to its own purchase and dropout process (:mod:`privsim.metrics`)."""
+    m, b = world.members, world.behaviour
+    state = m.state[: m.n]
+    rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
+    trust = m.trust[rows].astype(np.float64)
+    none = np.zeros(len(rows))
+    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, none.astype(bool), b)
+    dropout = behaviour.dropout_probability(m.dropout_prob[rows], trust, b)
+    leaves = np.minimum(m.lifecycle_end_day[rows], m.deletion_day[rows]).astype(np.int64)
+    days = np.clip(leaves - day, 0, BASE_VALUE_HORIZON_DAYS)
+    purchases = behaviour.expected_purchases(purchase, dropout, days, state[rows] == State.CUSTOMER)
+    margin = m.order_value_mean_rmb[rows] * world.scenario.population.gross_margin_share
+    return float(np.dot(purchases, margin))
+
+
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
-    """Rows of members who have bought at least once and are not churned (repurchase base)."""
+    """Rows of members who have bought at least once and are not churned: the base of the retained-only
+    ``repurchase_rate``, which leaves out members churned by its reference day."""
     n = members.n
     customers: npt.NDArray[np.bool_] = (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
     return customers
 
 
+def buyers_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
+    """Rows of members who had bought by the end of ``day``, churned or not: the base of
+    ``repurchase_rate_all_buyers`` (a first purchase is never undone, so this is read at the end)."""
+    first = members.first_purchase_day[: members.n]
+    buyers: npt.NDArray[np.bool_] = (first != NEVER) & (first <= day)
+    return buyers
+
+
 def repurchase_rate(base: npt.NDArray[np.bool_] | None, members: Members, reference_day: int) -> float:
-    """Share of ``base`` rows (customers on ``reference_day``) whose last purchase is after that day.
+    """Share of ``base`` rows whose last purchase is after ``reference_day``.
+
+    ``base`` is :func:`customers_mask` on ``reference_day`` for the retained-only
+    ``repurchase_rate`` and :func:`buyers_mask` for ``repurchase_rate_all_buyers``.
 
     Called at the end of the window (see :mod:`privsim.metrics`); a member who
     bought again and then churned still counts as repurchasing, one who

@@ -144,6 +144,7 @@ def record_purchases(
     ledger.add(Flow.ORDERS, month, len(buyers))
     ledger.add(Flow.GMV_RMB, month, gmv)
     ledger.add(Flow.DISCOUNTS_RMB, month, float(discount.sum()))
+    ledger.add(Flow.GMV_PAID_RMB, month, float((values - discount).sum()))
     ledger.add(Flow.STORED_VALUE_SPENT_RMB, month, float(from_balance.sum()))
     ledger.add(Flow.COGS_RMB, month, gmv * (1.0 - population.gross_margin_share))
     paid = m.paid_until_day[buyers] >= day

@@ -89,7 +89,7 @@ def expire_memberships(world: World, month: int) -> None:
     m.paid_savings_rmb[ended] = 0.0
     m.paid_until_day[renew] = world.day + duration - 1
     world.ledger.add(Flow.MEMBERSHIP_RENEWALS, month, len(renew))
-    world.ledger.add(Flow.MEMBERSHIP_FEES_RMB, month, fee * len(renew))
+    world.ledger.book_membership_fees(world.month_of_day, world.day, len(renew), fee, duration)
 
 
 def churn(world: World, month: int) -> None:

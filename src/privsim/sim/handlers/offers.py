@@ -27,7 +27,7 @@ def offer_membership(world: World, offer: MembershipOffer) -> None:
     m.paid_savings_rmb[buyers] = 0.0
     world.membership_terms = (offer.fee_rmb, offer.duration_days)
     world.ledger.add(Flow.MEMBERSHIP_SIGNUPS, month, len(buyers))
-    world.ledger.add(Flow.MEMBERSHIP_FEES_RMB, month, offer.fee_rmb * len(buyers))
+    world.ledger.book_membership_fees(world.month_of_day, world.day, len(buyers), offer.fee_rmb, offer.duration_days)
 
 
 def offer_top_up(world: World, offer: TopUpOffer) -> None:
