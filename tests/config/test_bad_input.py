@@ -242,6 +242,14 @@ CASES = [
         allowed=("between 0.0 and 1.0",),
     ),
     Case(
+        "referral_quality_of_zero",
+        field="behaviour.referral.quality_ecard",
+        edit=lambda data: data["behaviour"].update(referral={"quality_ecard": 0.0}) or data,
+        value=0.0,
+        shown="0.0",
+        allowed=("greater than 0",),
+    ),
+    Case(
         "policy_discount_of_100_percent",
         field="strategies[1].policies[0].discount_depth",
         edit=full_discount,

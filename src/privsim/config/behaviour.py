@@ -135,6 +135,18 @@ class ReferralResponse(Model):
     )
     quality: Factor = Field(1.0, gt=0.0, description="Purchase-rate multiplier of genuine referred members.")
     fake_stay_days: Days = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+    quality_physical: Factor = Field(
+        1.0,
+        gt=0.0,
+        description="Purchase-rate multiplier, on top of the source's quality, of genuine newcomers who join for "
+        "a physical-gift reward (referral invitees, fission joiners of a swap); 1 = no effect.",
+    )
+    quality_ecard: Factor = Field(
+        1.0,
+        gt=0.0,
+        description="As quality_physical, for a cash-like reward (e-card, red packet): DIAPER-FISSION-CAC says "
+        "those fans match clearly worse than physical-gift ones (a value below quality_physical); 1 = no effect.",
+    )
 
 
 class SwapResponse(Model):
