@@ -102,6 +102,15 @@ churned_blocked, churned_deleted, churned_lifecycle, churned_banned
     Members who churned this month, by reason: blocked after a contact
     (fatigue), deleted the account (the account kind's hazard), need ended,
     account banned by the platform.
+churned_lost, churned_ended, churned_fake
+    The same members split by what they were: ``churned_lost`` genuine
+    members who blocked, deleted the account or whose account was banned
+    (lost to the brand: the operations can move it); ``churned_ended``
+    genuine members whose need ended (lifecycle: no operation keeps them);
+    ``churned_fake`` fake invitees and fake swap joiners who left, for any
+    reason (mostly ``deleted`` after ``behaviour.referral.fake_stay_days``).
+    Each month ``churned_lost + churned_ended + churned_fake = churned_blocked
+    + churned_deleted + churned_lifecycle + churned_banned``.
 
 Monthly flows per acquisition channel (the funnel)
 --------------------------------------------------
@@ -125,6 +134,11 @@ Month-end stocks (at the end of the month's last simulated day)
 ----------------------------------------------------------------
 members_added, members_customer, members_silent, members_churned
     Members in each state.
+members_lost, members_ended, members_fake_gone
+    Of ``members_churned``, the genuine members lost (blocked, deleted,
+    banned), the genuine members whose need ended, and the fakes: the
+    cumulative sums of ``churned_lost``, ``churned_ended`` and
+    ``churned_fake``, which add up to ``members_churned``.
 members_reachable
     Members not churned.
 active_members

@@ -87,6 +87,9 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
+    CHURNED_LOST = "churned_lost"
+    CHURNED_ENDED = "churned_ended"
+    CHURNED_FAKE = "churned_fake"
 
 
 class Stock(StrEnum):
@@ -114,6 +117,9 @@ class Stock(StrEnum):
     BUYERS_QUICK_SECOND_PAID = "buyers_quick_second_paid"
     BUYERS_OTHER = "buyers_other"
     BUYERS_OTHER_PAID = "buyers_other_paid"
+    MEMBERS_LOST = "members_lost"
+    MEMBERS_ENDED = "members_ended"
+    MEMBERS_FAKE_GONE = "members_fake_gone"
 
 
 class ChannelStep(StrEnum):
@@ -157,6 +163,9 @@ CHURN_FLOW = {
     ChurnReason.LIFECYCLE: Flow.CHURNED_LIFECYCLE,
     ChurnReason.BANNED: Flow.CHURNED_BANNED,
 }
+
+#: Churn reasons of a member who was lost (blocked, deleted, banned), as opposed to one whose need ended.
+LOST_REASONS = (ChurnReason.BLOCKED, ChurnReason.DELETED, ChurnReason.BANNED)
 
 Series = npt.NDArray[np.float64]
 
@@ -306,6 +315,7 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
         Stock.BUYERS_QUICK_SECOND_PAID: int((quick & ever_paid).sum()),
         Stock.BUYERS_OTHER: int(other.sum()),
         Stock.BUYERS_OTHER_PAID: int((other & ever_paid).sum()),
+        **churned_by_kind(members),
     }
     out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
     by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))
@@ -322,6 +332,19 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
             }
         )
     return {str(k): float(v) for k, v in out.items()}
+
+
+def churned_by_kind(members: Members) -> dict[str, float]:
+    """Churned members so far: genuine ones lost (:data:`LOST_REASONS`) or whose need ended, and fakes."""
+    n = members.n
+    churned = members.state[:n] == State.CHURNED
+    fake = members.fake[:n] > 0
+    genuine = churned & ~fake
+    return {
+        Stock.MEMBERS_LOST: int((genuine & np.isin(members.churn_reason[:n], LOST_REASONS)).sum()),
+        Stock.MEMBERS_ENDED: int((genuine & (members.churn_reason[:n] == ChurnReason.LIFECYCLE)).sum()),
+        Stock.MEMBERS_FAKE_GONE: int((churned & fake).sum()),
+    }
 
 
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
