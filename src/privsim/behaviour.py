@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from privsim.config.behaviour import Behaviour
+from privsim.config.behaviour import Behaviour, ReturnResponse
 from privsim.config.incentive import Incentive
 from privsim.config.population import Population
 from privsim.core.units import DAYS_PER_YEAR
@@ -205,3 +205,10 @@ def deep_discount_trust_loss(depth: float, behaviour: Behaviour) -> float:
 def fatigue_decay_per_day(behaviour: Behaviour) -> float:
     """Factor fatigue is multiplied by each day: 2 ** (-1 / half_life_days)."""
     return float(2.0 ** (-1.0 / behaviour.contact.fatigue_half_life_days))
+
+
+def return_probability(delivery_days: np.ndarray, returns: ReturnResponse) -> np.ndarray:
+    """Chance an order delivered in ``delivery_days`` is returned or cancelled:
+    ``1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, delivery_days - patient_days))``."""
+    late = np.maximum(0.0, delivery_days - returns.patient_days)
+    return 1.0 - (1.0 - returns.base_prob) * np.exp(-returns.delay_hazard_per_day * late)

@@ -111,6 +111,36 @@ churned_lost, churned_ended, churned_fake
     reason (mostly ``deleted`` after ``behaviour.referral.fake_stay_days``).
     Each month ``churned_lost + churned_ended + churned_fake = churned_blocked
     + churned_deleted + churned_lifecycle + churned_banned``.
+returns
+    Orders returned or cancelled (only when ``behaviour.returns`` is on, see
+    :mod:`privsim.sim.returns`: each order's delivery time ``d`` is Gamma with
+    mean ``delivery.mean_days``, or ``delivery.priority_mean_days`` for a tier
+    with ``priority_shipping``, and shape ``delivery.shape``; it comes back
+    with ``1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, d -
+    patient_days))``), booked in the month of day ``order day + ceil(d) +
+    delivery.return_window_days``, so a month's returns may come from the
+    previous month's orders; cumulatively, returns never exceed orders.
+    Returns due after the horizon are not booked. The orders, ``gmv_rmb``,
+    ``discounts_rmb``, ``net_sales_rmb``, ``cogs_rmb`` and ``profit_rmb`` above
+    count every order placed, returned or not (gross of returns); a returned
+    order never counts toward tier progress or paid-membership savings.
+returned_gmv_rmb
+    List value of the returned orders (``gmv_rmb`` they had added).
+refunds_rmb
+    What the returned orders had added to net sales, paid back: list value
+    minus their discounts (cash, and stored value at its cash share).
+stored_value_refunded_rmb
+    Of the refunds, the stored value (bonus included) the orders had used,
+    put back on the members' balances.
+returned_cogs_rmb
+    Cost of the returned goods, back in stock: ``returned_gmv_rmb x (1 - gross_margin_share)``.
+gmv_net_of_returns_rmb
+    ``gmv_rmb - returned_gmv_rmb``.
+net_sales_net_of_returns_rmb
+    ``net_sales_rmb - refunds_rmb``.
+profit_net_of_returns_rmb
+    ``profit_rmb - refunds_rmb + returned_cogs_rmb``: a returned order's gross
+    margin is lost, its goods are restocked (no reverse-logistics cost).
 
 Monthly flows per acquisition channel (the funnel)
 --------------------------------------------------
@@ -127,6 +157,8 @@ by_pool.added.<pool>, by_pool.first_orders.<pool>, by_pool.churned.<pool>
     members on the pool at the time.
 by_tier.gmv_rmb.<tier>
     GMV of orders by members of the tier at the time of the order.
+by_tier.returned_gmv_rmb.<tier>
+    ``returned_gmv_rmb`` of orders by members of the tier at the time of the order.
 orders_paid_members, gmv_paid_members_rmb
     Orders and GMV of members whose paid membership was valid that day.
 
@@ -242,6 +274,7 @@ BREAKDOWNS = {
     "by_pool.first_orders.": ("first_orders", "pool"),
     "by_pool.churned.": ("churned", "pool"),
     "by_tier.gmv_rmb.": ("gmv_rmb", "tier"),
+    "by_tier.returned_gmv_rmb.": ("returned_gmv_rmb", "tier"),
     "tier.": ("members_reachable", "tier"),
     "leads.": ("leads", "channel"),
     "added.": ("added", "channel"),
@@ -291,6 +324,7 @@ UNITS = {
     "membership_signups": "memberships",
     "membership_renewals": "memberships",
     "topups": "top-ups",
+    "returns": "orders",
 }
 
 

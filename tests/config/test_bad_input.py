@@ -250,6 +250,22 @@ CASES = [
         allowed=("greater than 0",),
     ),
     Case(
+        "delivery_in_no_time",
+        field="delivery.mean_days",
+        edit=setting("delivery", to={"mean_days": 0}),
+        value=0,
+        shown="0",
+        allowed=("greater than 0",),
+    ),
+    Case(
+        "return_probability_above_1",
+        field="behaviour.returns.base_prob",
+        edit=lambda data: data["behaviour"].update(returns={"base_prob": 1.5}) or data,
+        value=1.5,
+        shown="1.5",
+        allowed=("between 0.0 and 1.0",),
+    ),
+    Case(
         "policy_discount_of_100_percent",
         field="strategies[1].policies[0].discount_depth",
         edit=full_discount,

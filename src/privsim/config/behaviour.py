@@ -258,6 +258,31 @@ class VisitResponse(Model):
     )
 
 
+class ReturnResponse(Model):
+    """Who returns or cancels an order: a base chance, rising with the days of delivery beyond what members
+    accept.
+
+    An order delivered in ``d`` days is returned (or cancelled) with
+    ``p(d) = 1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, d - patient_days))``.
+    Both at 0 (the default) = returns off: no order is returned and no extra random number is drawn.
+    """
+
+    base_prob: Share = Field(
+        0.0, description="Chance an order delivered within patient_days is returned (fit, change of mind)."
+    )
+    patient_days: DaysSpan = Field(3.0, ge=0.0, description="Delivery time members accept without impatience, days.")
+    delay_hazard_per_day: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Return hazard added by each day of delivery beyond patient_days, per day (see the formula).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any order can be returned."""
+        return self.base_prob > 0.0 or self.delay_hazard_per_day > 0.0
+
+
 class Behaviour(Model):
     """Member response parameters shared by every strategy of the scenario."""
 
@@ -280,3 +305,4 @@ class Behaviour(Model):
     phone_preference_share: Share = Field(
         0.0, description="Share of new members who prefer phone calls to messages (HAPPIGO-AGE)."
     )
+    returns: ReturnResponse = Field(ReturnResponse(), description="Returns and cancellations; off by default.")

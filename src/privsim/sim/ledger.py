@@ -90,6 +90,11 @@ class Flow(StrEnum):
     CHURNED_LOST = "churned_lost"
     CHURNED_ENDED = "churned_ended"
     CHURNED_FAKE = "churned_fake"
+    RETURNS = "returns"
+    RETURNED_GMV_RMB = "returned_gmv_rmb"
+    REFUNDS_RMB = "refunds_rmb"
+    STORED_VALUE_REFUNDED_RMB = "stored_value_refunded_rmb"
+    RETURNED_COGS_RMB = "returned_cogs_rmb"
 
 
 class Stock(StrEnum):
@@ -143,6 +148,7 @@ class TierStep(StrEnum):
     """Flows summed per tier, reported as ``by_tier.<step>.<tier>``."""
 
     GMV_RMB = "gmv_rmb"
+    RETURNED_GMV_RMB = "returned_gmv_rmb"
 
 
 #: Flows that are costs in the profit (besides cost of goods).
@@ -254,17 +260,22 @@ class Ledger:
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
-    """net_sales, gross_margin, profit and aov from the counted flows (arrays over months)."""
+    """net_sales, gross_margin, profit, aov and the first three net of returns, from the counted flows
+    (arrays over months)."""
     net_sales = flows[Flow.GMV_RMB] - flows[Flow.DISCOUNTS_RMB]
     gross_margin = net_sales - flows[Flow.COGS_RMB]
     costs = sum(flows[name] for name in COSTS)
     with np.errstate(invalid="ignore", divide="ignore"):
         aov = np.where(flows[Flow.ORDERS] > 0, flows[Flow.GMV_RMB] / flows[Flow.ORDERS], np.nan)
+    profit = gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs
     return {
         "net_sales_rmb": net_sales,
         "gross_margin_rmb": gross_margin,
-        "profit_rmb": gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs,
+        "profit_rmb": profit,
         "aov_rmb": aov,
+        "gmv_net_of_returns_rmb": flows[Flow.GMV_RMB] - flows[Flow.RETURNED_GMV_RMB],
+        "net_sales_net_of_returns_rmb": net_sales - flows[Flow.REFUNDS_RMB],
+        "profit_net_of_returns_rmb": profit - flows[Flow.REFUNDS_RMB] + flows[Flow.RETURNED_COGS_RMB],
     }
 
 
