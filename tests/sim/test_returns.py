@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import FIXED_BASE, SEED, assert_positive, strategy
-from levers import ROOMY_ACCOUNTS, assert_books, parse, run_world, stored_value, total
+from levers import ROOMY_ACCOUNTS, assert_books, paired, parse, run_world, stored_value, total
 from privsim.sim.calendar import run
 from privsim.sim.ledger import ReplicationResult
 from privsim.sim.world import World
@@ -53,6 +53,7 @@ def assert_return_books(result: ReplicationResult) -> None:
 
 
 def return_share(world, result: ReplicationResult) -> float:
+    assert_return_books(result)
     return total(result, "returns") / total(result, "orders")
 
 
@@ -74,15 +75,12 @@ def test_slower_delivery_more_returns() -> None:
     # are not booked, which lowers both a little). Observed over 4
     # replications: return shares 0.091-0.100 vs 0.394-0.402, paired sd
     # ~0.005, so 3 replications exclude 0 by > 50 half-widths.
-    cases = {mean: returns_scenario(delivery={"mean_days": mean, "priority_mean_days": mean}) for mean in (2.0, 6.0)}
-    shares = {mean: [] for mean in cases}
-    for rep in range(3):
-        for mean, scenario in cases.items():
-            world, result = run_world(scenario, "none", rep)
-            assert_books(world, result)
-            assert_return_books(result)
-            shares[mean].append(return_share(world, result))
-    assert_positive(np.array(shares[6.0]) - np.array(shares[2.0]), "return share, 6-day - 2-day delivery")
+    cases = {
+        f"{mean:g} days": (returns_scenario(delivery={"mean_days": mean, "priority_mean_days": mean}), "none")
+        for mean in (2.0, 6.0)
+    }
+    shares = paired(cases, 3, return_share)
+    assert_positive(shares["6 days"] - shares["2 days"], "return share, 6-day - 2-day delivery")
 
 
 def test_priority_shipping_fewer_returns_for_its_tier() -> None:
@@ -95,21 +93,16 @@ def test_priority_shipping_fewer_returns_for_its_tier() -> None:
     priority = [dict(t, priority_shipping=t["name"] == "vip") for t in base_tiers]
     delivery = {"mean_days": 6.0, "priority_mean_days": 1.0}
     cases = {
-        "standard": returns_scenario(delivery=delivery),
-        "priority": returns_scenario(delivery=delivery, tiers=priority),
+        "standard": (returns_scenario(delivery=delivery), "none"),
+        "priority": (returns_scenario(delivery=delivery, tiers=priority), "none"),
     }
 
     def vip_share(world, result) -> float:
+        assert_return_books(result)
         return total(result, "by_tier.returned_gmv_rmb.vip") / total(result, "by_tier.gmv_rmb.vip")
 
-    shares = {label: [] for label in cases}
-    for rep in range(3):
-        for label, scenario in cases.items():
-            world, result = run_world(scenario, "none", rep)
-            assert_books(world, result)
-            assert_return_books(result)
-            shares[label].append(vip_share(world, result))
-    assert_positive(np.array(shares["standard"]) - np.array(shares["priority"]), "vip returned share")
+    shares = paired(cases, 3, vip_share)
+    assert_positive(shares["standard"] - shares["priority"], "vip returned share")
 
 
 def test_returned_orders_count_toward_no_tier_and_refund_stored_value() -> None:
