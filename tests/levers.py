@@ -130,8 +130,9 @@ def assert_books(world: World, result: ReplicationResult) -> None:
 
     - members are conserved: rows = initial base + cumulative ``added``, and
       the state stocks sum to the rows at every month end; ``members_churned``
-      is the cumulative sum of the churn flows; the reachable members split
-      into the tiers;
+      is the cumulative sum of the churn flows, which split into lost, ended
+      and fake members (each stock the cumulative sum of its flow); the
+      reachable members split into the tiers;
     - profit: ``gmv - discounts + membership_fees - (cogs + sum of COSTS) = profit``;
     - no flow and no stock is negative; the breakdowns by account pool and
       by tier (where reported) add up to their totals;
@@ -149,6 +150,14 @@ def assert_books(world: World, result: ReplicationResult) -> None:
     np.testing.assert_array_equal(states, rows_by_month)
     churned = sum(mo[f] for f in CHURN_FLOW.values())
     np.testing.assert_array_equal(mo["members_churned"], np.cumsum(churned))
+    # the churned split into lost, ended and fake members, as flows and as stocks
+    np.testing.assert_array_equal(mo["churned_lost"] + mo["churned_ended"] + mo["churned_fake"], churned)
+    for flow, stock in (
+        ("churned_lost", "members_lost"),
+        ("churned_ended", "members_ended"),
+        ("churned_fake", "members_fake_gone"),
+    ):
+        np.testing.assert_array_equal(mo[stock], np.cumsum(mo[flow]), err_msg=stock)
     reachable = mo["members_added"] + mo["members_customer"] + mo["members_silent"]
     np.testing.assert_array_equal(mo["members_reachable"], reachable)
     np.testing.assert_array_equal(sum(mo[f"tier.{t.name}"] for t in scenario.tiers), reachable)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from privsim.config.behaviour import Behaviour
+from privsim.config.behaviour import Behaviour, ReturnResponse
 from privsim.config.incentive import Incentive
 from privsim.config.population import Population
 from privsim.core.units import DAYS_PER_YEAR
@@ -245,3 +245,10 @@ def _geometric_sum(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         total = -np.expm1(m * np.log1p(-y)) / y
     return np.where(m == 0, 0.0, np.where(y > 0, total, m))
+
+
+def return_probability(delivery_days: np.ndarray, returns: ReturnResponse) -> np.ndarray:
+    """Chance an order delivered in ``delivery_days`` is returned or cancelled:
+    ``1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, delivery_days - patient_days))``."""
+    late = np.maximum(0.0, delivery_days - returns.patient_days)
+    return 1.0 - (1.0 - returns.base_prob) * np.exp(-returns.delay_hazard_per_day * late)

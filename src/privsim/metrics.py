@@ -121,6 +121,45 @@ churned_blocked, churned_deleted, churned_lifecycle, churned_banned
     Members who churned this month, by reason: blocked after a contact
     (fatigue), deleted the account (the account kind's hazard), need ended,
     account banned by the platform.
+churned_lost, churned_ended, churned_fake
+    The same members split by what they were: ``churned_lost`` genuine
+    members who blocked, deleted the account or whose account was banned
+    (lost to the brand: the operations can move it); ``churned_ended``
+    genuine members whose need ended (lifecycle: no operation keeps them);
+    ``churned_fake`` fake invitees and fake swap joiners who left, for any
+    reason (mostly ``deleted`` after ``behaviour.referral.fake_stay_days``).
+    Each month ``churned_lost + churned_ended + churned_fake = churned_blocked
+    + churned_deleted + churned_lifecycle + churned_banned``.
+returns
+    Orders returned or cancelled (only when ``behaviour.returns`` is on, see
+    :mod:`privsim.sim.returns`: each order's delivery time ``d`` is Gamma with
+    mean ``delivery.mean_days``, or ``delivery.priority_mean_days`` for a tier
+    with ``priority_shipping``, and shape ``delivery.shape``; it comes back
+    with ``1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, d -
+    patient_days))``), booked in the month of day ``order day + ceil(d) +
+    delivery.return_window_days``, so a month's returns may come from the
+    previous month's orders; cumulatively, returns never exceed orders.
+    Returns due after the horizon are not booked. The orders, ``gmv_rmb``,
+    ``discounts_rmb``, ``net_sales_rmb``, ``cogs_rmb`` and ``profit_rmb`` above
+    count every order placed, returned or not (gross of returns); a returned
+    order never counts toward tier progress or paid-membership savings.
+returned_gmv_rmb
+    List value of the returned orders (``gmv_rmb`` they had added).
+refunds_rmb
+    What the returned orders had added to net sales, paid back: list value
+    minus their discounts (cash, and stored value at its cash share).
+stored_value_refunded_rmb
+    Of the refunds, the stored value (bonus included) the orders had used,
+    put back on the members' balances.
+returned_cogs_rmb
+    Cost of the returned goods, back in stock: ``returned_gmv_rmb x (1 - gross_margin_share)``.
+gmv_net_of_returns_rmb
+    ``gmv_rmb - returned_gmv_rmb``.
+net_sales_net_of_returns_rmb
+    ``net_sales_rmb - refunds_rmb``.
+profit_net_of_returns_rmb
+    ``profit_rmb - refunds_rmb + returned_cogs_rmb``: a returned order's gross
+    margin is lost, its goods are restocked (no reverse-logistics cost).
 
 Monthly flows per acquisition channel (the funnel)
 --------------------------------------------------
@@ -137,6 +176,8 @@ by_pool.added.<pool>, by_pool.first_orders.<pool>, by_pool.churned.<pool>
     members on the pool at the time.
 by_tier.gmv_rmb.<tier>
     GMV of orders by members of the tier at the time of the order.
+by_tier.returned_gmv_rmb.<tier>
+    ``returned_gmv_rmb`` of orders by members of the tier at the time of the order.
 orders_paid_members, gmv_paid_members_rmb
     Orders and GMV of members whose paid membership was valid that day.
 
@@ -144,6 +185,11 @@ Month-end stocks (at the end of the month's last simulated day)
 ----------------------------------------------------------------
 members_added, members_customer, members_silent, members_churned
     Members in each state.
+members_lost, members_ended, members_fake_gone
+    Of ``members_churned``, the genuine members lost (blocked, deleted,
+    banned), the genuine members whose need ended, and the fakes: the
+    cumulative sums of ``churned_lost``, ``churned_ended`` and
+    ``churned_fake``, which add up to ``members_churned``.
 members_reachable
     Members not churned.
 active_members
@@ -290,6 +336,7 @@ BREAKDOWNS = {
     "by_pool.first_orders.": ("first_orders", "pool"),
     "by_pool.churned.": ("churned", "pool"),
     "by_tier.gmv_rmb.": ("gmv_rmb", "tier"),
+    "by_tier.returned_gmv_rmb.": ("returned_gmv_rmb", "tier"),
     "tier.": ("members_reachable", "tier"),
     "leads.": ("leads", "channel"),
     "added.": ("added", "channel"),
@@ -340,6 +387,7 @@ UNITS = {
     "membership_signups": "memberships",
     "membership_renewals": "memberships",
     "topups": "top-ups",
+    "returns": "orders",
 }
 
 

@@ -102,6 +102,7 @@ class Members:
     last_purchase_day: Annotated[npt.NDArray[np.int32], NEVER]
     last_contact_day: Annotated[npt.NDArray[np.int32], NEVER]
     followed_up_day: Annotated[npt.NDArray[np.int32], NEVER]
+    fake: Annotated[npt.NDArray[np.int8], 0]  # a fake invitee or swap joiner: never buys, leaves soon
 
     def __init__(self, capacity: int) -> None:
         self.n = 0

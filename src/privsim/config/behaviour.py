@@ -147,6 +147,18 @@ class ReferralResponse(Model):
     )
     quality: Factor = Field(1.0, gt=0.0, description="Purchase-rate multiplier of genuine referred members.")
     fake_stay_days: Days = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+    quality_physical: Factor = Field(
+        1.0,
+        gt=0.0,
+        description="Purchase-rate multiplier, on top of the source's quality, of genuine newcomers who join for "
+        "a physical-gift reward (referral invitees, fission joiners of a swap); 1 = no effect.",
+    )
+    quality_ecard: Factor = Field(
+        1.0,
+        gt=0.0,
+        description="As quality_physical, for a cash-like reward (e-card, red packet): DIAPER-FISSION-CAC says "
+        "those fans match clearly worse than physical-gift ones (a value below quality_physical); 1 = no effect.",
+    )
 
 
 class SwapResponse(Model):
@@ -258,6 +270,31 @@ class VisitResponse(Model):
     )
 
 
+class ReturnResponse(Model):
+    """Who returns or cancels an order: a base chance, rising with the days of delivery beyond what members
+    accept.
+
+    An order delivered in ``d`` days is returned (or cancelled) with
+    ``p(d) = 1 - (1 - base_prob) x exp(-delay_hazard_per_day x max(0, d - patient_days))``.
+    Both at 0 (the default) = returns off: no order is returned and no extra random number is drawn.
+    """
+
+    base_prob: Share = Field(
+        0.0, description="Chance an order delivered within patient_days is returned (fit, change of mind)."
+    )
+    patient_days: DaysSpan = Field(3.0, ge=0.0, description="Delivery time members accept without impatience, days.")
+    delay_hazard_per_day: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Return hazard added by each day of delivery beyond patient_days, per day (see the formula).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any order can be returned."""
+        return self.base_prob > 0.0 or self.delay_hazard_per_day > 0.0
+
+
 class Behaviour(Model):
     """Member response parameters shared by every strategy of the scenario."""
 
@@ -280,3 +317,4 @@ class Behaviour(Model):
     phone_preference_share: Share = Field(
         0.0, description="Share of new members who prefer phone calls to messages (HAPPIGO-AGE)."
     )
+    returns: ReturnResponse = Field(ReturnResponse(), description="Returns and cancellations; off by default.")

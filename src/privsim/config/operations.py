@@ -7,7 +7,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from privsim.config.base import MAX_ACCOUNTS, Count, Days, Discount, Factor, Model, MoneyRmb, PerDay, PerYear, Share
+from privsim.config.base import (
+    MAX_ACCOUNTS,
+    Count,
+    Days,
+    DaysSpan,
+    Discount,
+    Factor,
+    Model,
+    MoneyRmb,
+    PerDay,
+    PerYear,
+    Share,
+)
 from privsim.config.incentive import Incentive
 
 
@@ -112,9 +124,41 @@ class Tier(Model):
     member_discount: Discount = Field(
         0.0, description="Share off list price on every order, when the strategy grants tier benefits."
     )
+    priority_shipping: bool = Field(
+        False,
+        description="Orders of members of this tier ship with priority (delivery.priority_mean_days), in every "
+        "strategy: an operation of the brand, like the ladder itself. Matters only when returns are on.",
+    )
 
 
 class Costs(Model):
     """Costs not tied to members."""
 
     fixed_per_month_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Other fixed costs (tools, rent), RMB/month.")
+
+
+class Delivery(Model):
+    """How long an order takes to arrive, and how long a member may return it afterwards.
+
+    A delivery time is Gamma-distributed with mean ``mean_days`` (or
+    ``priority_mean_days`` for a tier with ``priority_shipping``) and shape
+    ``shape`` (coefficient of variation ``1 / sqrt(shape)``), continuous,
+    in days. It is drawn only when returns are on (``behaviour.returns``):
+    otherwise no order is returned and delivery changes nothing. The
+    defaults are stated assumptions (a domestic parcel in ~3 days, next-day
+    to two-day priority, China's 7-day no-reason return rule), not fitted.
+    """
+
+    mean_days: DaysSpan = Field(3.0, gt=0.0, description="Mean delivery time of a standard order, days.")
+    priority_mean_days: DaysSpan = Field(
+        1.5, gt=0.0, description="Mean delivery time of an order shipped with priority, days."
+    )
+    shape: Factor = Field(
+        4.0, gt=0.0, description="Gamma shape of delivery times (coefficient of variation 1 / sqrt(shape)), > 0."
+    )
+    return_window_days: Days = Field(
+        7,
+        ge=0,
+        description="Days after delivery in which a member may return an order; a return is booked on "
+        "day order + ceil(delivery time) + this.",
+    )

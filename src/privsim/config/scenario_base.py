@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from privsim.config.base import MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
 from privsim.config.behaviour import Behaviour
-from privsim.config.operations import Account, Channel, Costs, Lifecycle, Staff, Tier
+from privsim.config.operations import Account, Channel, Costs, Delivery, Lifecycle, Staff, Tier
 from privsim.config.population import Population
 
 
@@ -49,6 +49,7 @@ class ScenarioBase(Model):
     staff: Staff = Field(Staff(), description="Member-operations team.")
     tiers: tuple[Tier, ...] = Field(min_length=1, max_length=MAX_TIERS, description="Trust-tier ladder, lowest first.")
     costs: Costs = Field(Costs(), description="Other fixed costs.")
+    delivery: Delivery = Field(Delivery(), description="Delivery times and the return window (behaviour.returns).")
 
     @field_validator("name")
     @classmethod

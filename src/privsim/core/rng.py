@@ -39,6 +39,8 @@ PURPOSES = (
     "group_join",
     "koc_accept",
     "acquisition",
+    "delivery",
+    "return",
 )
 
 

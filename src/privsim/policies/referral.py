@@ -23,7 +23,9 @@ class Referral(Policy):
 
     How many friends each asked member invites grows with the reward's value
     and the member's trust; a share of invitees accept; cash-like rewards
-    draw more fake invitees (behaviour.referral). Genuine invitees join with
+    draw more fake invitees, and genuine ones whose purchase rate is
+    multiplied by the reward kind's ``quality_<kind>`` (behaviour.referral).
+    Genuine invitees join with
     extra trust (they came through a friend). Costs: the reward steps reached
     and the message. DIAPER-FISSION-RULE, DIAPER-FISSION-CAC, MOMCHAIN-GROUP-ENTRY.
     """

@@ -194,5 +194,6 @@ def admit(
     if fake:
         rows = join(world, fake, 0.0)
         m.channel[rows] = channel
+        m.fake[rows] = 1
         m.deletion_day[rows] = world.day + world.behaviour.referral.fake_stay_days
     return genuine, fake

@@ -13,6 +13,7 @@ accounts' room and by a channel's addressable customers) and scheduled
 entries (:mod:`~privsim.sim.acquisition`), the policies' daily actions
 (:mod:`~privsim.sim.handlers`), group posts, shop visits and purchases
 (with dropout, trust gain and tier promotion; :mod:`~privsim.sim.purchases`),
+the returns due today when returns are on (:mod:`~privsim.sim.returns`),
 tier demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
 deletion, account bans), the daily decay of fatigue and of the reference
 discount (:mod:`~privsim.sim.upkeep`), and bookkeeping
@@ -29,7 +30,7 @@ import simpy
 
 from privsim.policies.base import Policy
 from privsim.scenario import Scenario, Strategy
-from privsim.sim import acquisition, purchases, upkeep
+from privsim.sim import acquisition, purchases, returns, upkeep
 from privsim.sim.handlers import apply
 from privsim.sim.ledger import ReplicationResult, customers_mask
 from privsim.sim.world import World
@@ -85,6 +86,8 @@ def tick(world: World, day: int) -> None:
             apply(world, action)
     purchases.group_posts(world)
     purchases.purchases(world, month)
+    if world.returns_on:
+        returns.settle(world, month)
     upkeep.demote(world)
     upkeep.koc_upkeep(world, month)
     upkeep.expire_memberships(world, month)

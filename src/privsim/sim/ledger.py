@@ -92,6 +92,14 @@ class Flow(StrEnum):
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
     GMV_PAID_RMB = "gmv_paid_rmb"
     MEMBERSHIP_FEES_EARNED_RMB = "membership_fees_earned_rmb"
+    CHURNED_LOST = "churned_lost"
+    CHURNED_ENDED = "churned_ended"
+    CHURNED_FAKE = "churned_fake"
+    RETURNS = "returns"
+    RETURNED_GMV_RMB = "returned_gmv_rmb"
+    REFUNDS_RMB = "refunds_rmb"
+    STORED_VALUE_REFUNDED_RMB = "stored_value_refunded_rmb"
+    RETURNED_COGS_RMB = "returned_cogs_rmb"
 
 
 class Stock(StrEnum):
@@ -119,6 +127,9 @@ class Stock(StrEnum):
     BUYERS_QUICK_SECOND_PAID = "buyers_quick_second_paid"
     BUYERS_OTHER = "buyers_other"
     BUYERS_OTHER_PAID = "buyers_other_paid"
+    MEMBERS_LOST = "members_lost"
+    MEMBERS_ENDED = "members_ended"
+    MEMBERS_FAKE_GONE = "members_fake_gone"
 
 
 class ChannelStep(StrEnum):
@@ -142,6 +153,7 @@ class TierStep(StrEnum):
     """Flows summed per tier, reported as ``by_tier.<step>.<tier>``."""
 
     GMV_RMB = "gmv_rmb"
+    RETURNED_GMV_RMB = "returned_gmv_rmb"
 
 
 #: Flows that are costs in the profit (besides cost of goods).
@@ -162,6 +174,9 @@ CHURN_FLOW = {
     ChurnReason.LIFECYCLE: Flow.CHURNED_LIFECYCLE,
     ChurnReason.BANNED: Flow.CHURNED_BANNED,
 }
+
+#: Churn reasons of a member who was lost (blocked, deleted, banned), as opposed to one whose need ended.
+LOST_REASONS = (ChurnReason.BLOCKED, ChurnReason.DELETED, ChurnReason.BANNED)
 
 Series = npt.NDArray[np.float64]
 
@@ -275,17 +290,22 @@ class Ledger:
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
-    """net_sales, gross_margin, profit and aov from the counted flows (arrays over months)."""
+    """net_sales, gross_margin, profit, aov and the first three net of returns, from the counted flows
+    (arrays over months)."""
     net_sales = flows[Flow.GMV_RMB] - flows[Flow.DISCOUNTS_RMB]
     gross_margin = net_sales - flows[Flow.COGS_RMB]
     costs = sum(flows[name] for name in COSTS)
     with np.errstate(invalid="ignore", divide="ignore"):
         aov = np.where(flows[Flow.ORDERS] > 0, flows[Flow.GMV_RMB] / flows[Flow.ORDERS], np.nan)
+    profit = gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs
     return {
         "net_sales_rmb": net_sales,
         "gross_margin_rmb": gross_margin,
-        "profit_rmb": gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs,
+        "profit_rmb": profit,
         "aov_rmb": aov,
+        "gmv_net_of_returns_rmb": flows[Flow.GMV_RMB] - flows[Flow.RETURNED_GMV_RMB],
+        "net_sales_net_of_returns_rmb": net_sales - flows[Flow.REFUNDS_RMB],
+        "profit_net_of_returns_rmb": profit - flows[Flow.REFUNDS_RMB] + flows[Flow.RETURNED_COGS_RMB],
     }
 
 
@@ -336,6 +356,7 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
         Stock.BUYERS_QUICK_SECOND_PAID: int((quick & ever_paid).sum()),
         Stock.BUYERS_OTHER: int(other.sum()),
         Stock.BUYERS_OTHER_PAID: int((other & ever_paid).sum()),
+        **churned_by_kind(members),
     }
     out.update({f"tier.{name}": by_tier[i] for i, name in enumerate(world.tier_names)})
     by_pool = np.bincount(world.accounts.pool[members.account[:n][reachable]], minlength=len(world.scenario.accounts))
@@ -369,6 +390,19 @@ def base_value_rmb(world: World, day: int) -> float:
     purchases = behaviour.expected_purchases(purchase, dropout, days, state[rows] == State.CUSTOMER)
     margin = m.order_value_mean_rmb[rows] * world.scenario.population.gross_margin_share
     return float(np.dot(purchases, margin))
+
+
+def churned_by_kind(members: Members) -> dict[str, float]:
+    """Churned members so far: genuine ones lost (:data:`LOST_REASONS`) or whose need ended, and fakes."""
+    n = members.n
+    churned = members.state[:n] == State.CHURNED
+    fake = members.fake[:n] > 0
+    genuine = churned & ~fake
+    return {
+        Stock.MEMBERS_LOST: int((genuine & np.isin(members.churn_reason[:n], LOST_REASONS)).sum()),
+        Stock.MEMBERS_ENDED: int((genuine & (members.churn_reason[:n] == ChurnReason.LIFECYCLE)).sum()),
+        Stock.MEMBERS_FAKE_GONE: int((churned & fake).sum()),
+    }
 
 
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:

@@ -8,7 +8,9 @@ offer, coupon, the policies' standing discounts, and its suppressions
 (waiting for an announced sale, stocked up after one), tested against its
 member-day uniform; the same uniform decides a visit
 (:func:`privsim.behaviour.visit_probability`). :func:`record_purchases`
-books each order and what follows it: history, trust, tier promotion, dropout.
+books each order and what follows it: history, trust, tier promotion, dropout;
+an order that will be returned (:mod:`privsim.sim.returns`, when returns
+are on) counts toward neither tier progress nor paid-membership savings.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 from privsim import behaviour
 from privsim.agents.members import NEVER, State
+from privsim.sim import returns
 from privsim.sim.ledger import QUICK_SECOND_PURCHASE_DAYS, ChannelStep, Flow, PoolStep, TierStep
 
 if TYPE_CHECKING:
@@ -147,8 +150,9 @@ def record_purchases(
     ledger.add(Flow.GMV_PAID_RMB, month, float((values - discount).sum()))
     ledger.add(Flow.STORED_VALUE_SPENT_RMB, month, float(from_balance.sum()))
     ledger.add(Flow.COGS_RMB, month, gmv * (1.0 - population.gross_margin_share))
+    kept = _book_returns(world, buyers, values, discount, from_balance)
     paid = m.paid_until_day[buyers] >= day
-    m.paid_savings_rmb[buyers[paid]] += (percent_off + coupon_off)[paid]
+    m.paid_savings_rmb[buyers[paid & kept]] += (percent_off + coupon_off)[paid & kept]
     ledger.add(Flow.ORDERS_PAID_MEMBERS, month, int(paid.sum()))
     ledger.add(Flow.GMV_PAID_MEMBERS_RMB, month, float(values[paid].sum()))
     ledger.add_by_tier(
@@ -172,8 +176,8 @@ def record_purchases(
     m.quick_second_purchase[second] = day - m.first_purchase_day[second] <= QUICK_SECOND_PURCHASE_DAYS
     m.purchases[buyers] += 1
     m.spend_rmb[buyers] += values
-    m.tier_purchases[buyers] += 1
-    m.tier_spend_rmb[buyers] += values
+    m.tier_purchases[buyers] += kept
+    m.tier_spend_rmb[buyers] += np.where(kept, values, 0.0)
     m.last_purchase_day[buyers] = day
     m.offer_until_day[buyers] = NEVER  # an offer is used once
     m.state[buyers] = State.CUSTOMER
@@ -191,3 +195,24 @@ def record_purchases(
     drop = repeat & (world.uniform("dropout", buyers) < p_drop)
     m.state[buyers[drop]] = State.SILENT
     ledger.add(Flow.DROPOUTS, month, int(drop.sum()))
+
+
+def _book_returns(
+    world: World,
+    buyers: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    discount: npt.NDArray[np.float64],
+    from_balance: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """Which of these orders are kept (all, when returns are off); queue the returned ones."""
+    kept = np.ones(len(buyers), dtype=bool)
+    if not world.returns_on:
+        return kept
+    returned, due = returns.decide(world, buyers)
+    if returned.any():
+        orders = returns.PendingReturns(
+            buyers, world.members.tier[buyers].astype(np.int64), values, values - discount, from_balance
+        )
+        returns.schedule(world, due[returned], orders.select(returned))
+    kept[returned] = False
+    return kept

@@ -28,7 +28,7 @@ from privsim import behaviour
 from privsim.agents.groups import KocStatus
 from privsim.agents.members import ChurnReason, State
 from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
-from privsim.sim.ledger import CHURN_FLOW, Flow, PoolStep
+from privsim.sim.ledger import CHURN_FLOW, LOST_REASONS, Flow, PoolStep
 
 if TYPE_CHECKING:
     from privsim.sim.world import World
@@ -122,6 +122,9 @@ def churn_rows(world: World, rows: npt.NDArray[np.int64], reason: ChurnReason, m
     if len(kocs):
         retire_kocs(world, np.flatnonzero(np.isin(kocs.member, rows) & (kocs.status != KocStatus.QUIT)))
     world.ledger.add(CHURN_FLOW[reason], month, len(rows))
+    fake = int((m.fake[rows] > 0).sum())
+    world.ledger.add(Flow.CHURNED_FAKE, month, fake)
+    world.ledger.add(Flow.CHURNED_LOST if reason in LOST_REASONS else Flow.CHURNED_ENDED, month, len(rows) - fake)
     world.ledger.count_by_pool(PoolStep.CHURNED, world.month, world.accounts.pool[m.account[rows]])
 
 

@@ -22,7 +22,7 @@ from privsim.core.rng import MemberDayUniforms, replication_streams
 from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 from privsim.policies.view import PolicyView
 from privsim.scenario import Scenario, Strategy
-from privsim.sim import acquisition
+from privsim.sim import acquisition, returns
 from privsim.sim.ledger import Flow, Ledger
 
 
@@ -41,6 +41,7 @@ class World:
         self.tier_member_discount.flags.writeable = False
         self.tier_min_purchases = np.array([t.min_purchases for t in scenario.tiers])
         self.tier_min_spend_rmb = np.array([t.min_spend_rmb for t in scenario.tiers])
+        self.tier_priority_shipping = np.array([t.priority_shipping for t in scenario.tiers])
         self.accounts = AccountTable(scenario.accounts)
         pools = scenario.accounts
         #: contact mode → cost per contact of each pool, RMB
@@ -102,6 +103,9 @@ class World:
         expected_adds += sum(e.count for e in scenario.population.entries)
         base = sum(g.count for g in scenario.population.initial)
         self.members = Members(capacity=int(base + 1.1 * expected_adds) + 16)
+        #: whether orders can be returned (behaviour.returns), and the returns due on each later day
+        self.returns_on = self.behaviour.returns.enabled
+        self.pending_returns: dict[int, list[returns.PendingReturns]] = {}
         acquisition.create_initial_base(self)
 
     @property

@@ -38,7 +38,8 @@ def invite(world: World, invitations: Invitations) -> None:
 def _referred_join(world: World, accepted: int, reward: Reward) -> None:
     """``accepted`` invitees join (a share fake, behaviour.referral) with a friend's trust bonus."""
     r, month = world.behaviour.referral, world.month
-    genuine, fake = admit(world, accepted, _fraud_share(reward, r), r.quality, r.trust_bonus, REFERRAL_CHANNEL)
+    fraud_share, quality = _reward_terms(reward, r)
+    genuine, fake = admit(world, accepted, fraud_share, r.quality * quality, r.trust_bonus, REFERRAL_CHANNEL)
     world.ledger.add(Flow.REFERRAL_JOINED, month, len(genuine))
     world.ledger.add(Flow.REFERRAL_FAKE, month, fake)
 
@@ -57,8 +58,8 @@ def swap(world: World, swap: SwapPool) -> None:
         # Fission: every swapped contact is invited to a task that needs them to join and invite friends.
         reward = swap.fission_reward
         accepted = int(rng.binomial(contacts, world.behaviour.referral.acceptance_rate))
-        fraud_share = _fraud_share(reward, world.behaviour.referral)
-        genuine, fake = admit(world, accepted, fraud_share, quality, 0.0, SWAP_CHANNEL)
+        fraud_share, reward_quality = _reward_terms(reward, world.behaviour.referral)
+        genuine, fake = admit(world, accepted, fraud_share, quality * reward_quality, 0.0, SWAP_CHANNEL)
         before = ledger.total(Flow.REFERRAL_JOINED, month)
         invite(world, Invitations(genuine, reward))
         ledger.add(Flow.SWAP_FRIENDS_JOINED, month, ledger.total(Flow.REFERRAL_JOINED, month) - before)
@@ -68,9 +69,12 @@ def swap(world: World, swap: SwapPool) -> None:
         deliver(world, Contacts(world.members.reachable_rows(), "broadcast"))
 
 
-def _fraud_share(reward: Reward, referral: ReferralResponse) -> float:
-    """Share of fake newcomers for a reward's kind (behaviour.referral)."""
-    return referral.fraud_share_ecard if reward.kind == "ecard" else referral.fraud_share_physical
+def _reward_terms(reward: Reward, referral: ReferralResponse) -> tuple[float, float]:
+    """(share of fake newcomers, purchase-rate multiplier of the genuine ones) for a reward's kind
+    (behaviour.referral ``fraud_share_<kind>``, ``quality_<kind>``)."""
+    if reward.kind == "ecard":
+        return referral.fraud_share_ecard, referral.quality_ecard
+    return referral.fraud_share_physical, referral.quality_physical
 
 
 def _reward_cost(reward: Reward, accepted: npt.NDArray[np.int64]) -> float:
