@@ -291,3 +291,25 @@ def test_a_folder_without_recorded_parameters_reads_them_from_its_scenario(resul
     manifest = {k: v for k, v in results.manifest.items() if k != "parameters"}
     old = dataclasses.replace(results, manifest=manifest)
     assert parameter_sources(old) == parameter_sources(results)
+
+
+def test_a_missing_repurchase_rate_says_why_and_shares_read_as_levels_in_percent_differences_in_points(
+    results: Results, page: Page
+) -> None:
+    text = " ".join("".join(page.text).split())
+    assert (  # the run has 180 days: no repurchase rate, and the report says why
+        "n/a: the repurchase rate needs a horizon of 366 days or more (the customers of one day, then the 365 days "
+        "after it); this run has 180 days." in text
+    )
+    rate = {"mean": 0.546, "ci_low": 0.534, "ci_high": 0.558}
+    summary = results.summary.copy()
+    differences = results.differences.copy()
+    summary.loc[summary["metric"] == "repurchase_rate", list(rate)] = list(rate.values())
+    differences.loc[differences["metric"] == "repurchase_rate", list(rate)] = [0.068, 0.063, 0.073]
+    shares = parse(build_report(dataclasses.replace(results, summary=summary, differences=differences), images={}))
+    means = shares.table_after("Comparison")
+    column = means[0].index("repurchase rate")
+    assert {row[column] for row in means[1:]} == {"54.6%[53.4%, 55.8%]"}
+    diffs = shares.table_after(f"Paired difference against {results.baseline}")
+    assert {row[column] for row in diffs[1:]} == {"+6.8 pt[+6.3 pt, +7.3 pt]"}
+    assert "n/a: the repurchase" not in "".join(shares.text)

@@ -136,7 +136,7 @@ def validate(
         out = partial_out(cases) if cases else FULL_TABLE
     if out.is_dir():
         raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
-    with ProgressBar("validating", "replications") as bar:
+    with ProgressBar("validating", "runs") as bar:
         result = validation.validate(registry, cases or [], replications=replications, jobs=jobs, progress=bar.update)
     table = Table(
         title="Benchmarks: simulated (mean ± half-width of the 95 % CI) against reported",

@@ -32,6 +32,7 @@ from privsim import metrics
 from privsim.config.provenance import field_sources
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_file
+from privsim.core.units import share_text
 from privsim.metrics import HEADLINE
 from privsim.reporting import plots, style
 from privsim.results import Results, t_interval
@@ -191,7 +192,7 @@ def _comparison_section(results: Results) -> list[str]:
                 row_label=lambda s: f"{s} − {baseline}",
             ),
         ]
-    return out
+    return out + _not_available_notes(results)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -496,9 +497,18 @@ def _cell(stats, strategy: str, metric: str, signed: bool) -> str:
 
 
 def _number(metric: str, value: float, signed: bool) -> str:
-    if metric == "repurchase_rate" and math.isfinite(value):
-        return f"{value * 100:+.1f} pt" if signed else f"{value * 100:.1f} %"
+    """A figure of ``metric`` in compact form; a share as a level in % or a difference in pt (``signed``)."""
+    if metric == "repurchase_rate":
+        return share_text(value, signed)
     return style.compact(value, signed=signed)
+
+
+def _not_available_notes(results: Results) -> list[str]:
+    """``n/a: why`` paragraphs for the headline metrics without a mean in the run."""
+    tables = [results.summary, results.differences]
+    missing = {m for t in tables for m in t.loc[t["mean"].isna(), "metric"]}
+    horizon = results.manifest.get("horizon_days")
+    return [f'<p class="muted">n/a: {_e(metrics.why_not_available(m, horizon))}.</p>' for m in HEADLINE if m in missing]
 
 
 def _figure(name: str, png: bytes) -> str:
