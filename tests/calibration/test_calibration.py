@@ -57,7 +57,7 @@ TOLERANCE = {"gmv_per_month_rmb": 0.05, "repurchase_rate": 0.02}
 
 
 #: A progress line of the CLI when stderr is not a terminal.
-PROGRESS = re.compile(r"validating: \d+/\d+ replications, .* elapsed, ETA ")
+PROGRESS = re.compile(r"validating: \d+/\d+ runs, .* elapsed, ETA ")
 
 
 def invoke(*args) -> object:

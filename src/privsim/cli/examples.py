@@ -104,7 +104,6 @@ def init(
         + (f", the cases in {folder / 'cases'}" if cases else "")
         + f"\nNext: privsim run {starter}",
         highlight=False,
-        soft_wrap=True,
     )
 
 
