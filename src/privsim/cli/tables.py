@@ -84,8 +84,8 @@ class Comparison:
     @property
     def notes(self) -> list[str]:
         """``n/a: why`` for each headline metric without a mean (e.g. a repurchase rate over a short horizon)."""
-        missing = pd.concat([self.summary, self.differences])
-        missing = set(missing.loc[missing["mean"].isna(), "metric"])
+        both = pd.concat([self.summary, self.differences])
+        missing = set(both.loc[both["mean"].isna(), "metric"])
         return [f"n/a: {why_not_available(m, self.horizon_days)}" for m in HEADLINE if m in missing]
 
 
