@@ -20,7 +20,7 @@ from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_r
 from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE, LOWER_IS_BETTER
 from privsim.reporting import plots, style
-from privsim.reporting.report import build_report, parameter_sources, verdicts, write_report
+from privsim.reporting.report import ASSUMPTION_SECTIONS, build_report, parameter_sources, verdicts, write_report
 from privsim.results import Results
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
@@ -313,3 +313,55 @@ def test_a_missing_repurchase_rate_says_why_and_shares_read_as_levels_in_percent
     diffs = shares.table_after(f"Paired difference against {results.baseline}")
     assert {row[column] for row in diffs[1:]} == {"+6.8 pt[+6.3 pt, +7.3 pt]"}
     assert "n/a: the repurchase" not in "".join(shares.text)
+
+
+def churn_more(results: Results, winner: str, runner_up: str) -> float:
+    reps = results.replications
+    wide = reps[reps["metric"] == "members_churned"].pivot_table(
+        index="replication", columns="strategy", values="value"
+    )
+    return float((wide[winner] - wide[runner_up]).mean())
+
+
+def test_a_winner_that_loses_more_members_is_flagged_with_a_link_to_the_definition(
+    results: Results, page: Page
+) -> None:
+    rows = {row[0]: row for row in page.table_after("Executive summary")[1:]}
+    flagged = 0
+    for v in verdicts(results):
+        if v.runner_up is None or v.metric == "members_churned":
+            continue
+        row = next(cells for label, cells in rows.items() if label.startswith(HEADLINE[v.metric]))
+        more = churn_more(results, v.winner, v.runner_up)
+        flag = f"⚠ {v.winner} also loses {style.compact(more)} more members than {v.runner_up} (churned members)"
+        assert (flag in row[-1]) == (more > 0), row
+        flagged += more > 0
+    assert flagged, "the tiny run has a winner (clearance's GMV) that churns more: the flag must show"
+    links = {a["href"] for tag, a in page.tags if tag == "a"}
+    ids = {a["id"] for _, a in page.tags if "id" in a}
+    assert {f"#metric-{m}" for m in HEADLINE} >= {h for h in links if h.startswith("#metric-")} != set()
+    assert {f"metric-{m}" for m in HEADLINE} <= ids  # each definition is a link target
+
+
+def test_the_first_screen_ends_with_one_sentence_from_the_profit_verdict_and_the_caveat(
+    results: Results, page: Page
+) -> None:
+    v = next(v for v in verdicts(results) if v.metric == "profit_rmb")
+    text = " ".join("".join(page.text).split())
+    sentence = text.split("In one sentence: ", 1)[1].split(" Scenario ", 1)[0]
+    verdict = "clear in" if v.clear else "not clear: better in only"
+    assert sentence.startswith(
+        f"{v.winner} earns the most profit ({style.compact(v.difference, signed=True)} over {v.runner_up}, "
+        f"{verdict} {v.wins} of {v.n} replications"
+    ), sentence
+    more = churn_more(results, v.winner, v.runner_up)
+    assert (f"but loses {style.compact(more)} more members than {v.runner_up}" in sentence) == (more > 0)
+    defaults = sum(
+        not s["set_in_file"] for s in parameter_sources(results) if s["path"].split(".")[0] in ASSUMPTION_SECTIONS
+    )
+    assert f"uncalibrated scenario in which {defaults} behaviour values are privsim's defaults" in sentence
+    assert sentence.endswith("before acting on it.")
+    # the sentence closes the executive summary, before any other section
+    assert [h for _, h in page.headings].index("Executive summary") + 1 == [h for _, h in page.headings].index(
+        "Scenario"
+    )

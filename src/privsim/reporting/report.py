@@ -73,6 +73,8 @@ th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 td .ci { display: block; color: #666; font-size: 0.85em; }
 table.facts td { text-align: left; }
 .caveat { background: #fff4e0; border-left: 4px solid #e09b2d; padding: 0.6rem 1rem; margin: 1rem 0; }
+.recommendation { font-size: 1.08em; background: #eef5ff; border-left: 4px solid #3b73b9; padding: 0.6rem 1rem; }
+.flag { display: block; color: #a03a00; margin-top: 0.3rem; }
 .default { color: #a05a00; font-weight: 600; } .set { color: #2d6a3e; }
 .muted { color: #777; } code { font-size: 0.92em; }
 table.summary td, table.summary th { text-align: left; }
@@ -104,7 +106,7 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         f"<h1>{_e(name)}</h1>",
         f'<p class="lead">{_e(str(scenario.get("description") or "").strip() or "privsim results")}</p>',
         *_caveat(results, sources),
-        *_executive_summary(results),
+        *_executive_summary(results, sources),
         *_summary_section(results, scenario),
         *_comparison_section(results),
         "<h2>Figures</h2>",
@@ -252,9 +254,10 @@ def verdicts(results: Results) -> list[Verdict]:
     return out
 
 
-def _executive_summary(results: Results) -> list[str]:
+def _executive_summary(results: Results, sources: list[dict[str, Any]]) -> list[str]:
     rows = []
-    for v in verdicts(results):
+    found = verdicts(results)
+    for v in found:
         direction = "lowest" if v.metric in metrics.LOWER_IS_BETTER else "highest"
         label = f"{HEADLINE[v.metric]} ({direction} wins)"
         if v.runner_up is None:
@@ -279,11 +282,12 @@ def _executive_summary(results: Results) -> list[str]:
             ci = f"[{_number(v.metric, v.ci_low, True)}, {_number(v.metric, v.ci_high, True)}]"
             verdict = "clear" if v.clear else "not clear: the interval includes 0"
             sure = f"{verdict}; 95 % CI {ci}; better in {v.wins} of {v.n} replications"
+        flag = _churn_flag(results, v)
         rows.append(
             f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> "
             f"({_e(_number(v.metric, v.winner_mean, False))})</td>"
             f"<td>{_e(by)} over {_e(v.runner_up)} ({_e(_number(v.metric, v.runner_up_mean, False))})</td>"
-            f"<td>{_e(sure)}</td></tr>"
+            f"<td>{_e(sure)}{flag}</td></tr>"
         )
     if not rows:
         return []
@@ -296,14 +300,79 @@ def _executive_summary(results: Results) -> list[str]:
         '<table class="summary"><thead><tr><th>metric</th><th>best strategy (mean)</th>'
         "<th>ahead by</th><th>how sure</th></tr></thead>",
         f"<tbody>{''.join(rows)}</tbody></table>",
+        f'<p class="recommendation"><b>In one sentence:</b> {recommendation(results, found, sources)}</p>',
     ]
+
+
+def _churn_flag(results: Results, verdict: Verdict) -> str:
+    """A warning (HTML) when ``verdict``'s winner churns more members than its runner-up, with a link to the
+    metric's definition; empty otherwise (and for the churn metric itself)."""
+    more = _more_churned(results, verdict)
+    if more is None:
+        return ""
+    return (
+        f'<span class="flag">⚠ {_e(verdict.winner)} also loses {_e(style.compact(more))} more members than '
+        f"{_e(verdict.runner_up)} (churned members): read its lead with that in mind; "
+        f'see <a href="#metric-{_e(verdict.metric)}">what {_e(HEADLINE[verdict.metric])} counts</a>.</span>'
+    )
+
+
+def _more_churned(results: Results, verdict: Verdict) -> float | None:
+    """How many more members ``verdict``'s winner churns than its runner-up (mean of the paired difference), or
+    None when it does not churn more, or the verdict is about churn or has no runner-up."""
+    if verdict.runner_up is None or verdict.metric == "members_churned":
+        return None
+    reps = results.replications
+    wide = reps[reps["metric"] == "members_churned"].pivot_table(
+        index="replication", columns="strategy", values="value"
+    )
+    if verdict.winner not in wide or verdict.runner_up not in wide:
+        return None
+    more = float((wide[verdict.winner] - wide[verdict.runner_up]).mean())
+    return more if more > 0 else None
+
+
+#: The metric the one-sentence recommendation is about: what a manager acts on.
+DECIDING_METRIC = "profit_rmb"
+
+
+def recommendation(results: Results, found: list[Verdict], sources: list[dict[str, Any]]) -> str:
+    """One sentence (HTML) a manager can act on: who earns the most profit, how surely, at what cost in members,
+    and how far to trust the scenario (calibrated or not, how many behaviour values are defaults)."""
+    v = next((v for v in found if v.metric == DECIDING_METRIC), None)
+    if v is None:
+        return "the run has no profit figure to compare the strategies on."
+    if v.runner_up is None:
+        sentence = f"only <b>{_e(v.winner)}</b> ran, so there is nothing to choose between"
+    elif v.difference == 0 and v.ci_low == v.ci_high:
+        sentence = f"<b>{_e(v.winner)}</b> and <b>{_e(v.runner_up)}</b> earn the same profit"
+    else:
+        lead = f"{_number(v.metric, v.difference, True)} over {v.runner_up}"
+        if v.n < 2:
+            sure = f"{lead}, from one replication: run more before choosing"
+        elif v.clear:
+            sure = f"{lead}, clear in {v.wins} of {v.n} replications"
+        else:
+            sure = f"{lead}, not clear: better in only {v.wins} of {v.n} replications; run more before choosing"
+        sentence = f"<b>{_e(v.winner)}</b> earns the most profit ({_e(sure)})"
+        more = _more_churned(results, v)
+        if more is not None:
+            sentence += f", but loses {_e(style.compact(more))} more members than {_e(v.runner_up)}"
+    if _scenario_text(results).startswith(CALIBRATED_MARK):
+        return f"{sentence}; the scenario is calibrated to a brand's figures (see its calibration report)."
+    defaults = _defaults_count(sources)
+    assumed = f" in which {defaults} behaviour values are privsim's defaults" if defaults else ""
+    return (
+        f"{sentence}; this comes from an uncalibrated scenario{_e(assumed)}, so check how the result moves with "
+        'those values (<a href="#assumptions">listed below</a>) before acting on it.'
+    )
 
 
 def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
     if _scenario_text(results).startswith(CALIBRATED_MARK):
         return []
     assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
-    defaults = sum(not s["set_in_file"] for s in assumed)
+    defaults = _defaults_count(sources)
     count = (
         f" {defaults} of its {len(assumed)} population and behaviour values are privsim's defaults." if assumed else ""
     )
@@ -313,6 +382,11 @@ def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
         "differences between strategies as what the model implies under these assumptions, not as a forecast."
         f'{_e(count)} See <a href="#assumptions">Assumptions actually used</a>.</div>'
     ]
+
+
+def _defaults_count(sources: list[dict[str, Any]]) -> int:
+    """How many population and behaviour values of the run are privsim's defaults (not set in the file)."""
+    return sum(not s["set_in_file"] for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS)
 
 
 def _definitions_section() -> list[str]:
@@ -325,7 +399,8 @@ def _definitions_section() -> list[str]:
             else ("over the horizon's last 365 days" if metric == "repurchase_rate" else "summed over the horizon")
         )
         rows.append(
-            f"<tr><td>{_e(label)}<br><code>{_e(metric)}</code></td><td>{_code(defined.get(metric, ''))} "
+            f'<tr id="metric-{_e(metric)}"><td>{_e(label)}<br><code>{_e(metric)}</code></td>'
+            f"<td>{_code(defined.get(metric, ''))} "
             f'<span class="muted">({_e(over)}; unit: {_e(metrics.unit(metric))})</span></td></tr>'
         )
     return [
