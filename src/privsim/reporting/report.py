@@ -67,7 +67,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Micros
        margin: 2rem auto; max-width: 1150px; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .lead { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-variant-numeric: tabular-nums; }
+.box { max-width: 100%; overflow-x: auto; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: 0.35rem 0.7rem; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 td .ci { display: block; color: #666; font-size: 0.85em; }
@@ -125,7 +126,13 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         "</body>",
         "</html>",
     ]
-    return "\n".join(parts) + "\n"
+    return _boxed_tables("\n".join(parts) + "\n")
+
+
+def _boxed_tables(document: str) -> str:
+    """Every table inside its own ``div.box``, which scrolls sideways when the table is wider than the page, so
+    the page itself fits a 1280-pixel screen. (Text from the results is escaped: every ``<table`` is ours.)"""
+    return document.replace("<table", '<div class="box"><table').replace("</table>", "</table></div>")
 
 
 def write_report(results: Results, out: str | Path) -> Path:
