@@ -19,8 +19,9 @@ from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_r
 
 from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE, LOWER_IS_BETTER
+from privsim.policies import LEVER_SECTIONS
 from privsim.reporting import plots, style
-from privsim.reporting.report import ASSUMPTION_SECTIONS, build_report, parameter_sources, verdicts, write_report
+from privsim.reporting.report import assumptions, build_report, parameter_sources, verdicts, write_report
 from privsim.results import Results
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
@@ -250,8 +251,9 @@ def test_an_uncalibrated_scenario_gets_a_caveat_and_a_calibrated_one_not(results
 
 
 def test_assumptions_list_every_behaviour_value_and_whether_the_file_set_it(results: Results, page: Page) -> None:
-    rows = page.table_after("Assumptions actually used")
-    by_path = {row[0]: row for row in rows[1:]}
+    rows = page.table_after("Assumptions actually used")[1:] + page.table_after("Values of levers no strategy uses")[1:]
+    by_path = {row[0]: row for row in rows}  # the values read, then those of unused levers: every value once
+    assert len(by_path) == len(rows)
     recorded = [p for p in results.manifest["parameters"] if p["path"].startswith(("population", "behaviour"))]
     assert recorded and all(p["path"] in by_path for p in recorded)
     for p in recorded:
@@ -356,10 +358,9 @@ def test_the_first_screen_ends_with_one_sentence_from_the_profit_verdict_and_the
     ), sentence
     more = churn_more(results, v.winner, v.runner_up)
     assert (f"but loses {style.compact(more)} more members than {v.runner_up}" in sentence) == (more > 0)
-    defaults = sum(
-        not s["set_in_file"] for s in parameter_sources(results) if s["path"].split(".")[0] in ASSUMPTION_SECTIONS
-    )
-    assert f"uncalibrated scenario in which {defaults} behaviour values are privsim's defaults" in sentence
+    read, _ = assumptions(parameter_sources(results))
+    defaults = sum(not s["set_in_file"] for s in read)
+    assert f"uncalibrated scenario in which {defaults} of the {len(read)} values its strategies read" in sentence
     assert sentence.endswith("before acting on it.")
     # the sentence closes the executive summary, before any other section
     assert [h for _, h in page.headings].index("Executive summary") + 1 == [h for _, h in page.headings].index(
@@ -380,3 +381,28 @@ def test_every_table_scrolls_in_its_own_box_so_the_page_fits_1280_pixels(report_
     assert box and "overflow-x: auto" in box.group(1) and "max-width: 100%" in box.group(1)
     width = re.search(r"body \{[^}]*max-width: (\d+)px", style_text)
     assert width and int(width.group(1)) <= 1280 - 2 * 16 - 20  # padding 1rem each side and a scroll bar
+
+
+def test_defaults_are_counted_only_for_values_the_strategies_read_and_unused_levers_are_listed_apart(
+    results: Results, page: Page
+) -> None:
+    sources = parameter_sources(results)
+    read, unused = assumptions(sources)
+    kinds = {s["value"] for s in sources if re.fullmatch(r"strategies\[\d+\]\.policies\[\d+\]\.kind", s["path"])}
+    assert kinds == {"none", "clearance", "nurture"}  # the quickstart's: no lever with its own behaviour section
+    assert {s["path"].split(".")[1] for s in unused} == set(LEVER_SECTIONS)
+    assert all(s["path"].split(".")[1] not in LEVER_SECTIONS for s in read if s["path"].startswith("behaviour."))
+    defaults = sum(not s["set_in_file"] for s in read)
+    text = " ".join("".join(page.text).split())
+    assert (
+        f"{defaults} of the {len(read)} population and behaviour values its strategies' mechanisms read are "
+        f"privsim's defaults ({len(unused)} more belong to levers no strategy uses)." in text
+    )
+    assert [len(rows) - 1 for rows in (page.table_after("Assumptions actually used"),)] == [len(read)]
+    assert len(page.table_after("Values of levers no strategy uses")) - 1 == len(unused)
+    # a strategy with the referral lever reads the referral section: it moves to the counted values
+    with_referral = [*sources, {"path": "strategies[3].policies[0].kind", "value": "referral", "set_in_file": True}]
+    read_now, unused_now = assumptions(with_referral)
+    moved = {s["path"] for s in read_now} - {s["path"] for s in read}
+    assert moved and {p.split(".")[1] for p in moved} == {"referral"}
+    assert len(read_now) + len(unused_now) == len(read) + len(unused)

@@ -34,6 +34,7 @@ from privsim.core.errors import PrivsimError
 from privsim.core.io import write_file
 from privsim.core.units import share_text
 from privsim.metrics import HEADLINE
+from privsim.policies import LEVER_SECTIONS, behaviour_sections_read
 from privsim.reporting import plots, style
 from privsim.results import Results, t_interval
 from privsim.scenario import parse_scenario
@@ -367,8 +368,10 @@ def recommendation(results: Results, found: list[Verdict], sources: list[dict[st
             sentence += f", but loses {_e(style.compact(more))} more members than {_e(v.runner_up)}"
     if _scenario_text(results).startswith(CALIBRATED_MARK):
         return f"{sentence}; the scenario is calibrated to a brand's figures (see its calibration report)."
-    defaults = _defaults_count(sources)
-    assumed = f" in which {defaults} behaviour values are privsim's defaults" if defaults else ""
+    defaults, read = _defaults_count(sources), len(assumptions(sources)[0])
+    assumed = (
+        f" in which {defaults} of the {read} values its strategies read are privsim's defaults" if defaults else ""
+    )
     return (
         f"{sentence}; this comes from an uncalibrated scenario{_e(assumed)}, so check how the result moves with "
         'those values (<a href="#assumptions">listed below</a>) before acting on it.'
@@ -378,10 +381,13 @@ def recommendation(results: Results, found: list[Verdict], sources: list[dict[st
 def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
     if _scenario_text(results).startswith(CALIBRATED_MARK):
         return []
-    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
+    read, unused = assumptions(sources)
     defaults = _defaults_count(sources)
     count = (
-        f" {defaults} of its {len(assumed)} population and behaviour values are privsim's defaults." if assumed else ""
+        f" {defaults} of the {len(read)} population and behaviour values its strategies' mechanisms read are "
+        "privsim's defaults" + (f" ({len(unused)} more belong to levers no strategy uses)." if unused else ".")
+        if read
+        else ""
     )
     return [
         '<div class="caveat"><b>Uncalibrated scenario.</b> Its behaviour numbers were not fitted to a brand\'s '
@@ -392,8 +398,23 @@ def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
 
 
 def _defaults_count(sources: list[dict[str, Any]]) -> int:
-    """How many population and behaviour values of the run are privsim's defaults (not set in the file)."""
-    return sum(not s["set_in_file"] for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS)
+    """How many population and behaviour values the run's mechanisms read are privsim's defaults (not in the file)."""
+    return sum(not s["set_in_file"] for s in assumptions(sources)[0])
+
+
+def assumptions(sources: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The run's population, behaviour and lifecycle values, split in two: those the strategies' mechanisms
+    read, and those of levers no strategy uses (``behaviour.<section>`` for a lever section, see
+    :attr:`privsim.policies.base.Policy.behaviour_sections`, of no policy kind in the run)."""
+    kinds = {s["value"] for s in sources if re.fullmatch(r"strategies\[\d+\]\.policies\[\d+\]\.kind", s["path"])}
+    read_sections = behaviour_sections_read(kinds)
+
+    def unused(path: str) -> bool:
+        parts = path.split(".")
+        return parts[0] == "behaviour" and len(parts) > 2 and parts[1] in LEVER_SECTIONS - read_sections
+
+    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
+    return [s for s in assumed if not unused(s["path"])], [s for s in assumed if unused(s["path"])]
 
 
 def _definitions_section() -> list[str]:
@@ -437,10 +458,29 @@ def parameter_sources(results: Results) -> list[dict[str, Any]]:
 
 
 def _assumptions_section(sources: list[dict[str, Any]]) -> list[str]:
-    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
-    if not assumed:
+    read, unused = assumptions(sources)
+    if not read:
         return []
-    defaults = sum(not s["set_in_file"] for s in assumed)
+    defaults = _defaults_count(sources)
+    out = [
+        '<h2 id="assumptions">Assumptions actually used</h2>',
+        f"<p>Every value of how members are (<code>population</code>) and how they respond (<code>behaviour</code>, "
+        f"<code>lifecycle</code>) that the strategies' mechanisms read in this run: {len(read) - defaults} set in "
+        f"the scenario file, <b>{defaults} left at privsim's defaults</b> (the user did not write them). Every "
+        "strategy shares them; a default value drives a result as much as a written one.</p>",
+        _assumptions_table(read),
+    ]
+    if unused:
+        out += [
+            "<h3>Values of levers no strategy uses</h3>",
+            f"<p>{len(unused)} values of how members respond to levers that no strategy of this run uses: not "
+            "read, so they do not change any figure above (they would for a strategy with the lever).</p>",
+            _assumptions_table(unused),
+        ]
+    return out
+
+
+def _assumptions_table(assumed: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td><code>{_e(s['path'])}</code></td><td>{_e(_value(s['value']))}</td>"
         + (
@@ -451,15 +491,10 @@ def _assumptions_section(sources: list[dict[str, Any]]) -> list[str]:
         + f"<td>{_code(s.get('description', ''))}</td></tr>"
         for s in assumed
     )
-    return [
-        '<h2 id="assumptions">Assumptions actually used</h2>',
-        f"<p>Every value of how members are (<code>population</code>) and how they respond (<code>behaviour</code>, "
-        f"<code>lifecycle</code>) that this run used: {len(assumed) - defaults} set in the scenario file, "
-        f"<b>{defaults} left at privsim's defaults</b> (the user did not write them). Every strategy shares "
-        "them; a default value drives a result as much as a written one.</p>",
+    return (
         '<table class="facts"><thead><tr><th>parameter</th><th>value</th><th>source</th><th>meaning</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table>",
-    ]
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def _inputs_section(sources: list[dict[str, Any]]) -> list[str]:
