@@ -8,21 +8,36 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+import io
 import json
 import re
 import shutil
+import unicodedata
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 
 import pytest
-from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
+import yaml
+from fontTools.ttLib import TTFont
+from test_plots import (
+    BREAKS,
+    PIXELS,
+    assert_bad_folder_refused,
+    invoke,
+    make_results,
+    png_size,
+    tiny_quickstart_text,
+)
 
+import privsim
 from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE, LOWER_IS_BETTER
 from privsim.policies import LEVER_SECTIONS
-from privsim.reporting import plots, style
+from privsim.reporting import plots, style, webfont
 from privsim.reporting.report import assumptions, build_report, parameter_sources, verdicts, write_report
-from privsim.results import Results
+from privsim.results import Results, load_results
+from privsim.runner import run_scenario
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
 
@@ -130,7 +145,7 @@ def test_report_has_no_external_references(report_path: Path, page: Page) -> Non
         for name in ("src", "href", "srcset", "action", "data"):
             if name in attrs:
                 assert attrs[name].startswith("data:") or attrs[name].startswith("#"), (tag, name)
-    assert "url(" not in text and "@import" not in text
+    assert text.count("url(") == text.count('url("data:font/woff;base64,') and "@import" not in text  # fonts inline
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)
 
 
@@ -345,12 +360,11 @@ def test_a_winner_that_loses_more_members_is_flagged_with_a_link_to_the_definiti
     assert {f"metric-{m}" for m in HEADLINE} <= ids  # each definition is a link target
 
 
-def test_the_first_screen_ends_with_one_sentence_from_the_profit_verdict_and_the_caveat(
-    results: Results, page: Page
-) -> None:
+def test_the_first_screen_has_one_sentence_from_the_profit_verdict_and_the_caveat(results: Results, page: Page) -> None:
     v = next(v for v in verdicts(results) if v.metric == "profit_rmb")
     text = " ".join("".join(page.text).split())
-    sentence = text.split("In one sentence: ", 1)[1].split(" Scenario ", 1)[0]
+    sentence = text.split("In one sentence: ", 1)[1].split("before acting on it.", 1)[0] + "before acting on it."
+    assert text.index("In one sentence") < text.index("best strategy (mean)")  # on the first screen, above the table
     verdict = "clear in" if v.clear else "not clear: better in only"
     assert sentence.startswith(
         f"{v.winner} earns the most profit ({style.compact(v.difference, signed=True)} over {v.runner_up}, "
@@ -361,8 +375,7 @@ def test_the_first_screen_ends_with_one_sentence_from_the_profit_verdict_and_the
     read, _ = assumptions(parameter_sources(results))
     defaults = sum(not s["set_in_file"] for s in read)
     assert f"uncalibrated scenario in which {defaults} of the {len(read)} values its strategies read" in sentence
-    assert sentence.endswith("before acting on it.")
-    # the sentence closes the executive summary, before any other section
+    # the sentence is part of the executive summary, before any other section
     assert [h for _, h in page.headings].index("Executive summary") + 1 == [h for _, h in page.headings].index(
         "Scenario"
     )
@@ -406,3 +419,54 @@ def test_defaults_are_counted_only_for_values_the_strategies_read_and_unused_lev
     moved = {s["path"] for s in read_now} - {s["path"] for s in read}
     assert moved and {p.split(".")[1] for p in moved} == {"referral"}
     assert len(read_now) + len(unused_now) == len(read) + len(unused)
+
+
+def embedded_fonts(document: str) -> dict[int, set[str]]:
+    """CSS weight → the characters of the font embedded for it by an ``@font-face`` rule of ``document``."""
+    style_text = document.split("<style>", 1)[1].split("</style>", 1)[0]
+    out = {}
+    for weight, data in re.findall(
+        r'@font-face \{ font-family: "privsim Noto Sans SC"; font-weight: (\d+);[^}]*'
+        r'src: url\("data:font/woff;base64,([A-Za-z0-9+/=]+)"\) format\("woff"\); \}',
+        style_text,
+    ):
+        face = TTFont(io.BytesIO(base64.b64decode(data)))
+        out[int(weight)] = {chr(code) for code in face.getBestCmap()}
+    return out
+
+
+@pytest.fixture(scope="module")
+def chinese_results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """The small run with a Chinese scenario name, description and strategy names."""
+    data = yaml.safe_load(tiny_quickstart_text())
+    data["name"] = "精细化运营 试点"
+    data["description"] = "清仓还是培育信任：两年内哪种做法利润更高？"
+    for strategy, name in zip(data["strategies"], ["不做运营", "清仓促销", "精细化培育"], strict=True):
+        strategy["name"] = name
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    run = run_scenario(privsim.parse_scenario(data), text, replications=2, jobs=1)
+    return load_results(run.write(tmp_path_factory.mktemp("chinese") / "run"))
+
+
+def test_a_report_with_chinese_names_embeds_every_glyph_its_text_uses(chinese_results: Results) -> None:
+    document = build_report(chinese_results, images={})
+    fonts = embedded_fonts(document)
+    assert sorted(fonts) == [400, 700]  # regular and bold (headings, names in bold)
+    assert 'body { font-family: "privsim Noto Sans SC", system-ui,' in document  # first, for its unicode-range
+    head, body = document.split("</style>", 1)  # the style sheet holds the fonts: the text is the rest
+    text = html.unescape(re.sub(r"<[^>]*>", " ", head.split("<style>", 1)[0] + body))
+    text += "".join(a.get("alt", "") for _, a in parse(document).tags)
+    chinese = {c for c in text if unicodedata.name(c, "").startswith("CJK")}
+    assert {"精", "运", "营", "清", "仓", "培", "育"} <= chinese
+    with resources.as_file(style.SHIPPED_CJK_FONTS[0]) as path:
+        shipped = {chr(code) for code in TTFont(path).getBestCmap()}
+    for weight, characters in fonts.items():
+        assert chinese <= characters, f"weight {weight} misses {sorted(chinese - characters)}"
+        # every CJK character of the text (hanzi, CJK and full-width punctuation) is embedded, and nothing else
+        wanted = {c for c in text if ord(c) >= webfont.FIRST_CJK}
+        assert wanted <= shipped and characters - {"\x00"} == wanted
+    ranges = re.findall(r"unicode-range: ([^;]+);", document)
+    assert ranges == [", ".join(f"U+{ord(c):04X}" for c in sorted(wanted))] * 2  # Latin text keeps the page's font
+    font_bytes = sum(len(m) for m in re.findall(r"base64,([A-Za-z0-9+/=]+)\"\) format", document))
+    assert font_bytes < 200_000, font_bytes  # a few hundred glyphs, not the 3 MB of a shipped weight
+    assert build_report(chinese_results, images={}) == document  # the same text, the same bytes

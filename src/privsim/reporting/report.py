@@ -35,7 +35,7 @@ from privsim.core.io import write_file
 from privsim.core.units import share_text
 from privsim.metrics import HEADLINE
 from privsim.policies import LEVER_SECTIONS, behaviour_sections_read
-from privsim.reporting import plots, style
+from privsim.reporting import plots, style, webfont
 from privsim.results import Results, t_interval
 from privsim.scenario import parse_scenario
 
@@ -64,7 +64,8 @@ CAPTIONS = {
 }
 
 _STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif;
+body { font-family: "privsim Noto Sans SC", system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
+       sans-serif;
        margin: 2rem auto; max-width: 1150px; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .lead { color: #555; margin-top: 0; }
@@ -97,7 +98,7 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
     name = results.scenario_name
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',  # Chinese names and descriptions render with the reader's CJK fonts
+        '<html lang="en">',  # Chinese text: the reader's CJK fonts, else the embedded one (webfont)
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -127,7 +128,8 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         "</body>",
         "</html>",
     ]
-    return _boxed_tables("\n".join(parts) + "\n")
+    document = _boxed_tables("\n".join(parts) + "\n")
+    return document.replace("<style>", f"<style>\n{webfont.font_face_css(document)}", 1)
 
 
 def _boxed_tables(document: str) -> str:
@@ -301,14 +303,14 @@ def _executive_summary(results: Results, sources: list[dict[str, Any]]) -> list[
         return []
     return [
         "<h2>Executive summary</h2>",
-        "<p>For each headline metric, the strategy with the best mean over replications and its lead over the "
-        "second best: the paired difference (same random numbers in each replication), in absolute terms and "
-        "as a share of the second best's mean, with its 95 % confidence interval. <i>Clear</i> means the "
-        "interval excludes 0.</p>",
+        f'<p class="recommendation"><b>In one sentence:</b> {recommendation(results, found, sources)}</p>',
         '<table class="summary"><thead><tr><th>metric</th><th>best strategy (mean)</th>'
         "<th>ahead by</th><th>how sure</th></tr></thead>",
         f"<tbody>{''.join(rows)}</tbody></table>",
-        f'<p class="recommendation"><b>In one sentence:</b> {recommendation(results, found, sources)}</p>',
+        '<p class="muted">For each headline metric, the strategy with the best mean over replications and its lead '
+        "over the second best: the paired difference (same random numbers in each replication), in absolute terms "
+        "and as a share of the second best's mean, with its 95 % confidence interval. <i>Clear</i> means the "
+        "interval excludes 0.</p>",
     ]
 
 
