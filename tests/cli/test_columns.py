@@ -3,7 +3,8 @@
 Width is counted in terminal cells (a Chinese character takes two). Help
 must also show every default whole (no ``…``). Not held to 80 columns: what
 is meant to be copied as it is — the error lines (one line each, so a log
-keeps them whole), ``privsim schema`` (JSON) and ``--format csv|json|markdown``.
+keeps them whole), a file path (never cut; the paths here are short),
+``privsim schema`` (JSON) and ``--format csv|json|markdown``.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ def fit(
     columns = orders.Columns(customer_col, date_col, amount_col, date_format)
     document, paths = write_fit(orders_csv, columns, calibration_end, out)
     _print_fit(document)
-    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False)
+    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)  # paths whole
 
 
 @app.command()
@@ -130,7 +130,7 @@ def forecast(
     """
     result, document, paths = write_forecast(fit_json, weeks, out)
     _print_forecast(result, document)
-    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False)
+    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)  # paths whole
 
 
 def _print_fit(document: dict) -> None:
