@@ -312,6 +312,20 @@ HEADLINE = {
 }
 #: Headline metrics where less is better (for every other one, more is).
 LOWER_IS_BETTER = frozenset({"members_churned"})
+#: The shortest horizon with a repurchase rate: the customers of day ``horizon_days - 366`` (day 0 or later).
+REPURCHASE_MIN_HORIZON_DAYS = 366
+
+
+def why_not_available(metric: str, horizon_days: int | None) -> str:
+    """Why ``metric`` has no value (NaN) in a run of ``horizon_days`` days, for a note beside its ``n/a``."""
+    if metric == "repurchase_rate":
+        if horizon_days is not None and horizon_days < REPURCHASE_MIN_HORIZON_DAYS:
+            return (
+                f"the repurchase rate needs a horizon of {REPURCHASE_MIN_HORIZON_DAYS} days or more (the customers "
+                f"of one day, then the 365 days after it); this run has {horizon_days} days"
+            )
+        return "the repurchase rate has no customers on the day its 365-day window starts"
+    return f"{HEADLINE.get(metric, metric)} has no value in any replication"
 
 
 def definitions() -> dict[str, str]:

@@ -37,10 +37,12 @@ does not exist. The manifest holds each file's SHA-256, which
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import importlib.util
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,6 +360,7 @@ def load_results(path: str | Path) -> Results:
     if not path.is_dir():
         raise PrivsimError(
             f"{path}: {'is not a folder' if path.exists() else 'no such folder'}; expected a results folder"
+            + _newest_run_hint(path)
         )
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
@@ -395,6 +398,17 @@ def load_results(path: str | Path) -> Results:
             table = describe_metrics(table)
         tables[name] = _strategies_in_order(table, strategies)
     return Results(path=path, manifest=manifest, **tables)
+
+
+def _newest_run_hint(path: Path) -> str:
+    """``; the newest run of that name is results/NAME-<timestamp>`` when ``path`` is a run's folder without the
+    timestamp ``privsim run`` adds when there is no ``--out``; else empty."""
+    runs = sorted(
+        p
+        for p in path.parent.glob(f"{glob.escape(path.name)}-*")
+        if re.fullmatch(re.escape(path.name) + r"-\d{8}-\d{6}(-\d+)?", p.name) and p.is_dir()
+    )
+    return f"; the newest run of that name is {runs[-1]}" if runs else ""
 
 
 #: Columns of format version 1 (no measure, breakdown and unit columns).

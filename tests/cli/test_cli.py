@@ -104,7 +104,7 @@ def table_rows(text: str) -> list[str]:
     for line in text.splitlines():
         if line.strip() and set(line.strip()) == {"─"}:
             inside = True
-        elif inside and line.strip() and not line.startswith(("Paired", "Results", "Per strategy")):
+        elif inside and line.strip() and not line.startswith(("Paired", "Results", "Per strategy", "n/a:")):
             rows.append(line.split()[0])
         else:
             inside = False

@@ -68,12 +68,21 @@ def test_init_copies_the_starter_levers_and_schema_and_refuses_to_overwrite(tmp_
     first, second, rest = starter.split("\n", 2)
     assert first == "# yaml-language-server: $schema=privsim.schema.json"  # VS Code
     assert second == "# $schema: privsim.schema.json"  # PyCharm
-    assert rest == (SCENARIOS / "quickstart.yaml").read_text(encoding="utf-8")
+    shipped_lines = (SCENARIOS / "quickstart.yaml").read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(shipped_lines, rest.splitlines(), strict=True) if a != b]
+    assert [b for _, b in changed] == [  # the copy says who it is; every other line as shipped
+        "# brand, started from privsim's quickstart: a mid-size brand with ~50k members, two years,",
+        "# Edit the numbers, and run:",
+        f"#     privsim run {(Path('brand') / 'quickstart.yaml').as_posix()}",
+        "name: brand",
+    ]
     lever = (folder / "levers" / levers[0]).read_text(encoding="utf-8")
     assert lever.startswith(
         "# yaml-language-server: $schema=../privsim.schema.json\n# $schema: ../privsim.schema.json\n"
     )
-    load_scenario(folder / "quickstart.yaml")  # still a valid scenario
+    assert f"privsim run {(Path('brand') / 'levers' / levers[0]).as_posix()}\n" in lever
+    assert "scenarios/" not in lever.split("name:")[0]  # no command naming the clone's files
+    assert load_scenario(folder / "quickstart.yaml")[0].name == "brand"  # still a valid scenario, named after DIR
     assert json.loads((folder / "privsim.schema.json").read_text(encoding="utf-8"))["title"] == "privsim scenario"
     assert f"privsim run {Path('brand') / 'quickstart.yaml'}" in proc.stdout
 
@@ -82,6 +91,16 @@ def test_init_copies_the_starter_levers_and_schema_and_refuses_to_overwrite(tmp_
     assert again.returncode == 2
     assert again.stderr.startswith("error: brand: already has quickstart.yaml") and len(again.stderr.splitlines()) == 1
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # nothing written
+
+
+def test_init_here_names_the_starter_after_the_current_folder(tmp_path: Path) -> None:
+    here = tmp_path / "精细化 运营"
+    here.mkdir()
+    proc = privsim_cmd("init", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    starter = (here / "quickstart.yaml").read_text(encoding="utf-8")
+    assert '\nname: "精细化 运营"\n' in starter and "#     privsim run quickstart.yaml\n" in starter
+    assert load_scenario(here / "quickstart.yaml")[0].name == "精细化 运营"
 
 
 def test_init_cases_copies_the_registry_and_case_files(tmp_path: Path) -> None:

@@ -8,20 +8,36 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+import io
 import json
 import re
 import shutil
+import unicodedata
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 
 import pytest
-from test_plots import BREAKS, PIXELS, assert_bad_folder_refused, invoke, make_results, png_size
+import yaml
+from fontTools.ttLib import TTFont
+from test_plots import (
+    BREAKS,
+    PIXELS,
+    assert_bad_folder_refused,
+    invoke,
+    make_results,
+    png_size,
+    tiny_quickstart_text,
+)
 
+import privsim
 from privsim.core.errors import PrivsimError
 from privsim.metrics import HEADLINE, LOWER_IS_BETTER
-from privsim.reporting import plots, style
-from privsim.reporting.report import build_report, parameter_sources, verdicts, write_report
-from privsim.results import Results
+from privsim.policies import LEVER_SECTIONS
+from privsim.reporting import plots, style, webfont
+from privsim.reporting.report import assumptions, build_report, parameter_sources, verdicts, write_report
+from privsim.results import Results, load_results
+from privsim.runner import run_scenario
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source"}
 
@@ -129,7 +145,7 @@ def test_report_has_no_external_references(report_path: Path, page: Page) -> Non
         for name in ("src", "href", "srcset", "action", "data"):
             if name in attrs:
                 assert attrs[name].startswith("data:") or attrs[name].startswith("#"), (tag, name)
-    assert "url(" not in text and "@import" not in text
+    assert text.count("url(") == text.count('url("data:font/woff;base64,') and "@import" not in text  # fonts inline
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)
 
 
@@ -250,8 +266,9 @@ def test_an_uncalibrated_scenario_gets_a_caveat_and_a_calibrated_one_not(results
 
 
 def test_assumptions_list_every_behaviour_value_and_whether_the_file_set_it(results: Results, page: Page) -> None:
-    rows = page.table_after("Assumptions actually used")
-    by_path = {row[0]: row for row in rows[1:]}
+    rows = page.table_after("Assumptions actually used")[1:] + page.table_after("Values of levers no strategy uses")[1:]
+    by_path = {row[0]: row for row in rows}  # the values read, then those of unused levers: every value once
+    assert len(by_path) == len(rows)
     recorded = [p for p in results.manifest["parameters"] if p["path"].startswith(("population", "behaviour"))]
     assert recorded and all(p["path"] in by_path for p in recorded)
     for p in recorded:
@@ -291,3 +308,165 @@ def test_a_folder_without_recorded_parameters_reads_them_from_its_scenario(resul
     manifest = {k: v for k, v in results.manifest.items() if k != "parameters"}
     old = dataclasses.replace(results, manifest=manifest)
     assert parameter_sources(old) == parameter_sources(results)
+
+
+def test_a_missing_repurchase_rate_says_why_and_shares_read_as_levels_in_percent_differences_in_points(
+    results: Results, page: Page
+) -> None:
+    text = " ".join("".join(page.text).split())
+    assert (  # the run has 180 days: no repurchase rate, and the report says why
+        "n/a: the repurchase rate needs a horizon of 366 days or more (the customers of one day, then the 365 days "
+        "after it); this run has 180 days." in text
+    )
+    rate = {"mean": 0.546, "ci_low": 0.534, "ci_high": 0.558}
+    summary = results.summary.copy()
+    differences = results.differences.copy()
+    summary.loc[summary["metric"] == "repurchase_rate", list(rate)] = list(rate.values())
+    differences.loc[differences["metric"] == "repurchase_rate", list(rate)] = [0.068, 0.063, 0.073]
+    shares = parse(build_report(dataclasses.replace(results, summary=summary, differences=differences), images={}))
+    means = shares.table_after("Comparison")
+    column = means[0].index("repurchase rate")
+    assert {row[column] for row in means[1:]} == {"54.6%[53.4%, 55.8%]"}
+    diffs = shares.table_after(f"Paired difference against {results.baseline}")
+    assert {row[column] for row in diffs[1:]} == {"+6.8 pt[+6.3 pt, +7.3 pt]"}
+    assert "n/a: the repurchase" not in "".join(shares.text)
+
+
+def churn_more(results: Results, winner: str, runner_up: str) -> float:
+    reps = results.replications
+    wide = reps[reps["metric"] == "members_churned"].pivot_table(
+        index="replication", columns="strategy", values="value"
+    )
+    return float((wide[winner] - wide[runner_up]).mean())
+
+
+def test_a_winner_that_loses_more_members_is_flagged_with_a_link_to_the_definition(
+    results: Results, page: Page
+) -> None:
+    rows = {row[0]: row for row in page.table_after("Executive summary")[1:]}
+    flagged = 0
+    for v in verdicts(results):
+        if v.runner_up is None or v.metric == "members_churned":
+            continue
+        row = next(cells for label, cells in rows.items() if label.startswith(HEADLINE[v.metric]))
+        more = churn_more(results, v.winner, v.runner_up)
+        flag = f"⚠ {v.winner} also loses {style.compact(more)} more members than {v.runner_up} (churned members)"
+        assert (flag in row[-1]) == (more > 0), row
+        flagged += more > 0
+    assert flagged, "the tiny run has a winner (clearance's GMV) that churns more: the flag must show"
+    links = {a["href"] for tag, a in page.tags if tag == "a"}
+    ids = {a["id"] for _, a in page.tags if "id" in a}
+    assert {f"#metric-{m}" for m in HEADLINE} >= {h for h in links if h.startswith("#metric-")} != set()
+    assert {f"metric-{m}" for m in HEADLINE} <= ids  # each definition is a link target
+
+
+def test_the_first_screen_has_one_sentence_from_the_profit_verdict_and_the_caveat(results: Results, page: Page) -> None:
+    v = next(v for v in verdicts(results) if v.metric == "profit_rmb")
+    text = " ".join("".join(page.text).split())
+    sentence = text.split("In one sentence: ", 1)[1].split("before acting on it.", 1)[0] + "before acting on it."
+    assert text.index("In one sentence") < text.index("best strategy (mean)")  # on the first screen, above the table
+    verdict = "clear in" if v.clear else "not clear: better in only"
+    assert sentence.startswith(
+        f"{v.winner} earns the most profit ({style.compact(v.difference, signed=True)} over {v.runner_up}, "
+        f"{verdict} {v.wins} of {v.n} replications"
+    ), sentence
+    more = churn_more(results, v.winner, v.runner_up)
+    assert (f"but loses {style.compact(more)} more members than {v.runner_up}" in sentence) == (more > 0)
+    read, _ = assumptions(parameter_sources(results))
+    defaults = sum(not s["set_in_file"] for s in read)
+    assert f"uncalibrated scenario in which {defaults} of the {len(read)} values its strategies read" in sentence
+    # the sentence is part of the executive summary, before any other section
+    assert [h for _, h in page.headings].index("Executive summary") + 1 == [h for _, h in page.headings].index(
+        "Scenario"
+    )
+
+
+def test_every_table_scrolls_in_its_own_box_so_the_page_fits_1280_pixels(report_path: Path) -> None:
+    """Without a browser: every table sits in a box that scrolls sideways, the page is narrower than 1280 px
+    (checked once in headless Chromium at 1280 px: no horizontal scroll of the page, see the README's screenshot)."""
+    text = report_path.read_text(encoding="utf-8")
+    tables = re.findall(r"(.{0,20})<table", text)
+    assert len(tables) >= 8  # summary, scenario, comparison x2, definitions, assumptions, inputs (facts, channels...)
+    assert all(before.endswith('<div class="box">') for before in tables), tables
+    assert text.count("</table></div>") == len(tables)
+    style_text = text.split("<style>", 1)[1].split("</style>", 1)[0]
+    box = re.search(r"\.box \{([^}]*)\}", style_text)
+    assert box and "overflow-x: auto" in box.group(1) and "max-width: 100%" in box.group(1)
+    width = re.search(r"body \{[^}]*max-width: (\d+)px", style_text)
+    assert width and int(width.group(1)) <= 1280 - 2 * 16 - 20  # padding 1rem each side and a scroll bar
+
+
+def test_defaults_are_counted_only_for_values_the_strategies_read_and_unused_levers_are_listed_apart(
+    results: Results, page: Page
+) -> None:
+    sources = parameter_sources(results)
+    read, unused = assumptions(sources)
+    kinds = {s["value"] for s in sources if re.fullmatch(r"strategies\[\d+\]\.policies\[\d+\]\.kind", s["path"])}
+    assert kinds == {"none", "clearance", "nurture"}  # the quickstart's: no lever with its own behaviour section
+    assert {s["path"].split(".")[1] for s in unused} == set(LEVER_SECTIONS)
+    assert all(s["path"].split(".")[1] not in LEVER_SECTIONS for s in read if s["path"].startswith("behaviour."))
+    defaults = sum(not s["set_in_file"] for s in read)
+    text = " ".join("".join(page.text).split())
+    assert (
+        f"{defaults} of the {len(read)} population and behaviour values its strategies' mechanisms read are "
+        f"privsim's defaults ({len(unused)} more belong to levers no strategy uses)." in text
+    )
+    assert [len(rows) - 1 for rows in (page.table_after("Assumptions actually used"),)] == [len(read)]
+    assert len(page.table_after("Values of levers no strategy uses")) - 1 == len(unused)
+    # a strategy with the referral lever reads the referral section: it moves to the counted values
+    with_referral = [*sources, {"path": "strategies[3].policies[0].kind", "value": "referral", "set_in_file": True}]
+    read_now, unused_now = assumptions(with_referral)
+    moved = {s["path"] for s in read_now} - {s["path"] for s in read}
+    assert moved and {p.split(".")[1] for p in moved} == {"referral"}
+    assert len(read_now) + len(unused_now) == len(read) + len(unused)
+
+
+def embedded_fonts(document: str) -> dict[int, set[str]]:
+    """CSS weight → the characters of the font embedded for it by an ``@font-face`` rule of ``document``."""
+    style_text = document.split("<style>", 1)[1].split("</style>", 1)[0]
+    out = {}
+    for weight, data in re.findall(
+        r'@font-face \{ font-family: "privsim Noto Sans SC"; font-weight: (\d+);[^}]*'
+        r'src: url\("data:font/woff;base64,([A-Za-z0-9+/=]+)"\) format\("woff"\); \}',
+        style_text,
+    ):
+        face = TTFont(io.BytesIO(base64.b64decode(data)))
+        out[int(weight)] = {chr(code) for code in face.getBestCmap()}
+    return out
+
+
+@pytest.fixture(scope="module")
+def chinese_results(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """The small run with a Chinese scenario name, description and strategy names."""
+    data = yaml.safe_load(tiny_quickstart_text())
+    data["name"] = "精细化运营 试点"
+    data["description"] = "清仓还是培育信任：两年内哪种做法利润更高？"
+    for strategy, name in zip(data["strategies"], ["不做运营", "清仓促销", "精细化培育"], strict=True):
+        strategy["name"] = name
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    run = run_scenario(privsim.parse_scenario(data), text, replications=2, jobs=1)
+    return load_results(run.write(tmp_path_factory.mktemp("chinese") / "run"))
+
+
+def test_a_report_with_chinese_names_embeds_every_glyph_its_text_uses(chinese_results: Results) -> None:
+    document = build_report(chinese_results, images={})
+    fonts = embedded_fonts(document)
+    assert sorted(fonts) == [400, 700]  # regular and bold (headings, names in bold)
+    assert 'body { font-family: "privsim Noto Sans SC", system-ui,' in document  # first, for its unicode-range
+    head, body = document.split("</style>", 1)  # the style sheet holds the fonts: the text is the rest
+    text = html.unescape(re.sub(r"<[^>]*>", " ", head.split("<style>", 1)[0] + body))
+    text += "".join(a.get("alt", "") for _, a in parse(document).tags)
+    chinese = {c for c in text if unicodedata.name(c, "").startswith("CJK")}
+    assert {"精", "运", "营", "清", "仓", "培", "育"} <= chinese
+    with resources.as_file(style.SHIPPED_CJK_FONTS[0]) as path:
+        shipped = {chr(code) for code in TTFont(path).getBestCmap()}
+    for weight, characters in fonts.items():
+        assert chinese <= characters, f"weight {weight} misses {sorted(chinese - characters)}"
+        # every CJK character of the text (hanzi, CJK and full-width punctuation) is embedded, and nothing else
+        wanted = {c for c in text if ord(c) >= webfont.FIRST_CJK}
+        assert wanted <= shipped and characters - {"\x00"} == wanted
+    ranges = re.findall(r"unicode-range: ([^;]+);", document)
+    assert ranges == [", ".join(f"U+{ord(c):04X}" for c in sorted(wanted))] * 2  # Latin text keeps the page's font
+    font_bytes = sum(len(m) for m in re.findall(r"base64,([A-Za-z0-9+/=]+)\"\) format", document))
+    assert font_bytes < 200_000, font_bytes  # a few hundred glyphs, not the 3 MB of a shipped weight
+    assert build_report(chinese_results, images={}) == document  # the same text, the same bytes

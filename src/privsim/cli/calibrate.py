@@ -27,7 +27,14 @@ app = typer.Typer()
 #: Where privsim validate writes the table of every case (the one committed in the repository).
 FULL_TABLE = Path("VALIDATION.md")
 
-RegistryOption = Annotated[Path, typer.Option("--registry", help="Benchmark registry (case files are relative to it).")]
+RegistryOption = Annotated[
+    Path,
+    typer.Option(
+        "--registry",
+        help="Benchmark registry (case files are relative to it).",
+        show_default="the one shipped with privsim, scenarios/cases/benchmarks.yaml",
+    ),
+]
 JobsOption = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per CPU.")]
 
 
@@ -112,7 +119,6 @@ def calibrate(
         f"{result.evaluations} evaluations of {result.budget}, {result.seconds:.1f} s, "
         f"seed {result.seed}\nWritten: {result.files.calibrated}, {result.files.report}",
         highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -154,7 +160,7 @@ def validate(
         out = partial_out(cases) if cases else FULL_TABLE
     if out.is_dir():
         raise PrivsimError(f"{out}: is a folder; --out must be a markdown file")
-    with ProgressBar("validating", "replications") as bar:
+    with ProgressBar("validating", "runs") as bar:
         result = validation.validate(registry, cases or [], replications=replications, jobs=jobs, progress=bar.update)
     table = Table(
         title="Benchmarks: simulated (mean ± half-width of the 95 % CI) against reported",
@@ -169,7 +175,7 @@ def validate(
     for cells in validation.table_rows(result, plus_minus=True):
         table.add_row(*cells)
     for note in validation.run_notes(result):
-        out_console.print(note.replace("`", ""), highlight=False, soft_wrap=True)
+        out_console.print(note.replace("`", ""), highlight=False)
     out_console.print(table)
     command = ["privsim", "validate", *(cases or [])]
     if registry != DEFAULT_REGISTRY:
@@ -179,7 +185,7 @@ def validate(
     if out != (partial_out(cases) if cases else FULL_TABLE):
         command += ["--out", str(out)]
     write_file(out, validation.markdown(result, command))
-    out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False, soft_wrap=True)
+    out_console.print(f"{validation.summary_line(result)}\nWritten: {out}", highlight=False)
     raise typer.Exit(code=0 if result.targets_pass else 1)
 
 

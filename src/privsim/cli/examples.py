@@ -7,6 +7,8 @@ clone.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -81,7 +83,7 @@ def init(
         text = source.read_text(encoding="utf-8")
         if not name.startswith("cases/"):  # the case files stay as they are (calibrate checks their header)
             depth = "../" * name.count("/")
-            text = schema_comments(f"{depth}{SCHEMA_FILE}") + text
+            text = schema_comments(f"{depth}{SCHEMA_FILE}") + as_copied(text, name, folder)
         files[name] = text
     files[SCHEMA_FILE] = schema_text()
     taken = [name for name in files if (folder / name).exists()]
@@ -102,8 +104,25 @@ def init(
         + (f", the cases in {folder / 'cases'}" if cases else "")
         + f"\nNext: privsim run {starter}",
         highlight=False,
-        soft_wrap=True,
     )
+
+
+def as_copied(text: str, name: str, folder: Path) -> str:
+    """A shipped file's ``text`` as ``privsim init`` writes it to ``folder/name``: its run commands name the copy.
+
+    The starter also takes the folder's name as its ``name:`` (results go to ``results/<name>-<timestamp>``) and
+    says in its first line that it was started from the quickstart.
+    """
+    copy = (folder / name).as_posix()
+    text = text.replace(f"privsim run scenarios/{name}", f"privsim run {copy}")
+    if name != f"{STARTER}.yaml":
+        return text
+    brand = folder.resolve().name or STARTER
+    quoted = brand if re.fullmatch(r"[\w.-]+", brand) else json.dumps(brand, ensure_ascii=False)
+    text = text.replace(f"# privsim {STARTER}:", f"# {brand}, started from privsim's {STARTER}:", 1)
+    text = text.replace("# Copy this file, edit the numbers, and run:", "# Edit the numbers, and run:", 1)
+    text = text.replace("privsim run scenarios/my-brand.yaml", f"privsim run {copy}", 1)
+    return re.sub(rf"^name: {STARTER}$", f"name: {quoted}", text, count=1, flags=re.MULTILINE)
 
 
 def scenario_path(scenario: Path) -> Path:

@@ -95,7 +95,7 @@ def fit(
     columns = orders.Columns(customer_col, date_col, amount_col, date_format)
     document, paths = write_fit(orders_csv, columns, calibration_end, out)
     _print_fit(document)
-    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)
+    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)  # paths whole
 
 
 @app.command()
@@ -130,7 +130,7 @@ def forecast(
     """
     result, document, paths = write_forecast(fit_json, weeks, out)
     _print_forecast(result, document)
-    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)
+    out_console.print(f"Written: {', '.join(map(str, paths))}", highlight=False, soft_wrap=True)  # paths whole
 
 
 def _print_fit(document: dict) -> None:
@@ -141,7 +141,6 @@ def _print_fit(document: dict) -> None:
         f"{data['zero_amount_rows_dropped']:,} zero-amount rows dropped, "
         f"{data['same_day_orders_merged']:,} same-day orders merged)",
         highlight=False,
-        soft_wrap=True,
     )
     out_console.print(
         f"calibration {periods['start']} .. {periods['calibration_end']} ({periods['calibration_weeks']:.1f} weeks), "
@@ -150,7 +149,6 @@ def _print_fit(document: dict) -> None:
         f"({data['repeat_transactions_calibration']:,} in calibration); "
         f"{data['new_customers_in_holdout']:,} customers new in the holdout left out",
         highlight=False,
-        soft_wrap=True,
     )
     table = Table(title="Maximum-likelihood fits (time unit: week)", title_justify="left")
     for column in ("model", "parameter", "estimate", "std. error", "log-lik.", "AIC"):
@@ -166,7 +164,6 @@ def _print_fit(document: dict) -> None:
         f"difference {models[other]['aic'] - models[best]['aic']:,.1f}). The scenario block uses BG/NBD, "
         "the simulator's dropout structure.",
         highlight=False,
-        soft_wrap=True,
     )
     for name, model in fitfile.fits(document).items():
         for note in model.notes:
@@ -179,7 +176,6 @@ def _print_fit(document: dict) -> None:
         f"order_value mean_rmb {ov['mean_rmb']:.1f}, cv_across_members {ov['cv_across_members']:.3f}, "
         f"cv_within_member {ov['cv_within_member']:.3f}; {len(pop['entries'])} entry days",
         highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -204,7 +200,6 @@ def _print_forecast(result: Forecast, document: dict) -> None:
         f"Forecast of {document['data']['cohort_customers']:,} customers' repeat transactions: "
         f"{result.weeks} weeks after the calibration end {periods['calibration_end']}",
         highlight=False,
-        soft_wrap=True,
     )
     if result.holdout_days <= 0:
         out_console.print("No holdout: the calibration period covers the whole log, so there is nothing to compare.")

@@ -90,4 +90,4 @@ def write_figures(results_dir: Path, image_format: str, out: Path | None, consol
     results = load_results(results_dir)
     paths = plots.write_figures(results, out or results.path / "figures", image_format)
     names = ", ".join(path.name for path in paths)
-    console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False, soft_wrap=True)
+    console.print(f"Figures written to {paths[0].parent}: {names}", highlight=False)

@@ -65,7 +65,7 @@ def run(
     loaded, text = load_scenario(path)
     if out is not None:
         check_out_dir(out)
-    with ProgressBar("simulating", "replications") as bar:
+    with ProgressBar("simulating", "runs") as bar:
         result = run_scenario(
             loaded,
             text,

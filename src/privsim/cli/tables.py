@@ -32,7 +32,8 @@ from rich.text import Text
 
 from privsim.cli.output import compact_number, out_console
 from privsim.core.errors import OptionError
-from privsim.metrics import HEADLINE
+from privsim.core.units import share_text
+from privsim.metrics import HEADLINE, why_not_available
 from privsim.results import Results, differences_table
 
 if TYPE_CHECKING:  # the runner loads the simulator: not for privsim show
@@ -76,8 +77,16 @@ class Comparison:
     def heading(self) -> str:
         days = f"{self.horizon_days} days, " if self.horizon_days is not None else ""
         plural = "" if self.replications == 1 else "s"
-        reps = f"{self.replications} replication{plural}, " if self.replications is not None else ""
+        strategies = f"{len(self.strategies)} strateg{'y' if len(self.strategies) == 1 else 'ies'}"
+        reps = f"{self.replications} replication{plural} × {strategies}, " if self.replications is not None else ""
         return f"{self.scenario}: {days}{reps}seed {self.seed}"
+
+    @property
+    def notes(self) -> list[str]:
+        """``n/a: why`` for each headline metric without a mean (e.g. a repurchase rate over a short horizon)."""
+        both = pd.concat([self.summary, self.differences])
+        missing = set(both.loc[both["mean"].isna(), "metric"])
+        return [f"n/a: {why_not_available(m, self.horizon_days)}" for m in HEADLINE if m in missing]
 
 
 def check_format(table_format: str) -> None:
@@ -204,6 +213,7 @@ def _markdown(comparison: Comparison) -> str:
         lines += [f"**{title}**", "", _md_row(header), _md_row(["---", *("---:" for _ in header[1:])])]
         lines += [_md_row(row) for row in rows]
         lines.append("")
+    lines += [*comparison.notes, ""] if comparison.notes else []
     return "\n".join(lines)
 
 
@@ -221,11 +231,11 @@ def render_table(comparison: Comparison, console: Console, ci: bool = False) -> 
     wide = [_wide_table(header, rows) for _, header, rows in parts]
     if max(_natural_width(console, t) for t in wide) <= console.width:
         blocks = [(Text(), title, table) for (title, _, _), table in zip(parts, wide, strict=True)]
-        return Group(heading, *[item for block in blocks for item in block][1:])
+        return Group(heading, *[item for block in blocks for item in block][1:], *map(Text, comparison.notes))
     title = f"Per strategy: {_MEAN_CI if ci else _MEAN}"
     if comparison.others:
         title += f"; paired difference against {comparison.baseline} (same random numbers per replication)"
-    return Group(heading, title, _long_table(comparison, ci))
+    return Group(heading, title, _long_table(comparison, ci), *map(Text, comparison.notes))
 
 
 def _natural_width(console: Console, table: Table) -> int:
@@ -289,15 +299,17 @@ def _long_table(comparison: Comparison, ci: bool) -> Table:
 
 
 def _cell(table: pd.DataFrame, strategy: str, metric: str, ci: bool, signed: bool = False) -> str:
-    """``mean`` or ``mean ± half-width`` of one metric (percent points for the repurchase rate), ``n/a`` without a
-    mean."""
+    """``mean`` or ``mean ± half-width`` of one metric, ``n/a`` without a mean (:attr:`Comparison.notes` says why).
+
+    A share (the repurchase rate) is a level in % and a difference in percentage points (pt); a half-width is
+    a difference, so in pt: ``54.6% ± 1.2 pt``.
+    """
     row = cast(pd.Series, table.loc[(strategy, metric)])  # the index is unique: one row
     if math.isnan(row["mean"]):
         return "n/a"
     half = (row["ci_high"] - row["ci_low"]) / 2
     if metric == "repurchase_rate":
-        unit = " pt" if signed else "%"
-        mean = f"{row['mean'] * 100:{'+' if signed else ''}.1f}{unit}"
-        return mean if not ci or math.isnan(half) else f"{mean} ± {half * 100:.1f}{unit}"
+        mean = share_text(row["mean"], signed)
+        return mean if not ci or math.isnan(half) else f"{mean} ± {share_text(half, True).lstrip('+')}"
     mean = compact_number(row["mean"], signed)
     return mean if not ci or math.isnan(half) else f"{mean} ± {compact_number(half)}"

@@ -6,6 +6,7 @@ To add a policy: write a module with a subclass of :class:`Policy` whose
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Union, get_args
 
 from pydantic import Field
@@ -46,10 +47,19 @@ POLICY_CLASSES: tuple[type[Policy], ...] = (
 #: kind name → policy class.
 REGISTRY: dict[str, type[Policy]] = {get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in POLICY_CLASSES}
 
+#: Sections of ``behaviour`` that only some levers read (see :attr:`Policy.behaviour_sections`).
+LEVER_SECTIONS: frozenset[str] = frozenset(section for cls in POLICY_CLASSES for section in cls.behaviour_sections)
+
+
+def behaviour_sections_read(kinds: Iterable[str]) -> frozenset[str]:
+    """The lever sections of ``behaviour`` that a run whose strategies use the policy ``kinds`` reads."""
+    return frozenset(section for kind in kinds if kind in REGISTRY for section in REGISTRY[kind].behaviour_sections)
+
+
 #: The scenario field type: one of the policy classes, chosen by ``kind:`` (a Policy, to a type checker).
 if TYPE_CHECKING:
     PolicySpec = Policy
 else:
     PolicySpec = Annotated[Union[POLICY_CLASSES], Field(discriminator="kind")]  # noqa: UP007
 
-__all__ = ["POLICY_CLASSES", "REGISTRY", "Policy", "PolicySpec"]
+__all__ = ["LEVER_SECTIONS", "POLICY_CLASSES", "REGISTRY", "Policy", "PolicySpec", "behaviour_sections_read"]

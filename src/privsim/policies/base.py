@@ -24,7 +24,7 @@ incentives and push past the accounts' daily add caps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 from pydantic import Field
@@ -55,6 +55,11 @@ class StrategyLike(Protocol):
 
 class Policy(Model):
     """Base of every policy spec; subclasses add ``kind: Literal[...]`` and parameters."""
+
+    #: The sections of ``behaviour`` only this lever's mechanisms read (how members respond to it, e.g.
+    #: ``referral``); a run whose strategies do not use the lever never reads them. Empty for a policy that
+    #: acts through the shared core (trust, discount, contact ...), which every run reads.
+    behaviour_sections: ClassVar[tuple[str, ...]] = ()
 
     def event_days(self, scenario: ScenarioBase) -> Sequence[int]:
         """Days (0-based) on which ``on_event`` runs; days outside the horizon are ignored."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -29,6 +29,7 @@ class BrandSwap(Policy):
     a chance to block).
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("swap",)
     kind: Literal["brand_swap"] = Field(description="Policy selector.")
     days: tuple[Annotated[Days, Field(ge=0)], ...] = Field(min_length=1, description="Days (0-based) of the swaps.")
     pool_size: Count = Field(5000, ge=0, description="Contacts the partner brings to each swap.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -27,6 +27,7 @@ class Groups(Policy):
     behaviour.group.join_prob. MOMCHAIN-MEMBERS, MOMCHAIN-GROUP-SHARE.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("group",)
     kind: Literal["groups"] = Field(description="Policy selector.")
     group_size: Count = Field(300, ge=2, description="Members per ordinary group.")
     high_group_size: Count = Field(100, ge=2, description="Members per high-tier group.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,7 @@ class Incentives(Policy):
     APPAREL-PACKAGE-CARD, STEAK-CARD-ADD.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("incentive",)
     kind: Literal["incentives"] = Field(description="Policy selector.")
     channels: dict[str, Incentive] = Field(
         min_length=1, description="Channel name → incentive (names from the scenario's `channels`)."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -37,6 +37,7 @@ class KocProgramme(Policy):
     Needs a ``groups`` policy in the same strategy.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("koc", "group")
     kind: Literal["koc_programme"] = Field(description="Policy selector.")
     target_kocs: Count = Field(50, ge=1, description="KOCs the programme aims to have hosting.")
     standby_share: Share = Field(0.2, description="Extra KOCs kept on standby, as a share of the target.")

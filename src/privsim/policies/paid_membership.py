@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -30,6 +30,7 @@ class PaidMembership(RecentCustomerOffer):
     MOMCHAIN-PAID (199 a year), MOMCHAIN-SUPER-COUNT, -SPEND, -FREQ.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("membership",)
     kind: Literal["paid_membership"] = Field(description="Policy selector.")
     fee_rmb: MoneyRmb = Field(199.0, ge=0.0, description="Membership fee per period, RMB.")
     duration_days: Days = Field(DAYS_PER_YEAR, ge=1, description="Length of a membership period, days.")

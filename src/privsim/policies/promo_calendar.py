@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -42,6 +42,7 @@ class PromoCalendar(Policy):
     after each sale, when spending is weak (DIAPER-PROMO).
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("promo",)
     kind: Literal["promo_calendar"] = Field(description="Policy selector.")
     sales: tuple[Sale, ...] = Field(
         (Sale(name="618", month=6, day=18), Sale(name="11.11", month=11, day=11)),

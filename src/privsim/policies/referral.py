@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -30,6 +30,7 @@ class Referral(Policy):
     and the message. DIAPER-FISSION-RULE, DIAPER-FISSION-CAC, MOMCHAIN-GROUP-ENTRY.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("referral",)
     kind: Literal["referral"] = Field(description="Policy selector.")
     every_days: Days = Field(30, ge=1, description="Days between referral campaigns.")
     first_day: Days = Field(0, ge=0, description="Day (0-based) of the first campaign.")

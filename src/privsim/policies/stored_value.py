@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -27,6 +27,7 @@ class StoredValue(RecentCustomerOffer):
     liability (stored_value_liability_rmb). DIAPER-STORED-VALUE.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("stored_value",)
     kind: Literal["stored_value"] = Field(description="Policy selector.")
     amount_rmb: MoneyRmb = Field(1000.0, ge=MIN_RMB, description="Prepayment asked, RMB.")
     bonus_rmb: MoneyRmb = Field(100.0, ge=0.0, description="Extra balance given with it, RMB.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -38,6 +38,7 @@ class TierCoupons(Policy):
     months (by row). Tiers without an entry get no member-day coupon.
     """
 
+    behaviour_sections: ClassVar[tuple[str, ...]] = ("coupon",)
     kind: Literal["tier_coupons"] = Field(description="Policy selector.")
     coupons: tuple[TierCoupon, ...] = Field(min_length=1, description="Member-day coupon per tier.")
     member_day: int = Field(8, ge=1, le=28, description="Day of the month of the member day.")

@@ -32,8 +32,10 @@ from privsim import metrics
 from privsim.config.provenance import field_sources
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_file
+from privsim.core.units import share_text
 from privsim.metrics import HEADLINE
-from privsim.reporting import plots, style
+from privsim.policies import LEVER_SECTIONS, behaviour_sections_read
+from privsim.reporting import plots, style, webfont
 from privsim.results import Results, t_interval
 from privsim.scenario import parse_scenario
 
@@ -62,16 +64,20 @@ CAPTIONS = {
 }
 
 _STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif;
+body { font-family: "privsim Noto Sans SC", system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
+       sans-serif;
        margin: 2rem auto; max-width: 1150px; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .lead { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-variant-numeric: tabular-nums; }
+.box { max-width: 100%; overflow-x: auto; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: 0.35rem 0.7rem; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 td .ci { display: block; color: #666; font-size: 0.85em; }
 table.facts td { text-align: left; }
 .caveat { background: #fff4e0; border-left: 4px solid #e09b2d; padding: 0.6rem 1rem; margin: 1rem 0; }
+.recommendation { font-size: 1.08em; background: #eef5ff; border-left: 4px solid #3b73b9; padding: 0.6rem 1rem; }
+.flag { display: block; color: #a03a00; margin-top: 0.3rem; }
 .default { color: #a05a00; font-weight: 600; } .set { color: #2d6a3e; }
 .muted { color: #777; } code { font-size: 0.92em; }
 table.summary td, table.summary th { text-align: left; }
@@ -92,7 +98,7 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
     name = results.scenario_name
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',  # Chinese names and descriptions render with the reader's CJK fonts
+        '<html lang="en">',  # Chinese text: the reader's CJK fonts, else the embedded one (webfont)
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -103,7 +109,7 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         f"<h1>{_e(name)}</h1>",
         f'<p class="lead">{_e(str(scenario.get("description") or "").strip() or "privsim results")}</p>',
         *_caveat(results, sources),
-        *_executive_summary(results),
+        *_executive_summary(results, sources),
         *_summary_section(results, scenario),
         *_comparison_section(results),
         "<h2>Figures</h2>",
@@ -122,7 +128,14 @@ def build_report(results: Results, images: dict[str, bytes] | None = None) -> st
         "</body>",
         "</html>",
     ]
-    return "\n".join(parts) + "\n"
+    document = _boxed_tables("\n".join(parts) + "\n")
+    return document.replace("<style>", f"<style>\n{webfont.font_face_css(document)}", 1)
+
+
+def _boxed_tables(document: str) -> str:
+    """Every table inside its own ``div.box``, which scrolls sideways when the table is wider than the page, so
+    the page itself fits a 1280-pixel screen. (Text from the results is escaped: every ``<table`` is ours.)"""
+    return document.replace("<table", '<div class="box"><table').replace("</table>", "</table></div>")
 
 
 def write_report(results: Results, out: str | Path) -> Path:
@@ -191,7 +204,7 @@ def _comparison_section(results: Results) -> list[str]:
                 row_label=lambda s: f"{s} − {baseline}",
             ),
         ]
-    return out
+    return out + _not_available_notes(results)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,9 +264,10 @@ def verdicts(results: Results) -> list[Verdict]:
     return out
 
 
-def _executive_summary(results: Results) -> list[str]:
+def _executive_summary(results: Results, sources: list[dict[str, Any]]) -> list[str]:
     rows = []
-    for v in verdicts(results):
+    found = verdicts(results)
+    for v in found:
         direction = "lowest" if v.metric in metrics.LOWER_IS_BETTER else "highest"
         label = f"{HEADLINE[v.metric]} ({direction} wins)"
         if v.runner_up is None:
@@ -278,33 +292,104 @@ def _executive_summary(results: Results) -> list[str]:
             ci = f"[{_number(v.metric, v.ci_low, True)}, {_number(v.metric, v.ci_high, True)}]"
             verdict = "clear" if v.clear else "not clear: the interval includes 0"
             sure = f"{verdict}; 95 % CI {ci}; better in {v.wins} of {v.n} replications"
+        flag = _churn_flag(results, v)
         rows.append(
             f"<tr><td>{_e(label)}</td><td><b>{_e(v.winner)}</b> "
             f"({_e(_number(v.metric, v.winner_mean, False))})</td>"
             f"<td>{_e(by)} over {_e(v.runner_up)} ({_e(_number(v.metric, v.runner_up_mean, False))})</td>"
-            f"<td>{_e(sure)}</td></tr>"
+            f"<td>{_e(sure)}{flag}</td></tr>"
         )
     if not rows:
         return []
     return [
         "<h2>Executive summary</h2>",
-        "<p>For each headline metric, the strategy with the best mean over replications and its lead over the "
-        "second best: the paired difference (same random numbers in each replication), in absolute terms and "
-        "as a share of the second best's mean, with its 95 % confidence interval. <i>Clear</i> means the "
-        "interval excludes 0.</p>",
+        f'<p class="recommendation"><b>In one sentence:</b> {recommendation(results, found, sources)}</p>',
         '<table class="summary"><thead><tr><th>metric</th><th>best strategy (mean)</th>'
         "<th>ahead by</th><th>how sure</th></tr></thead>",
         f"<tbody>{''.join(rows)}</tbody></table>",
+        '<p class="muted">For each headline metric, the strategy with the best mean over replications and its lead '
+        "over the second best: the paired difference (same random numbers in each replication), in absolute terms "
+        "and as a share of the second best's mean, with its 95 % confidence interval. <i>Clear</i> means the "
+        "interval excludes 0.</p>",
     ]
+
+
+def _churn_flag(results: Results, verdict: Verdict) -> str:
+    """A warning (HTML) when ``verdict``'s winner churns more members than its runner-up, with a link to the
+    metric's definition; empty otherwise (and for the churn metric itself)."""
+    more = _more_churned(results, verdict)
+    if more is None:
+        return ""
+    return (
+        f'<span class="flag">⚠ {_e(verdict.winner)} also loses {_e(style.compact(more))} more members than '
+        f"{_e(verdict.runner_up)} (churned members): read its lead with that in mind; "
+        f'see <a href="#metric-{_e(verdict.metric)}">what {_e(HEADLINE[verdict.metric])} counts</a>.</span>'
+    )
+
+
+def _more_churned(results: Results, verdict: Verdict) -> float | None:
+    """How many more members ``verdict``'s winner churns than its runner-up (mean of the paired difference), or
+    None when it does not churn more, or the verdict is about churn or has no runner-up."""
+    if verdict.runner_up is None or verdict.metric == "members_churned":
+        return None
+    reps = results.replications
+    wide = reps[reps["metric"] == "members_churned"].pivot_table(
+        index="replication", columns="strategy", values="value"
+    )
+    if verdict.winner not in wide or verdict.runner_up not in wide:
+        return None
+    more = float((wide[verdict.winner] - wide[verdict.runner_up]).mean())
+    return more if more > 0 else None
+
+
+#: The metric the one-sentence recommendation is about: what a manager acts on.
+DECIDING_METRIC = "profit_rmb"
+
+
+def recommendation(results: Results, found: list[Verdict], sources: list[dict[str, Any]]) -> str:
+    """One sentence (HTML) a manager can act on: who earns the most profit, how surely, at what cost in members,
+    and how far to trust the scenario (calibrated or not, how many behaviour values are defaults)."""
+    v = next((v for v in found if v.metric == DECIDING_METRIC), None)
+    if v is None:
+        return "the run has no profit figure to compare the strategies on."
+    if v.runner_up is None:
+        sentence = f"only <b>{_e(v.winner)}</b> ran, so there is nothing to choose between"
+    elif v.difference == 0 and v.ci_low == v.ci_high:
+        sentence = f"<b>{_e(v.winner)}</b> and <b>{_e(v.runner_up)}</b> earn the same profit"
+    else:
+        lead = f"{_number(v.metric, v.difference, True)} over {v.runner_up}"
+        if v.n < 2:
+            sure = f"{lead}, from one replication: run more before choosing"
+        elif v.clear:
+            sure = f"{lead}, clear in {v.wins} of {v.n} replications"
+        else:
+            sure = f"{lead}, not clear: better in only {v.wins} of {v.n} replications; run more before choosing"
+        sentence = f"<b>{_e(v.winner)}</b> earns the most profit ({_e(sure)})"
+        more = _more_churned(results, v)
+        if more is not None:
+            sentence += f", but loses {_e(style.compact(more))} more members than {_e(v.runner_up)}"
+    if _scenario_text(results).startswith(CALIBRATED_MARK):
+        return f"{sentence}; the scenario is calibrated to a brand's figures (see its calibration report)."
+    defaults, read = _defaults_count(sources), len(assumptions(sources)[0])
+    assumed = (
+        f" in which {defaults} of the {read} values its strategies read are privsim's defaults" if defaults else ""
+    )
+    return (
+        f"{sentence}; this comes from an uncalibrated scenario{_e(assumed)}, so check how the result moves with "
+        'those values (<a href="#assumptions">listed below</a>) before acting on it.'
+    )
 
 
 def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
     if _scenario_text(results).startswith(CALIBRATED_MARK):
         return []
-    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
-    defaults = sum(not s["set_in_file"] for s in assumed)
+    read, unused = assumptions(sources)
+    defaults = _defaults_count(sources)
     count = (
-        f" {defaults} of its {len(assumed)} population and behaviour values are privsim's defaults." if assumed else ""
+        f" {defaults} of the {len(read)} population and behaviour values its strategies' mechanisms read are "
+        "privsim's defaults" + (f" ({len(unused)} more belong to levers no strategy uses)." if unused else ".")
+        if read
+        else ""
     )
     return [
         '<div class="caveat"><b>Uncalibrated scenario.</b> Its behaviour numbers were not fitted to a brand\'s '
@@ -312,6 +397,26 @@ def _caveat(results: Results, sources: list[dict[str, Any]]) -> list[str]:
         "differences between strategies as what the model implies under these assumptions, not as a forecast."
         f'{_e(count)} See <a href="#assumptions">Assumptions actually used</a>.</div>'
     ]
+
+
+def _defaults_count(sources: list[dict[str, Any]]) -> int:
+    """How many population and behaviour values the run's mechanisms read are privsim's defaults (not in the file)."""
+    return sum(not s["set_in_file"] for s in assumptions(sources)[0])
+
+
+def assumptions(sources: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The run's population, behaviour and lifecycle values, split in two: those the strategies' mechanisms
+    read, and those of levers no strategy uses (``behaviour.<section>`` for a lever section, see
+    :attr:`privsim.policies.base.Policy.behaviour_sections`, of no policy kind in the run)."""
+    kinds = {s["value"] for s in sources if re.fullmatch(r"strategies\[\d+\]\.policies\[\d+\]\.kind", s["path"])}
+    read_sections = behaviour_sections_read(kinds)
+
+    def unused(path: str) -> bool:
+        parts = path.split(".")
+        return parts[0] == "behaviour" and len(parts) > 2 and parts[1] in LEVER_SECTIONS - read_sections
+
+    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
+    return [s for s in assumed if not unused(s["path"])], [s for s in assumed if unused(s["path"])]
 
 
 def _definitions_section() -> list[str]:
@@ -324,7 +429,8 @@ def _definitions_section() -> list[str]:
             else ("over the horizon's last 365 days" if metric == "repurchase_rate" else "summed over the horizon")
         )
         rows.append(
-            f"<tr><td>{_e(label)}<br><code>{_e(metric)}</code></td><td>{_code(defined.get(metric, ''))} "
+            f'<tr id="metric-{_e(metric)}"><td>{_e(label)}<br><code>{_e(metric)}</code></td>'
+            f"<td>{_code(defined.get(metric, ''))} "
             f'<span class="muted">({_e(over)}; unit: {_e(metrics.unit(metric))})</span></td></tr>'
         )
     return [
@@ -354,10 +460,29 @@ def parameter_sources(results: Results) -> list[dict[str, Any]]:
 
 
 def _assumptions_section(sources: list[dict[str, Any]]) -> list[str]:
-    assumed = [s for s in sources if s["path"].split(".")[0] in ASSUMPTION_SECTIONS]
-    if not assumed:
+    read, unused = assumptions(sources)
+    if not read:
         return []
-    defaults = sum(not s["set_in_file"] for s in assumed)
+    defaults = _defaults_count(sources)
+    out = [
+        '<h2 id="assumptions">Assumptions actually used</h2>',
+        f"<p>Every value of how members are (<code>population</code>) and how they respond (<code>behaviour</code>, "
+        f"<code>lifecycle</code>) that the strategies' mechanisms read in this run: {len(read) - defaults} set in "
+        f"the scenario file, <b>{defaults} left at privsim's defaults</b> (the user did not write them). Every "
+        "strategy shares them; a default value drives a result as much as a written one.</p>",
+        _assumptions_table(read),
+    ]
+    if unused:
+        out += [
+            "<h3>Values of levers no strategy uses</h3>",
+            f"<p>{len(unused)} values of how members respond to levers that no strategy of this run uses: not "
+            "read, so they do not change any figure above (they would for a strategy with the lever).</p>",
+            _assumptions_table(unused),
+        ]
+    return out
+
+
+def _assumptions_table(assumed: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td><code>{_e(s['path'])}</code></td><td>{_e(_value(s['value']))}</td>"
         + (
@@ -368,15 +493,10 @@ def _assumptions_section(sources: list[dict[str, Any]]) -> list[str]:
         + f"<td>{_code(s.get('description', ''))}</td></tr>"
         for s in assumed
     )
-    return [
-        '<h2 id="assumptions">Assumptions actually used</h2>',
-        f"<p>Every value of how members are (<code>population</code>) and how they respond (<code>behaviour</code>, "
-        f"<code>lifecycle</code>) that this run used: {len(assumed) - defaults} set in the scenario file, "
-        f"<b>{defaults} left at privsim's defaults</b> (the user did not write them). Every strategy shares "
-        "them; a default value drives a result as much as a written one.</p>",
+    return (
         '<table class="facts"><thead><tr><th>parameter</th><th>value</th><th>source</th><th>meaning</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table>",
-    ]
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def _inputs_section(sources: list[dict[str, Any]]) -> list[str]:
@@ -496,9 +616,18 @@ def _cell(stats, strategy: str, metric: str, signed: bool) -> str:
 
 
 def _number(metric: str, value: float, signed: bool) -> str:
-    if metric == "repurchase_rate" and math.isfinite(value):
-        return f"{value * 100:+.1f} pt" if signed else f"{value * 100:.1f} %"
+    """A figure of ``metric`` in compact form; a share as a level in % or a difference in pt (``signed``)."""
+    if metric == "repurchase_rate":
+        return share_text(value, signed)
     return style.compact(value, signed=signed)
+
+
+def _not_available_notes(results: Results) -> list[str]:
+    """``n/a: why`` paragraphs for the headline metrics without a mean in the run."""
+    tables = [results.summary, results.differences]
+    missing = {m for t in tables for m in t.loc[t["mean"].isna(), "metric"]}
+    horizon = results.manifest.get("horizon_days")
+    return [f'<p class="muted">n/a: {_e(metrics.why_not_available(m, horizon))}.</p>' for m in HEADLINE if m in missing]
 
 
 def _figure(name: str, png: bytes) -> str:
