@@ -87,10 +87,12 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
+    LEADS_LOST_IN_HOLDING = "leads_lost_in_holding"
 
 
 class Stock(StrEnum):
-    """Month-end stocks (besides ``tier.<name>``, ``by_pool.members.<pool>``, ``coverage.<channel>``);
+    """Month-end stocks (besides ``tier.<name>``, ``by_pool.members.<pool>``, ``coverage.<channel>``,
+    ``by_pool.accounts_open.<pool>``);
     per replication, the last month's value."""
 
     MEMBERS_ADDED = "members_added"
@@ -114,6 +116,7 @@ class Stock(StrEnum):
     BUYERS_QUICK_SECOND_PAID = "buyers_quick_second_paid"
     BUYERS_OTHER = "buyers_other"
     BUYERS_OTHER_PAID = "buyers_other_paid"
+    LEADS_WAITING = "leads_waiting"
 
 
 class ChannelStep(StrEnum):
@@ -321,6 +324,10 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
                 if c.addressable_customers
             }
         )
+    accounts = world.accounts
+    open_by_pool = np.bincount(accounts.pool[accounts.is_open(day)], minlength=len(world.scenario.accounts))
+    out.update({f"by_pool.accounts_open.{a.name}": open_by_pool[i] for i, a in enumerate(world.scenario.accounts)})
+    out[Stock.LEADS_WAITING] = int(world.waiting.sum())
     return {str(k): float(v) for k, v in out.items()}
 
 
