@@ -194,6 +194,18 @@ class Case:
         return self.edit(small_scenario())
 
 
+def pool_field_case(case_id: str, field: str, to: float, allowed: str) -> Case:
+    """The case of ``accounts[0].<field>`` set to the bad number ``to``."""
+    return Case(
+        case_id,
+        field=f"accounts[0].{field}",
+        edit=setting("accounts", 0, field, to=to),
+        value=to,
+        shown=str(to),
+        allowed=(allowed,),
+    )
+
+
 CASES = [
     Case(
         "malformed_yaml",
@@ -337,14 +349,7 @@ CASES = [
         shown=str(capacity(small_scenario()) + 1),
         allowed=("capacity", f"of {capacity(small_scenario())} members"),
     ),
-    Case(
-        "holding_loss_without_holding",
-        field="accounts[0].holding_loss_rate_per_day",
-        edit=setting("accounts", 0, "holding_loss_rate_per_day", to=0.2),
-        value=0.2,
-        shown="0.2",
-        allowed=("needs `holding: true`",),
-    ),
+    pool_field_case("holding_loss_without_holding", "holding_loss_rate_per_day", 0.2, "needs `holding: true`"),
     Case(
         "account_addition_day_and_date",
         field="accounts[0].additions[0]",
@@ -366,22 +371,8 @@ CASES = [
         shown="0",
         allowed=("between 1 and 1000000",),
     ),
-    Case(
-        "negative_ramp_up",
-        field="accounts[0].ramp_up_days",
-        edit=setting("accounts", 0, "ramp_up_days", to=-7),
-        value=-7,
-        shown="-7",
-        allowed=("between 0 and 36500",),
-    ),
-    Case(
-        "initial_add_cap_share_above_1",
-        field="accounts[0].initial_add_cap_share",
-        edit=setting("accounts", 0, "initial_add_cap_share", to=1.5),
-        value=1.5,
-        shown="1.5",
-        allowed=("between 0.0 and 1.0",),
-    ),
+    pool_field_case("negative_ramp_up", "ramp_up_days", -7, "between 0 and 36500"),
+    pool_field_case("initial_add_cap_share_above_1", "initial_add_cap_share", 1.5, "between 0.0 and 1.0"),
     Case(
         "two_holding_pools",
         field="accounts[3].holding",
