@@ -122,7 +122,7 @@ def test_added_accounts_open_on_their_day_and_ramp_up_linearly(over_cap_share: f
     for day, caps, added, places in seen:
         assert caps[0] == 20
         if day < 10:
-            assert places[1:] == [0, 0] and added[1:] == [0, 0], day
+            assert places[1:] == [0, 0] and added[1:] == [0, 0] and caps[1:] == [0, 0], day
         else:
             assert caps[1:] == [expected[day - 10]] * 2, (day, caps)
             assert places[1:] == [100_000] * 2
@@ -146,7 +146,7 @@ def test_pushed_young_accounts_are_banned_at_the_excess_add_rate() -> None:
     # The ban rule reads today's (ramped) cap: a young account pushed 50 % past it adds floor(1.5 c) - c excess
     # members a day and is banned with 1 - (1 - p)^excess. Not pushed, no account ever adds past its cap, so
     # none is banned whatever the ban chance.
-    pool = {**STAFF, "additions": [{"day": 5, "count": 20}], "ramp_up_days": 30, "initial_add_cap_share": 0.2}
+    pool = {**STAFF, "additions": [{"day": 20, "count": 20}], "ramp_up_days": 30, "initial_add_cap_share": 0.2}
     pool["ban_prob_per_excess_add"] = 0.02
     push = {"kind": "channel_routing", "new_members_to": ["personal"], "over_cap_share": 0.5}
     respect = {"kind": "channel_routing", "new_members_to": ["personal"]}

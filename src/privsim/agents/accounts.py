@@ -17,7 +17,8 @@ ramp_up_days))`` while ``d - opened < ramp_up_days``, the full cap after
 (``s = initial_add_cap_share``; the day-0 accounts have finished their
 ramp). The ban rule is unchanged and reads today's (ramped) cap: an add
 past it is an excess add, so a young account pushed by ``over_cap_share``
-is pushed past a smaller cap. Accounts not yet open have no room.
+is pushed past a smaller cap. Accounts not yet open have no room and a
+cap of 0.
 
 A holding pool (``holding``, an official account) never holds members:
 its accounts have no member places; its open accounts' places and
@@ -91,12 +92,14 @@ class AccountTable:
             return
         opening = (self.opened_day == day) & ~self._holding
         self.capacity[opening] = self.places[opening]
-        ramping = (self._ramp_days > 0) & (day - self.opened_day < self._ramp_days)
+        age = day - self.opened_day
+        ramping = (self._ramp_days > 0) & (age >= 0) & (age < self._ramp_days)
+        self.daily_add_cap[:] = np.where(age >= 0, self.full_add_cap, 0)
         if ramping.any():
-            age = (day - self.opened_day[ramping]) / self._ramp_days[ramping]
-            share = self._initial_share[ramping] + (1.0 - self._initial_share[ramping]) * age
+            share = self._initial_share[ramping] + (1.0 - self._initial_share[ramping]) * (
+                age[ramping] / self._ramp_days[ramping]
+            )
             self.daily_add_cap[ramping] = np.floor(self.full_add_cap[ramping] * share)
-        self.daily_add_cap[~ramping] = self.full_add_cap[~ramping]
 
     def is_open(self, day: int) -> np.ndarray:
         """Accounts opened by ``day`` and not banned."""
