@@ -117,6 +117,7 @@ def test_added_accounts_open_on_their_day_and_ramp_up_linearly(over_cap_share: f
     def look(world: World) -> None:
         a = world.accounts
         seen.append((world.day, a.daily_add_cap.tolist(), a.added_today.tolist(), a.capacity.tolist()))
+        assert (a.occupancy <= a.places).all()
 
     world, res = watched(scenario, look)
     for day, caps, added, places in seen:

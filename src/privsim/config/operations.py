@@ -95,8 +95,9 @@ class Account(Model):
     )
     ban_prob_per_excess_add: Share = Field(
         0.0,
-        description="Chance per add beyond an account's daily cap that the platform bans the account "
-        "(its members are lost). Adds go past the cap only when a channel_routing policy pushes them.",
+        description="Chance per add beyond an account's daily cap (today's cap: ramped for a young account, see "
+        "ramp_up_days) that the platform bans the account (its members are lost): a day with k excess adds bans "
+        "it with 1 - (1 - p)^k. Adds go past the cap only when a channel_routing policy pushes them.",
     )
     broadcast_reach_per_day: Count | None = Field(
         None, ge=0, description="Most members one broadcast day can reach on this pool (moments cap); null = all."
