@@ -64,7 +64,8 @@ class AccountTable:
         self.banned = np.zeros(len(self.pool), dtype=bool)
         #: index of the holding pool, or None
         self.holding = next((i for i, p in enumerate(pools) if p.holding), None)
-        self._holding = holding
+        #: accounts of the holding pool
+        self._in_holding_pool = holding
         self._moving = any(p.additions or p.ramp_up_days for p in pools)
         self._ramp_days = np.repeat([p.ramp_up_days for p in pools], counts).astype(np.int64)
         self._initial_share = np.repeat([p.initial_add_cap_share for p in pools], counts)
@@ -90,7 +91,7 @@ class AccountTable:
         self.added_today[:] = 0
         if not self._moving:
             return
-        opening = (self.opened_day == day) & ~self._holding
+        opening = (self.opened_day == day) & ~self._in_holding_pool
         self.capacity[opening] = self.places[opening]
         age = day - self.opened_day
         ramping = (self._ramp_days > 0) & (age >= 0) & (age < self._ramp_days)
@@ -109,7 +110,7 @@ class AccountTable:
     def holding_room(self, day: int, waiting: int) -> int:
         """Leads the holding pool can take today when ``waiting`` leads wait on it already: its open accounts'
         places less ``waiting``, and at most their caps today (0 without a holding pool)."""
-        held = self._holding & self.is_open(day)
+        held = self._in_holding_pool & self.is_open(day)
         return max(0, min(int(self.daily_add_cap[held].sum()), int(self.places[held].sum()) - waiting))
 
     def _room(self, daily_cap: bool, over_cap_share: float) -> np.ndarray:
