@@ -55,7 +55,15 @@ incentive_cost_rmb
     Gifts and lottery prizes paid to leads who joined (coupon incentives are
     discounts when used).
 leads_lost_in_transit
-    Leads who added but were lost before reaching a staff account.
+    Leads who added but were lost before reaching a staff account (the
+    channel's fixed ``transit_loss_share``).
+leads_lost_in_holding
+    Leads lost while waiting on the holding pool (an account pool with
+    ``holding: true``, STEAK-TRANSIT): each day every waiting lead is lost
+    with chance ``1 - exp(-holding_loss_rate_per_day)``. Over the horizon,
+    ``leads = added (acquisition channels) + leads_declined + leads_over_capacity
+    + leads_lost_in_transit + leads_lost_in_holding + leads_waiting`` at the end
+    (without referrals or swaps, whose overflow also counts as over capacity).
 coupons_used
     Orders on which a fixed-value coupon was redeemed.
 referral_asked, referral_inviters, referral_invitations
@@ -215,6 +223,13 @@ accounts_banned
     Accounts banned so far.
 by_pool.members.<pool>
     Members not churned on each account pool.
+by_pool.accounts_open.<pool>
+    Accounts of the pool open at the month end and not banned: its ``count``
+    accounts and those of its ``additions`` whose day has come (a holding
+    pool's accounts too).
+leads_waiting
+    Leads who added the holding pool's account and wait there for room on a
+    staff account (0 without a holding pool).
 buyers_quick_second, buyers_other
     Members whose first purchase was during the run (day 0 on), churned or
     not, split by whether their second purchase came within
@@ -357,6 +372,7 @@ BREAKDOWNS = {
     "first_orders.": ("first_orders", "channel"),
     "repeat_orders.": ("repeat_orders", "channel"),
     "coverage.": ("coverage", "channel"),
+    "by_pool.accounts_open.": ("accounts_open", "pool"),
 }
 #: The breakdown columns of the result tables, in order.
 BREAKDOWN_COLUMNS = ("pool", "tier", "channel")
@@ -402,6 +418,9 @@ UNITS = {
     "membership_renewals": "memberships",
     "topups": "top-ups",
     "returns": "orders",
+    "leads_lost_in_holding": "leads",
+    "leads_waiting": "leads",
+    "accounts_open": "accounts",
 }
 
 

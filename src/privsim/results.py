@@ -95,7 +95,7 @@ _STOCKS = frozenset(Stock)
 
 
 def _is_stock(name: str) -> bool:
-    return name in _STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage."))
+    return name in _STOCKS or name.startswith(("tier.", "by_pool.members.", "coverage.", "by_pool.accounts_open."))
 
 
 def describe_metrics(table: pd.DataFrame) -> pd.DataFrame:

@@ -115,6 +115,30 @@ def over_capacity(data: dict) -> object:
     return data
 
 
+def holding_pool(loss: float = 0.1) -> dict:
+    """An official account as a holding pool (issue 28: capacity that moves)."""
+    return {
+        "name": "official",
+        "kind": "wecom",
+        "count": 1,
+        "daily_add_cap": 10000,
+        "members_per_account": 100000,
+        "holding": True,
+        "holding_loss_rate_per_day": loss,
+    }
+
+
+def two_holding_pools(data: dict) -> object:
+    data["accounts"] += [holding_pool(), {**holding_pool(), "name": "official2"}]
+    return data
+
+
+def routing_to_holding(data: dict) -> object:
+    data["accounts"].append(holding_pool())
+    data["strategies"][0]["policies"].append({"kind": "channel_routing", "new_members_to": ["official"]})
+    return data
+
+
 def malformed_text() -> tuple[str, int]:
     """A dumped small scenario with a tab-indented line (illegal in YAML) after ``horizon_days:``,
     and the 1-based number of that line."""
@@ -168,6 +192,18 @@ class Case:
 
     def data(self) -> object:
         return self.edit(small_scenario())
+
+
+def pool_field_case(case_id: str, field: str, to: float, allowed: str) -> Case:
+    """The case of ``accounts[0].<field>`` set to the bad number ``to``."""
+    return Case(
+        case_id,
+        field=f"accounts[0].{field}",
+        edit=setting("accounts", 0, field, to=to),
+        value=to,
+        shown=str(to),
+        allowed=(allowed,),
+    )
 
 
 CASES = [
@@ -336,6 +372,53 @@ CASES = [
         value=capacity(small_scenario()) + 1,
         shown=str(capacity(small_scenario()) + 1),
         allowed=("capacity", f"of {capacity(small_scenario())} members"),
+    ),
+    pool_field_case("holding_loss_without_holding", "holding_loss_rate_per_day", 0.2, "needs `holding: true`"),
+    Case(
+        "account_addition_day_and_date",
+        field="accounts[0].additions[0]",
+        edit=setting("accounts", 0, "additions", to=[{"day": 10, "date": "2025-01-11", "count": 2}]),
+        value=10,
+        allowed=("exactly one of `day` and `date`",),
+    ),
+    Case(
+        "account_addition_before_start",
+        field="accounts[0].additions[0].date",
+        edit=setting("accounts", 0, "additions", to=[{"date": "2024-12-01", "count": 2}]),
+        allowed=("on or after start_date (2025-01-01)",),
+    ),
+    Case(
+        "account_addition_of_no_accounts",
+        field="accounts[0].additions[0].count",
+        edit=setting("accounts", 0, "additions", to=[{"day": 10, "count": 0}]),
+        value=0,
+        shown="0",
+        allowed=("between 1 and 1000000",),
+    ),
+    pool_field_case("negative_ramp_up", "ramp_up_days", -7, "between 0 and 36500"),
+    pool_field_case("initial_add_cap_share_above_1", "initial_add_cap_share", 1.5, "between 0.0 and 1.0"),
+    Case(
+        "two_holding_pools",
+        field="accounts[3].holding",
+        edit=two_holding_pools,
+        value=True,
+        shown="True",
+        allowed=("at most one account pool can be a holding pool",),
+    ),
+    Case(
+        "only_a_holding_pool",
+        field="accounts[0].holding",
+        edit=lambda data: {**data, "accounts": [holding_pool()], "population": {**data["population"], "initial": []}},
+        value=True,
+        allowed=("needs a staff pool",),
+    ),
+    Case(
+        "routing_to_the_holding_pool",
+        field="strategies[0].policies[1].new_members_to[0]",
+        edit=routing_to_holding,
+        value="official",
+        shown="'official'",
+        allowed=("holding pool",),
     ),
 ]
 

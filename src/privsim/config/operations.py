@@ -3,6 +3,7 @@ ladder and fixed costs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field
@@ -65,8 +66,25 @@ class Channel(Model):
     )
 
 
+class AccountAddition(Model):
+    """Accounts that open during the run (bought or newly nurtured accounts, new WeCom seats)."""
+
+    day: Days | None = Field(None, ge=0, description="Day (0-based) the accounts open; give this or `date`.")
+    date: dt.date | None = Field(
+        None, description="Calendar date the accounts open (on or after start_date); give this or `day`."
+    )
+    count: Count = Field(ge=1, le=MAX_ACCOUNTS, description="Accounts that open that day.")
+
+    def day_index(self, start_date: dt.date) -> int:
+        """The 0-based day the accounts open, for a run that starts on ``start_date``."""
+        if self.date is not None:
+            return (self.date - start_date).days
+        assert self.day is not None, "ScenarioBase checks that an addition has a day or a date"
+        return self.day
+
+
 class Account(Model):
-    """A kind of contact account members are added to."""
+    """A kind of contact account members are added to (or, with ``holding``, where leads wait)."""
 
     name: str = Field(description="Unique account-pool name, used in results.")
     kind: Literal["personal_wechat", "wecom", "phone"] = Field(description="Account technology.")
@@ -89,12 +107,49 @@ class Account(Model):
     )
     ban_prob_per_excess_add: Share = Field(
         0.0,
-        description="Chance per add beyond an account's daily cap that the platform bans the account "
-        "(its members are lost). Adds go past the cap only when a channel_routing policy pushes them.",
+        description="Chance per add beyond an account's daily cap (today's cap: ramped for a young account, see "
+        "ramp_up_days) that the platform bans the account (its members are lost): a day with k excess adds bans "
+        "it with 1 - (1 - p)^k. Adds go past the cap only when a channel_routing policy pushes them.",
     )
     broadcast_reach_per_day: Count | None = Field(
         None, ge=0, description="Most members one broadcast day can reach on this pool (moments cap); null = all."
     )
+    additions: tuple[AccountAddition, ...] = Field(
+        (),
+        description="Accounts of this pool that open during the run, each {day or date, count}; `count` above is "
+        "the accounts open on day 0. Default: none (the pool never grows). STEAK-ACCOUNT-BAN.",
+    )
+    ramp_up_days: Days = Field(
+        0,
+        ge=0,
+        description="Days over which an added account's daily add cap ramps up to `daily_add_cap`, linearly from "
+        "`initial_add_cap_share` of it on its opening day: cap(age) = floor(daily_add_cap x (s + (1 - s) x "
+        "age / ramp_up_days)) for age < ramp_up_days, the full cap after; the `count` accounts have finished "
+        "their ramp by day 0. Default 0: no ramp.",
+    )
+    initial_add_cap_share: Share = Field(
+        1.0,
+        description="Share of `daily_add_cap` an added account may add on its opening day (s above), in [0, 1]; "
+        "used only with ramp_up_days > 0. Default 1.",
+    )
+    holding: bool = Field(
+        False,
+        description="The pool is a holding account (an official account) no staff contacts: members are never "
+        "placed on it; leads who added but found no room on the staff pools wait on it (at most "
+        "count x members_per_account waiting, at most count x daily_add_cap arriving a day) until a staff "
+        "account has room, oldest first. At most one pool; a routing policy cannot name it. Default false. "
+        "STEAK-TRANSIT.",
+    )
+    holding_loss_rate_per_day: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Hazard that a lead waiting on the holding account is lost, per lead-day: each day a "
+        "waiting lead is lost with chance 1 - exp(-rate). Only on a holding pool. Default 0, at most 100.",
+    )
+
+    def accounts_total(self) -> int:
+        """Accounts of the pool over the run: those open on day 0 and every addition."""
+        return self.count + sum(a.count for a in self.additions)
 
 
 class Staff(Model):

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from privsim.config.base import MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
+from privsim.config.base import MAX_ACCOUNTS, MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
 from privsim.config.behaviour import Behaviour
 from privsim.config.operations import Account, Channel, Costs, Delivery, Lifecycle, Staff, Tier
 from privsim.config.population import Population
@@ -82,14 +82,15 @@ class ScenarioBase(Model):
                         f"must not be below {getattr(lower, threshold)}, the {threshold} of the tier under it "
                         f"({lower.name!r})",
                     )
-        capacity = sum(a.count * a.members_per_account for a in self.accounts)
+        check_account_growth(self)
+        capacity = sum(a.count * a.members_per_account for a in self.accounts if not a.holding)
         base = sum(g.count for g in self.population.initial)
         if base > capacity:
             raise FieldError(
                 ("population", "initial"),
                 base,
                 f"the initial base must fit the accounts' capacity of {capacity} members "
-                "(sum of accounts[].count x members_per_account)",
+                "(sum of accounts[].count x members_per_account, holding pools aside)",
             )
         entering = sum(e.count for e in self.population.entries)
         if base + entering > capacity:
@@ -142,3 +143,35 @@ def unique(items: tuple[_Named, ...], field: str) -> None:
         if item.name in seen:
             raise FieldError((field, i, "name"), item.name, f"must be unique within `{field}`")
         seen.add(item.name)
+
+
+def check_account_growth(scenario: ScenarioBase) -> None:
+    """Raise FieldError at the first bad account addition or holding setting (see ``Account``)."""
+    for i, pool in enumerate(scenario.accounts):
+        for j, addition in enumerate(pool.additions):
+            loc = ("accounts", i, "additions", j)
+            if (addition.day is None) == (addition.date is None):
+                raise FieldError(loc, addition.day, "give exactly one of `day` and `date`")
+            if addition.date is not None and addition.date < scenario.start_date:
+                raise FieldError(
+                    (*loc, "date"), addition.date, f"must be on or after start_date ({scenario.start_date})"
+                )
+        if pool.accounts_total() > MAX_ACCOUNTS:
+            raise FieldError(
+                ("accounts", i, "additions"),
+                pool.accounts_total(),
+                f"count plus the additions' counts must not exceed {MAX_ACCOUNTS} accounts",
+            )
+        if pool.holding_loss_rate_per_day > 0 and not pool.holding:
+            raise FieldError(
+                ("accounts", i, "holding_loss_rate_per_day"),
+                pool.holding_loss_rate_per_day,
+                "needs `holding: true` (only leads waiting on a holding account are lost)",
+            )
+    holding = [i for i, pool in enumerate(scenario.accounts) if pool.holding]
+    if len(holding) > 1:
+        raise FieldError(("accounts", holding[1], "holding"), True, "at most one account pool can be a holding pool")
+    if len(holding) == len(scenario.accounts):
+        raise FieldError(
+            ("accounts", holding[0], "holding"), True, "needs a staff pool (holding: false) to pass its leads to"
+        )

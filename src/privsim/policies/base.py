@@ -153,6 +153,12 @@ def tier_rung_problem(field: tuple[str | int, ...], rung: int, scenario: Scenari
 
 
 def pool_problem(field: tuple[str | int, ...], name: str | None, scenario: ScenarioBase) -> list[Problem]:
-    """A ``check`` problem when ``name`` is not one of the scenario's account pools."""
+    """A ``check`` problem when ``name`` is not one of the scenario's account pools, or is its holding pool."""
     names = [a.name for a in scenario.accounts]
-    return [] if name is None or name in names else [(field, name, f"must be one of the account pools {names}")]
+    if name is None:
+        return []
+    if name not in names:
+        return [(field, name, f"must be one of the account pools {names}")]
+    if scenario.accounts[names.index(name)].holding:
+        return [(field, name, "is a holding pool (no staff account): members cannot be placed on it")]
+    return []

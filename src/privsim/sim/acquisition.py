@@ -6,7 +6,10 @@ Acquisition, each day: every channel's leads are Poisson (a channel with
 the channel's add rate (raised by its incentive), some are lost in transit,
 and the rest join as far as the accounts have room today (when they do not
 all fit, who joins is drawn without replacement across channels; the others
-are ``leads_over_capacity``).
+are ``leads_over_capacity``). With a holding pool (an official account,
+STEAK-TRANSIT), leads without room wait on it instead, as far as it has room,
+join first once staff accounts have room, and are lost at its daily hazard
+while they wait (:func:`_through_holding`).
 A joining member draws its traits, gets an account (in the pools' order or
 the placement a routing policy sets), its initial trust and the day it
 will delete the account.
@@ -104,17 +107,21 @@ def acquire(world: World, month: int) -> None:
     willing = rng.binomial(leads, rates)
     arriving = rng.binomial(willing, [1.0 - c.transit_loss_share for c in channels])
     room = room_for_new(world)
-    added = arriving if arriving.sum() <= room else rng.multivariate_hypergeometric(arriving, room)
+    if world.accounts.holding is None:
+        added = _fitting(arriving, room, rng)
+        world.addressable_left -= added
+        over = arriving - added
+    else:
+        added, over = _through_holding(world, arriving, room, rng, month)
     ledger.add(Flow.LEADS, month, leads.sum())
     ledger.add(Flow.LEADS_DECLINED, month, (leads - willing).sum())
     ledger.add(Flow.LEADS_LOST_IN_TRANSIT, month, (willing - arriving).sum())
-    ledger.add(Flow.LEADS_OVER_CAPACITY, month, (arriving - added).sum())
+    ledger.add(Flow.LEADS_OVER_CAPACITY, month, over.sum())
     ledger.add(Flow.ACQUISITION_COST_RMB, month, float(np.dot(leads, [c.cost_per_lead_rmb for c in channels])))
     paid_per_add = [i.value_rmb if i.kind in ("gift", "lottery") else 0.0 for i in incentives]
     ledger.add(Flow.INCENTIVE_COST_RMB, month, float(np.dot(added, paid_per_add)))
     ledger.add_by_channel(ChannelStep.LEADS, month, leads)
     ledger.add_by_channel(ChannelStep.ADDED, month, added)
-    world.addressable_left -= added
     total = int(added.sum())
     if total == 0:
         return
@@ -129,6 +136,38 @@ def acquire(world: World, month: int) -> None:
         m.coupon_value_rmb[with_coupon] = np.array([i.value_rmb for i in incentives])[channel[coupon]]
         m.coupon_threshold_rmb[with_coupon] = np.array([i.coupon_threshold_rmb for i in incentives])[channel[coupon]]
         m.coupon_until_day[with_coupon] = NO_END
+
+
+def _fitting(counts: npt.NDArray[np.int64], room: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    """Of ``counts`` (one per channel), those who fit ``room``: all, or ``room`` drawn without replacement."""
+    fit: npt.NDArray[np.int64] = counts if counts.sum() <= room else rng.multivariate_hypergeometric(counts, room)
+    return fit
+
+
+def _through_holding(
+    world: World, arriving: npt.NDArray[np.int64], room: int, rng: np.random.Generator, month: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Today's joiners and leads over capacity (each per channel) when a holding pool exists.
+
+    The leads waiting on the holding pool join first (drawn without
+    replacement when they do not all fit), today's arriving leads take the
+    room left, those still without room wait on the holding pool as far as
+    :meth:`~privsim.agents.accounts.AccountTable.holding_room` allows (the
+    rest are over capacity), and then each waiting lead is lost with
+    ``1 - exp(-holding_loss_rate_per_day)`` (``leads_lost_in_holding``). A
+    finite channel's customer is not addressable while waiting and is again
+    once lost, like a customer lost in transit.
+    """
+    waited = _fitting(world.waiting, room, rng)
+    new = _fitting(arriving, room - int(waited.sum()), rng)
+    left = arriving - new
+    still = world.waiting - waited
+    held = _fitting(left, world.accounts.holding_room(world.day, int(still.sum())), rng)
+    lost = rng.binomial(still + held, world.holding_loss_prob_per_day)
+    world.waiting = still + held - lost
+    world.addressable_left -= new + held - lost
+    world.ledger.add(Flow.LEADS_LOST_IN_HOLDING, month, lost.sum())
+    return waited + new, left - held
 
 
 def enter_scheduled(world: World, month: int) -> None:

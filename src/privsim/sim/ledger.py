@@ -100,10 +100,12 @@ class Flow(StrEnum):
     REFUNDS_RMB = "refunds_rmb"
     STORED_VALUE_REFUNDED_RMB = "stored_value_refunded_rmb"
     RETURNED_COGS_RMB = "returned_cogs_rmb"
+    LEADS_LOST_IN_HOLDING = "leads_lost_in_holding"
 
 
 class Stock(StrEnum):
-    """Month-end stocks (besides ``tier.<name>``, ``by_pool.members.<pool>``, ``coverage.<channel>``);
+    """Month-end stocks (besides ``tier.<name>``, ``by_pool.members.<pool>``, ``coverage.<channel>``,
+    ``by_pool.accounts_open.<pool>``);
     per replication, the last month's value."""
 
     MEMBERS_ADDED = "members_added"
@@ -130,6 +132,7 @@ class Stock(StrEnum):
     MEMBERS_LOST = "members_lost"
     MEMBERS_ENDED = "members_ended"
     MEMBERS_FAKE_GONE = "members_fake_gone"
+    LEADS_WAITING = "leads_waiting"
 
 
 class ChannelStep(StrEnum):
@@ -372,6 +375,10 @@ def month_end_stocks(world: World, day: int) -> dict[str, float]:
                 if c.addressable_customers
             }
         )
+    accounts = world.accounts
+    open_by_pool = np.bincount(accounts.pool[accounts.is_open(day)], minlength=len(world.scenario.accounts))
+    out.update({f"by_pool.accounts_open.{a.name}": open_by_pool[i] for i, a in enumerate(world.scenario.accounts)})
+    out[Stock.LEADS_WAITING] = int(world.waiting.sum())
     return {str(k): float(v) for k, v in out.items()}
 
 

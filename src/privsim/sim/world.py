@@ -42,7 +42,7 @@ class World:
         self.tier_min_purchases = np.array([t.min_purchases for t in scenario.tiers])
         self.tier_min_spend_rmb = np.array([t.min_spend_rmb for t in scenario.tiers])
         self.tier_priority_shipping = np.array([t.priority_shipping for t in scenario.tiers])
-        self.accounts = AccountTable(scenario.accounts)
+        self.accounts = AccountTable(scenario.accounts, scenario.start_date)
         pools = scenario.accounts
         #: contact mode → cost per contact of each pool, RMB
         self.pool_cost_rmb = {
@@ -65,6 +65,11 @@ class World:
         )
         self.addressable_left = np.full(len(scenario.channels), np.inf)
         self.addressable_left[self.finite_channels] = self.addressable
+        #: leads of each channel waiting on the holding pool, and the chance a waiting lead is lost each day
+        self.waiting = np.zeros(len(scenario.channels), dtype=np.int64)
+        holding = self.accounts.holding
+        rate = 0.0 if holding is None else pools[holding].holding_loss_rate_per_day
+        self.holding_loss_prob_per_day = -np.expm1(-rate)
         self.incentives: list[Incentive] = [c.incentive for c in scenario.channels]
         for policy in strategy.policies:
             for index, incentive in policy.channel_incentives(scenario).items():
@@ -136,7 +141,7 @@ class World:
             self._capacity_day = day
             self.personal_capacity_left = self.staff_capacity
             self.reach_left = list(self.pool_reach_per_day)
-            self.accounts.new_day()
+            self.accounts.new_day(day)
 
     def view(self) -> PolicyView:
         """What a policy sees now: the day, the scenario and read-only copies of the tables."""
