@@ -291,3 +291,32 @@ def test_a_folder_without_recorded_parameters_reads_them_from_its_scenario(resul
     manifest = {k: v for k, v in results.manifest.items() if k != "parameters"}
     old = dataclasses.replace(results, manifest=manifest)
     assert parameter_sources(old) == parameter_sources(results)
+
+
+def test_inputs_show_each_phase_of_a_strategy_with_its_policies(results: Results) -> None:
+    """A strategy in phases lists each phase's start (and end) above its policies; one without phases is unchanged."""
+    parameters = [
+        {"path": "strategies[0].name", "value": "flat"},
+        {"path": "strategies[0].policies[0].kind", "value": "nurture"},
+        {"path": "strategies[0].phases", "value": []},
+        {"path": "strategies[1].name", "value": "switch"},
+        {"path": "strategies[1].policies", "value": []},
+        {"path": "strategies[1].phases[0].name", "value": "clearance era"},
+        {"path": "strategies[1].phases[0].start_day", "value": 0},
+        {"path": "strategies[1].phases[0].start_date", "value": None},
+        {"path": "strategies[1].phases[0].end_date", "value": "2026-01-01"},
+        {"path": "strategies[1].phases[0].policies[0].kind", "value": "clearance"},
+        {"path": "strategies[1].phases[0].policies[0].every_days", "value": 7},
+        {"path": "strategies[1].phases[1].start_date", "value": "2026-03-01"},
+        {"path": "strategies[1].phases[1].policies", "value": []},
+    ]
+    manifest = {**results.manifest, "parameters": [{**p, "set_in_file": True, "description": ""} for p in parameters]}
+    page = Page()
+    page.feed(build_report(dataclasses.replace(results, manifest=manifest)))
+    rows = page.table_after("strategies")
+    assert rows[1] == ["flat", "nurture"]
+    assert rows[2] == [
+        "switch",
+        "phase 0 'clearance era': start_day 0, end_date 2026-01-01clearance: every_days = 7"
+        "phase 1: start_date 2026-03-01",
+    ]
