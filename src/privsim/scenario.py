@@ -55,17 +55,11 @@ class Phase(Model):
         description="Calendar date the phase starts (its day is start_date minus the scenario's start_date); "
         "give this or start_day, not both. Default null.",
     )
+    #: Default null: the phase lasts until the next phase starts (the last one, to the end of the run).
     end_day: Days | None = Field(
-        None,
-        ge=1,
-        description="First day (0-based) the phase's policies no longer run; at most horizon_days and the next "
-        "phase's start. Default null: the phase lasts until the next one starts (the last, to the horizon).",
+        None, ge=1, description="First day it no longer runs, 1 to horizon_days; default null."
     )
-    end_date: dt.date | None = Field(
-        None,
-        description="First calendar date the phase's policies no longer run; give this or end_day, not both. "
-        "Default null.",
-    )
+    end_date: dt.date | None = Field(None, description="First date it no longer runs, or end_day; default null.")
     policies: tuple[PolicySpec, ...] = Field((), description="Policies run together in this phase, by `kind:`.")
 
     def first_day(self, start: dt.date) -> int | None:
@@ -216,7 +210,8 @@ class Scenario(ScenarioBase):
             if following is not None and end > following:
                 return [(field, value, f"overlaps phase {k + 1}, which starts at day {following}: at most that day")]
             if end > horizon:
-                return [(field, value, f"must be at most day {horizon} (horizon_days), the end of the run")]
+                end_of_run = start + dt.timedelta(days=horizon)
+                return [(field, value, f"must be at most day {horizon} ({end_of_run}), the end of the run")]
         return []
 
     def _reward_problems(self, policy: Policy) -> list[Problem]:

@@ -242,7 +242,7 @@ CASES = [
         field="strategies[1].phases[0].end_day",
         edit=in_phases({"start_day": 0, "end_day": 61, "policies": [CLEARANCE]}),
         value=61,
-        allowed=("at most day 60 (horizon_days)",),
+        allowed=("at most day 60 (2025-03-02), the end of the run",),
     ),
     Case(
         "phase_without_start",

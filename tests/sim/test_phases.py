@@ -18,6 +18,7 @@ import pytest
 
 import privsim
 from helpers import SEED, scenario_dict
+from privsim.policies.actions import JoinGroups
 from privsim.policies.channel_routing import ChannelRouting
 from privsim.policies.clearance import Clearance
 from privsim.policies.incentives import Incentives
@@ -161,3 +162,24 @@ def test_companion_policies_are_checked_within_the_phase(start: dict) -> None:
         privsim.parse_scenario(data, "phases.yaml")
     assert info.value.field == "strategies[0].phases[1].policies[0].kind"
     assert "needs a `groups` policy in the same strategy ('kocs, phase 1')" in str(info.value)
+
+
+def test_groups_in_a_later_phase_invite_the_existing_customers_on_its_first_day() -> None:
+    """The policy's first day is the phase's: every customer is invited on day 30, then only the day before's new
+    customers (as on day 0 and day 1 of a strategy without phases)."""
+    scenario = phased(
+        {"name": "groups later", "phases": [{"start_day": 0}, {"start_day": 30, "policies": [{"kind": "groups"}]}]}
+    )
+    world = World(scenario, scenario.strategies[0], SEED, 0)
+    customers = np.flatnonzero(world.members.purchases[: world.members.n] > 0)
+    world.begin_day(30)
+    view = world.view()
+    assert view.phase_first_day == 30
+    (groups,) = world.policies
+    invited = np.concatenate([a.members for a in groups.daily(view, world.rng["policy"]) if isinstance(a, JoinGroups)])
+    np.testing.assert_array_equal(np.sort(invited), customers)
+    world.begin_day(31)
+    invited = np.concatenate(
+        [a.members for a in groups.daily(world.view(), world.rng["policy"]) if isinstance(a, JoinGroups)]
+    )
+    assert len(invited) == 0  # nobody bought on day 30: this world has not simulated it

@@ -20,7 +20,9 @@ paid memberships already given (they run to their own end; memberships
 renew at the last terms offered, but a membership's standing discount is
 given only while a phase with ``paid_membership`` is active), stored value,
 the groups (staff keep posting at the last rate set) and the KOCs (paid
-until they quit), the accounts and their bans.
+until they quit), the accounts and their bans. A policy sees the first day of its phase
+(``PolicyView.phase_first_day``): ``groups`` invites the existing customers
+then, as it does on day 0.
 """
 
 from __future__ import annotations
@@ -173,4 +175,5 @@ class World:
             kocs=self.kocs.read_only(),
             personal_capacity_left=self.personal_capacity_left,
             tier_member_discount=self.tier_member_discount,
+            phase_first_day=self.eras[self.era].first_day,
         )
