@@ -13,15 +13,15 @@ The calendar is a ``simpy.Environment`` whose time unit is the day:
 
 A tick runs, in order: acquisition (leads → added members, limited by the
 accounts' room and by a channel's addressable customers) and scheduled
-entries (:mod:`~privsim.sim.acquisition`), the daily actions of the policies of the
-phase active that day (:mod:`~privsim.sim.handlers`), group posts, shop visits and purchases
-(with dropout, trust gain and tier promotion; :mod:`~privsim.sim.purchases`),
-tier demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
-deletion, account bans), the daily decay of fatigue and of the reference
-discount (:mod:`~privsim.sim.upkeep`), and bookkeeping
-(:mod:`~privsim.sim.ledger`). Every step is vectorised over member rows.
-Policies act on a read-only view of the world and return actions, which
-are carried out in the order returned.
+entries (:mod:`~privsim.sim.acquisition`), the daily actions of the policies
+of the phase active that day (:mod:`~privsim.sim.handlers`), group posts,
+shop visits and purchases (with dropout, trust gain and tier promotion;
+:mod:`~privsim.sim.purchases`), tier demotion, KOC upkeep, membership
+expiry, churn (lifecycle end, account deletion, account bans), the daily
+decay of fatigue and of the reference discount (:mod:`~privsim.sim.upkeep`),
+and bookkeeping (:mod:`~privsim.sim.ledger`). Every step is vectorised over
+member rows. Policies act on a read-only view of the world and return
+actions, which are carried out in the order returned.
 """
 
 from __future__ import annotations

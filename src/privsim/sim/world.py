@@ -16,13 +16,13 @@ keeps each era's events on its own days), the order in which new members
 fill the account pools, the channels' incentives and the push past the add
 caps. Everything else carries over unchanged: the members with all their
 state (trust, fatigue, tier, history, pool, group), the offers, coupons and
-paid memberships already given (they run to their own end; memberships
-renew at the last terms offered, but a membership's standing discount is
-given only while a phase with ``paid_membership`` is active), stored value,
-the groups (staff keep posting at the last rate set) and the KOCs (paid
-until they quit), the accounts and their bans. A policy sees the first day of its phase
-(``PolicyView.phase_first_day``): ``groups`` invites the existing customers
-then, as it does on day 0.
+paid memberships already given (they run to their own end; memberships renew
+at the last terms offered, but a membership's standing discount is given
+only while a phase with ``paid_membership`` is active), stored value, the
+groups (staff keep posting at the last rate set) and the KOCs (paid until
+they quit), the accounts and their bans. A policy sees the first day of its
+phase (``PolicyView.phase_first_day``): ``groups`` invites the existing
+customers then, as it does on day 0.
 """
 
 from __future__ import annotations
