@@ -10,32 +10,137 @@ naming the file, the field path, the value and what is allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from privsim.behaviour import mean_invitations
-from privsim.config.base import Model
+from privsim.config.base import Days, Model
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
 from privsim.core.errors import ScenarioError, show_value
 from privsim.policies import PolicySpec
-from privsim.policies.base import Policy, Problem
+from privsim.policies.base import Policy, Problem, StrategyLike
 from privsim.policies.rewards import RewardSpec
 
 #: Most invitations one member may be expected to send in one referral campaign (the mean of a Poisson draw).
 MAX_INVITATIONS = 1000
 
 
+class Phase(Model):
+    """One era of a strategy: its policies run from its start until the next phase starts (or its own end).
+
+    A phase starts on a day (``start_day``) or a calendar date
+    (``start_date``); the first phase starts at day 0, and each later one
+    after the one before it, within the horizon. A phase may end early
+    (``end_day`` or ``end_date``): from then until the next phase starts (or
+    to the end of the horizon) no policy runs, as under strategy ``none``.
+    """
+
+    name: str = Field("", description="Label of the era, e.g. 'clearance era' (free text).")
+    start_day: Days | None = Field(
+        None,
+        ge=0,
+        description="Day (0-based) the phase starts; give this or start_date, not both. Default null; "
+        "from 0 (the first phase) to horizon_days - 1.",
+    )
+    start_date: dt.date | None = Field(
+        None,
+        description="Calendar date the phase starts (its day is start_date minus the scenario's start_date); "
+        "give this or start_day, not both. Default null.",
+    )
+    #: Default null: the phase lasts until the next phase starts (the last one, to the end of the run).
+    end_day: Days | None = Field(
+        None, ge=1, description="First day it no longer runs, 1 to horizon_days; default null."
+    )
+    end_date: dt.date | None = Field(None, description="First date it no longer runs, or end_day; default null.")
+    policies: tuple[PolicySpec, ...] = Field((), description="Policies run together in this phase, by `kind:`.")
+
+    def first_day(self, start: dt.date) -> int | None:
+        """Day the phase starts in a run whose day 0 is ``start``; None if neither start is given."""
+        return _day(self.start_day, self.start_date, start)
+
+    def last_day(self, start: dt.date) -> int | None:
+        """First day the phase no longer runs (exclusive end) in a run whose day 0 is ``start``; None = no end."""
+        return _day(self.end_day, self.end_date, start)
+
+
+def _day(day: int | None, date: dt.date | None, start: dt.date) -> int | None:
+    """``day``, else ``date`` as days after ``start``, else None."""
+    return day if day is not None else None if date is None else (date - start).days
+
+
+class Era(NamedTuple):
+    """Days ``first_day`` (inclusive) to ``end_day`` (exclusive) of a run, and the policies active on them."""
+
+    first_day: int
+    end_day: int
+    policies: tuple[Policy, ...]
+
+
+@dataclass(frozen=True)
+class _PhaseOfStrategy:
+    """A phase as the strategy its policies are checked in (a companion policy must be in the same phase)."""
+
+    name: str
+    policies: tuple[Policy, ...]
+
+
 class Strategy(Model):
-    """A named list of policies run together."""
+    """A named list of policies run together, or a list of phases (eras), each with its own policies.
+
+    A strategy gives either ``policies`` (one era over the whole horizon) or
+    ``phases``. At a switch from one phase to the next, what the World
+    derives from the policies follows the new phase (placement order,
+    channel incentives, push past the add cap, timed events, standing
+    discounts, daily actions; see :class:`privsim.sim.world.World`); the
+    members and everything done to them carry over.
+    """
 
     name: str = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
     description: str = Field("", description="Free text shown in reports.")
-    policies: tuple[PolicySpec, ...] = Field((), description="Policies run together, selected by `kind:`.")
+    policies: tuple[PolicySpec, ...] = Field(
+        (), description="Policies run together over the whole horizon, selected by `kind:`; or give `phases`."
+    )
+    phases: tuple[Phase, ...] = Field(
+        (),
+        description="Eras of the strategy in order, the first from day 0, each with its own policies; "
+        "default empty: the strategy is its `policies` over the whole horizon.",
+    )
+
+    def eras(self, scenario: ScenarioBase) -> tuple[Era, ...]:
+        """The horizon cut into consecutive eras with their policies, from day 0 to ``horizon_days``.
+
+        A strategy without phases is one era; a phase that ends before the next
+        one starts leaves an era without policies in between.
+        """
+        horizon, start = scenario.horizon_days, scenario.start_date
+        if not self.phases:
+            return (Era(0, horizon, self.policies),)
+        firsts = [phase.first_day(start) or 0 for phase in self.phases]
+        eras: list[Era] = []
+        for phase, first, next_first in zip(self.phases, firsts, [*firsts[1:], horizon], strict=True):
+            end = phase.last_day(start)
+            end = next_first if end is None else min(end, next_first)
+            eras.append(Era(first, end, phase.policies))
+            if end < next_first:
+                eras.append(Era(end, next_first, ()))
+        return tuple(eras)
+
+    def checked_policies(self) -> list[tuple[tuple[str | int, ...], StrategyLike, tuple[Policy, ...]]]:
+        """Each set of policies run together, with its field path and the strategy its policies are checked in."""
+        if not self.phases:
+            return [(("policies",), self, self.policies)]
+        return [
+            (("phases", k, "policies"), _PhaseOfStrategy(f"{self.name}, phase {k}", phase.policies), phase.policies)
+            for k, phase in enumerate(self.phases)
+        ]
 
 
 class Scenario(ScenarioBase):
@@ -49,11 +154,65 @@ class Scenario(ScenarioBase):
     def _check_strategies(self) -> Scenario:
         unique(self.strategies, "strategies")
         for i, strategy in enumerate(self.strategies):
-            policies: tuple[Policy, ...] = strategy.policies
-            for j, policy in enumerate(policies):
-                for field, value, allowed in [*policy.check(self, strategy), *self._reward_problems(policy)]:
-                    raise FieldError(("strategies", i, "policies", j, *field), value, allowed)
+            for field, value, allowed in self._phase_problems(strategy):
+                raise FieldError(("strategies", i, *field), value, allowed)
+            for path, checked_in, policies in strategy.checked_policies():
+                for j, policy in enumerate(policies):
+                    for field, value, allowed in [*policy.check(self, checked_in), *self._reward_problems(policy)]:
+                        raise FieldError(("strategies", i, *path, j, *field), value, allowed)
         return self
+
+    def _phase_problems(self, strategy: Strategy) -> list[Problem]:
+        """Phases given with policies, a missing or doubled start or end, a start or end outside the horizon,
+        phases out of order or overlapping: the first problem, its field path within the strategy."""
+        if not strategy.phases:
+            return []
+        if strategy.policies:
+            return [
+                (
+                    ("policies",),
+                    len(strategy.policies),
+                    "give either policies or phases, not both (each phase has its own policies)",
+                )
+            ]
+        start, horizon = self.start_date, self.horizon_days
+        days = f"day 0 to {horizon - 1} ({start} to {start + dt.timedelta(days=horizon - 1)})"
+        previous: int | None = None
+        for k, phase in enumerate(strategy.phases):
+            at = ("phases", k)
+            for day_field, date_field in (("start_day", "start_date"), ("end_day", "end_date")):
+                if getattr(phase, day_field) is not None and getattr(phase, date_field) is not None:
+                    return [
+                        ((*at, date_field), getattr(phase, date_field), f"give {day_field} or {date_field}, not both")
+                    ]
+            first = phase.first_day(start)
+            field = (*at, "start_day" if phase.start_date is None else "start_date")
+            value = phase.start_day if phase.start_date is None else phase.start_date
+            if first is None:
+                return [(field, None, "required: give start_day (a day, 0-based) or start_date (a date)")]
+            if k == 0 and first != 0:
+                return [(field, value, f"the first phase must start at day 0 ({start}, the scenario's start_date)")]
+            if not 0 <= first < horizon:
+                return [(field, value, f"must lie within the horizon: {days}")]
+            if previous is not None and first <= previous:
+                return [(field, value, f"must be after the start of phase {k - 1} (day {previous}): phases in order")]
+            previous = first
+        for k, phase in enumerate(strategy.phases):
+            end = phase.last_day(start)
+            if end is None:
+                continue
+            field = ("phases", k, "end_day" if phase.end_date is None else "end_date")
+            value = phase.end_day if phase.end_date is None else phase.end_date
+            first = phase.first_day(start) or 0
+            following = strategy.phases[k + 1].first_day(start) if k + 1 < len(strategy.phases) else None
+            if end <= first:
+                return [(field, value, f"must be after the phase's start (day {first})")]
+            if following is not None and end > following:
+                return [(field, value, f"overlaps phase {k + 1}, which starts at day {following}: at most that day")]
+            if end > horizon:
+                end_of_run = start + dt.timedelta(days=horizon)
+                return [(field, value, f"must be at most day {horizon} ({end_of_run}), the end of the run")]
+        return []
 
     def _reward_problems(self, policy: Policy) -> list[Problem]:
         """A referral reward worth so much that an inviter would send more than MAX_INVITATIONS invitations."""

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 import privsim
 from helpers import PRIVSIM, ROOT, privsim_subprocess
 from privsim.cli import app
+from privsim.scenario import Scenario
 
 # Every scenario file under scenarios/ (the benchmark registry in scenarios/cases/ is not one).
 SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("**/*.yaml") if p.name != "benchmarks.yaml")
@@ -71,19 +72,53 @@ def privsim_cmd(*args: object, cwd: Path, timeout: float = 300) -> subprocess.Co
 
 
 def shrink_horizon(text: str) -> str:
-    """``text`` with its top-level ``horizon_days`` lowered to at most MAX_HORIZON, nothing else changed."""
-    new, count = re.subn(
-        r"^(horizon_days:[ \t]*)(\d+)",
-        lambda m: f"{m.group(1)}{min(int(m.group(2)), MAX_HORIZON)}",
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
-    if count == 1 and yaml.safe_load(new)["horizon_days"] <= MAX_HORIZON:
-        return new
-    data = yaml.safe_load(text)  # unusual layout: fall back to a round trip (comments are lost)
-    data["horizon_days"] = min(data["horizon_days"], MAX_HORIZON)
+    """``text`` with its top-level ``horizon_days`` lowered to at most MAX_HORIZON, and its strategies' phases
+    shrunk with it (:func:`shrink_phases`); nothing else changed."""
+    data = yaml.safe_load(text)
+    if not any(strategy.get("phases") for strategy in data["strategies"]):
+        new, count = re.subn(
+            r"^(horizon_days:[ \t]*)(\d+)",
+            lambda m: f"{m.group(1)}{min(int(m.group(2)), MAX_HORIZON)}",
+            text,
+            count=1,
+            flags=re.MULTILINE,
+        )
+        if count == 1 and yaml.safe_load(new)["horizon_days"] <= MAX_HORIZON:
+            return new
+    # phases, or an unusual layout: a round trip (comments are lost)
+    horizon, short = data["horizon_days"], min(data["horizon_days"], MAX_HORIZON)
+    start = data.get("start_date", Scenario.model_fields["start_date"].default)
+    start = dt.date.fromisoformat(start) if isinstance(start, str) else start
+    data["horizon_days"] = short
+    for strategy in data["strategies"]:
+        if strategy.get("phases"):  # new mappings: a phase shared by a YAML alias is shrunk once per strategy
+            strategy["phases"] = shrink_phases(strategy["phases"], horizon, short, start)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def shrink_phases(phases: list[dict], horizon: int, short: int, start: dt.date) -> list[dict]:
+    """Copies of ``phases`` whose starts and ends (days or dates) are scaled from a ``horizon``-day run to a
+    ``short`` one: day d becomes d x short // horizon, each start at least a day after the one before and each
+    end at least a day after its start, so the phases keep their order and share of the run."""
+    out: list[dict] = []
+    previous = -1
+    for phase in phases:
+        phase = dict(phase)
+        for day_key, date_key in (("start_day", "start_date"), ("end_day", "end_date")):
+            date = phase.get(date_key)
+            date = dt.date.fromisoformat(date) if isinstance(date, str) else date
+            day = (date - start).days if date is not None else phase.get(day_key)
+            if day is None:
+                continue
+            day = max(day * short // horizon, previous + 1)
+            if day_key == "start_day":
+                previous = day
+            if date is not None:
+                phase[date_key] = start + dt.timedelta(days=day)
+            else:
+                phase[day_key] = day
+        out.append(phase)
+    return out
 
 
 def tiny_quickstart(folder: Path) -> Path:
@@ -133,6 +168,31 @@ SCENARIO_PARAMS = [
 def test_scenario_files_found() -> None:
     assert QUICKSTART in SCENARIO_FILES
     assert PRIVSIM.exists(), f"no console script at {PRIVSIM}"
+
+
+def test_shrink_horizon_shrinks_phases() -> None:
+    """levers/phases.yaml (730 days, switching on 2026-01-01 = day 365) shrunk to 120 days switches on day
+    365 x 120 // 730 = 60 (2025-03-02), a date kept a date, a day a day, the shared first phase in each strategy."""
+    text = shrink_horizon((ROOT / "scenarios" / "levers" / "phases.yaml").read_text(encoding="utf-8"))
+    scenario = privsim.parse_scenario(yaml.safe_load(text), "phases.yaml")
+    assert scenario.horizon_days == MAX_HORIZON
+    eras = {
+        s.name: [(era.first_day, era.end_day, len(era.policies)) for era in s.eras(scenario)]
+        for s in scenario.strategies
+    }
+    assert eras == {
+        "keep_clearing": [(0, 120, 1)],
+        "switch_to_nurture": [(0, 60, 1), (60, 120, 1)],
+        "stop_in_2026": [(0, 60, 1), (60, 120, 0)],
+    }
+    phases = yaml.safe_load(text)["strategies"][1]["phases"]
+    assert (phases[0]["start_day"], phases[1]["start_date"]) == (0, dt.date(2025, 3, 2))
+    crowded = [{"start_day": 0}, {"start_day": 1, "end_day": 2}, {"start_date": "2025-01-03"}]
+    assert shrink_phases(crowded, 730, 120, dt.date(2025, 1, 1)) == [
+        {"start_day": 0},
+        {"start_day": 1, "end_day": 2},
+        {"start_date": dt.date(2025, 1, 3)},
+    ], "phases a day apart stay a day apart, in order"
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ modified as a dict and dumped into ``tmp_path``.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,6 +105,27 @@ def full_discount(data: dict) -> object:
 def duplicate_strategy(data: dict) -> object:
     data["strategies"].append(copy.deepcopy(data["strategies"][0]))
     return data
+
+
+def in_phases(*phases: dict, keep_policies: bool = False) -> Callable[[dict], object]:
+    """Make quickstart's clearance strategy (strategies[1]) a strategy of ``phases``; ``CLEARANCE`` in a phase's
+    policies stands for its clearance policy."""
+
+    def edit(data: dict) -> object:
+        strategy = data["strategies"][1]
+        policy = clearance_policy(data)
+        strategy["phases"] = [
+            {**phase, "policies": [policy if p == CLEARANCE else p for p in phase.get("policies", [])]}
+            for phase in phases
+        ]
+        if not keep_policies:
+            del strategy["policies"]
+        return data
+
+    return edit
+
+
+CLEARANCE = "clearance"
 
 
 def capacity(data: dict) -> int:
@@ -207,6 +229,87 @@ def pool_field_case(case_id: str, field: str, to: float, allowed: str) -> Case:
 
 
 CASES = [
+    Case(
+        "phase_and_policies",
+        field="strategies[1].policies",
+        edit=in_phases({"start_day": 0, "policies": [CLEARANCE]}, keep_policies=True),
+        value=1,
+        allowed=("give either policies or phases, not both",),
+    ),
+    Case(
+        "first_phase_after_day_0",
+        field="strategies[1].phases[0].start_day",
+        edit=in_phases({"start_day": 5, "policies": [CLEARANCE]}),
+        value=5,
+        shown="5",
+        allowed=("the first phase must start at day 0", "2025-01-01"),
+    ),
+    Case(
+        "phase_outside_the_horizon",
+        field="strategies[1].phases[1].start_date",
+        edit=in_phases({"start_day": 0}, {"start_date": dt.date(2025, 3, 2), "policies": [CLEARANCE]}),
+        value=dt.date(2025, 3, 2),
+        shown="2025-03-02",
+        allowed=("within the horizon", "day 0 to 59 (2025-01-01 to 2025-03-01)"),
+    ),
+    Case(
+        "phases_out_of_order",
+        field="strategies[1].phases[2].start_day",
+        edit=in_phases({"start_day": 0}, {"start_day": 30}, {"start_day": 30, "policies": [CLEARANCE]}),
+        value=30,
+        allowed=("must be after the start of phase 1 (day 30)",),
+    ),
+    Case(
+        "phases_overlap",
+        field="strategies[1].phases[0].end_day",
+        edit=in_phases({"start_day": 0, "end_day": 40, "policies": [CLEARANCE]}, {"start_day": 30}),
+        value=40,
+        allowed=("overlaps phase 1, which starts at day 30",),
+    ),
+    Case(
+        "phase_end_before_its_start",
+        field="strategies[1].phases[1].end_date",
+        edit=in_phases({"start_day": 0}, {"start_day": 30, "end_date": dt.date(2025, 1, 31)}),
+        value=dt.date(2025, 1, 31),
+        allowed=("must be after the phase's start (day 30)",),
+    ),
+    Case(
+        "phase_end_past_the_horizon",
+        field="strategies[1].phases[0].end_day",
+        edit=in_phases({"start_day": 0, "end_day": 61, "policies": [CLEARANCE]}),
+        value=61,
+        allowed=("at most day 60 (2025-03-02), the end of the run",),
+    ),
+    Case(
+        "phase_without_start",
+        field="strategies[1].phases[1].start_day",
+        edit=in_phases({"start_day": 0}, {"policies": [CLEARANCE]}),
+        value=None,
+        allowed=("required", "start_day", "start_date"),
+    ),
+    Case(
+        "phase_with_day_and_date",
+        field="strategies[1].phases[0].start_date",
+        edit=in_phases({"start_day": 0, "start_date": dt.date(2025, 1, 1)}),
+        value=dt.date(2025, 1, 1),
+        allowed=("give start_day or start_date, not both",),
+    ),
+    Case(
+        "phase_date_not_a_date",
+        field="strategies[1].phases[1].start_date",
+        edit=in_phases({"start_day": 0}, {"start_date": "2025-02-30"}),
+        value="2025-02-30",
+        allowed=("date",),
+    ),
+    Case(
+        "phase_policy_checked",
+        field="strategies[1].phases[1].policies[0].new_members_to[0]",
+        edit=in_phases(
+            {"start_day": 0}, {"start_day": 10, "policies": [{"kind": "channel_routing", "new_members_to": ["qq"]}]}
+        ),
+        value="qq",
+        allowed=("must be one of the account pools", "personal", "wecom"),
+    ),
     Case(
         "malformed_yaml",
         field="",
@@ -660,6 +763,7 @@ BY_ID = {case.id: case for case in CASES}
         ("malformed_yaml", "run"),
         ("probability_above_1", "run"),
         ("unknown_policy_kind", "check"),
+        ("phase_outside_the_horizon", "run"),
         ("missing_file", "run"),
     ],
 )

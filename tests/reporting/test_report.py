@@ -470,3 +470,32 @@ def test_a_report_with_chinese_names_embeds_every_glyph_its_text_uses(chinese_re
     font_bytes = sum(len(m) for m in re.findall(r"base64,([A-Za-z0-9+/=]+)\"\) format", document))
     assert font_bytes < 200_000, font_bytes  # a few hundred glyphs, not the 3 MB of a shipped weight
     assert build_report(chinese_results, images={}) == document  # the same text, the same bytes
+
+
+def test_inputs_show_each_phase_of_a_strategy_with_its_policies(results: Results) -> None:
+    """A strategy in phases lists each phase's start (and end) above its policies; one without phases is unchanged."""
+    parameters = [
+        {"path": "strategies[0].name", "value": "flat"},
+        {"path": "strategies[0].policies[0].kind", "value": "nurture"},
+        {"path": "strategies[0].phases", "value": []},
+        {"path": "strategies[1].name", "value": "switch"},
+        {"path": "strategies[1].policies", "value": []},
+        {"path": "strategies[1].phases[0].name", "value": "clearance era"},
+        {"path": "strategies[1].phases[0].start_day", "value": 0},
+        {"path": "strategies[1].phases[0].start_date", "value": None},
+        {"path": "strategies[1].phases[0].end_date", "value": "2026-01-01"},
+        {"path": "strategies[1].phases[0].policies[0].kind", "value": "clearance"},
+        {"path": "strategies[1].phases[0].policies[0].every_days", "value": 7},
+        {"path": "strategies[1].phases[1].start_date", "value": "2026-03-01"},
+        {"path": "strategies[1].phases[1].policies", "value": []},
+    ]
+    manifest = {**results.manifest, "parameters": [{**p, "set_in_file": True, "description": ""} for p in parameters]}
+    page = Page()
+    page.feed(build_report(dataclasses.replace(results, manifest=manifest)))
+    rows = page.table_after("strategies")
+    assert rows[1] == ["flat", "nurture"]
+    assert rows[2] == [
+        "switch",
+        "phase 0 'clearance era': start_day 0, end_date 2026-01-01clearance: every_days = 7"
+        "phase 1: start_date 2026-03-01",
+    ]

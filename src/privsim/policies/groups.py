@@ -35,14 +35,18 @@ class Groups(Policy):
         2, ge=0, description="Tier rung (0 = lowest) whose members go to high-tier groups."
     )
     staff_posts_per_day: Share = Field(0.5, description="Chance a staff-hosted group posts on a day.")
-    invite_existing_customers: bool = Field(True, description="Also invite the customers of the day-0 base on day 0.")
+    invite_existing_customers: bool = Field(
+        True,
+        description="Also invite every existing customer on the policy's first day (day 0, or the first day of "
+        "its strategy phase).",
+    )
 
     def check(self, scenario: ScenarioBase, strategy: StrategyLike) -> list[Problem]:
         return tier_rung_problem(("high_from_tier",), self.high_from_tier, scenario)
 
     def daily(self, view: PolicyView, rng: np.random.Generator) -> list[Action]:
         m, n = view.members, view.members.n
-        if view.day == 0 and self.invite_existing_customers:
+        if view.day == view.phase_first_day and self.invite_existing_customers:
             new = np.flatnonzero(m.purchases[:n] > 0)
         else:
             new = np.flatnonzero(m.first_purchase_day[:n] == view.day - 1)

@@ -31,6 +31,7 @@ class PolicyView:
     kocs: KocTable
     personal_capacity_left: int  #: personal contacts the staff can still make today
     tier_member_discount: npt.NDArray[np.float32]  #: ``member_discount`` of each tier rung
+    phase_first_day: int = 0  #: first day of the strategy's phase active today (0 for a strategy without phases)
 
     def tier_discount(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """The tier ``member_discount`` of ``rows`` (for policies that grant tier benefits)."""

@@ -532,27 +532,40 @@ def _inputs_section(sources: list[dict[str, Any]]) -> list[str]:
 
 
 def _strategies_table(inputs: list[dict[str, Any]]) -> str:
+    """Each strategy with its policies (or, for a strategy in phases, each phase's start, end and policies)."""
     strategies: dict[int, dict[str, Any]] = {}
     for s in inputs:
         match = re.match(r"strategies\[(\d+)\]\.(.+)", s["path"])
         if not match:
             continue
-        strategy = strategies.setdefault(int(match.group(1)), {"policies": {}})
-        policy = re.match(r"policies\[(\d+)\]\.(.+)", match.group(2))
+        strategy = strategies.setdefault(int(match.group(1)), {"phases": {}})
+        field = match.group(2)
+        phase_match = re.match(r"phases\[(\d+)\]\.(.+)", field)
+        phase = strategy["phases"].setdefault(int(phase_match.group(1)) if phase_match else -1, {"policies": {}})
+        field = phase_match.group(2) if phase_match else field
+        policy = re.match(r"policies\[(\d+)\]\.(.+)", field)
         if policy:
-            strategy["policies"].setdefault(int(policy.group(1)), {})[policy.group(2)] = s["value"]
-        else:
-            strategy[match.group(2)] = s["value"]
+            phase["policies"].setdefault(int(policy.group(1)), {})[policy.group(2)] = s["value"]
+        elif phase_match and field != "policies":  # an empty list of policies is a leaf too
+            phase[field] = s["value"]
+        elif field in ("name", "description"):
+            strategy[field] = s["value"]
     rows = []
     for strategy in strategies.values():
-        policies = []
-        for fields in strategy["policies"].values():
-            kind = fields.pop("kind", "?")
-            settings = ", ".join(f"{k} = {_value(v)}" for k, v in fields.items())
-            policies.append(f"<b>{_e(kind)}</b>" + (f": {_e(settings)}" if settings else ""))
+        lines = []
+        for index, phase in sorted(strategy["phases"].items()):
+            if index >= 0:
+                keys = ("start_day", "start_date", "end_day", "end_date")
+                when = ", ".join(f"{k} {_value(phase[k])}" for k in keys if phase.get(k) is not None)
+                named = f" {phase['name']!r}" if phase.get("name") else ""
+                lines.append(f"<i>phase {index}{_e(named)}: {_e(when)}</i>")
+            for fields in phase["policies"].values():
+                kind = fields.pop("kind", "?")
+                settings = ", ".join(f"{k} = {_value(v)}" for k, v in fields.items())
+                lines.append(f"<b>{_e(kind)}</b>" + (f": {_e(settings)}" if settings else ""))
         rows.append(
             f"<tr><td><b>{_e(strategy.get('name', '?'))}</b><br>{_e(strategy.get('description', ''))}</td>"
-            f"<td>{'<br>'.join(policies) or 'no policy'}</td></tr>"
+            f"<td>{'<br>'.join(lines) or 'no policy'}</td></tr>"
         )
     return (
         '<table class="facts"><thead><tr><th>strategy</th><th>policies (every parameter, defaults included)</th>'

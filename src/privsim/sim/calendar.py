@@ -4,22 +4,26 @@ The calendar is a ``simpy.Environment`` whose time unit is the day:
 
 - the policies' timed events (a campaign, a promotion day, a swap) fire at
   time ``t`` (the start of day t), in the order the strategy lists the
-  policies;
+  policies; a strategy in phases (eras) keeps of each phase's policies the
+  events on the phase's own days (the policies' calendars count from day 0
+  or go by date, so a periodic campaign keeps its rhythm from day 0 and its
+  first event in a phase may come up to one period after the phase starts);
 - the daily tick fires at ``t + 0.5``, after the day's events, so an offer
   made by a campaign on day t can be used on day t.
 
 A tick runs, in order: acquisition (leads → added members, limited by the
 accounts' room and by a channel's addressable customers) and scheduled
-entries (:mod:`~privsim.sim.acquisition`), the policies' daily actions
-(:mod:`~privsim.sim.handlers`), group posts, shop visits and purchases
-(with dropout, trust gain and tier promotion; :mod:`~privsim.sim.purchases`),
-the returns due today when returns are on (:mod:`~privsim.sim.returns`),
-tier demotion, KOC upkeep, membership expiry, churn (lifecycle end, account
-deletion, account bans), the daily decay of fatigue and of the reference
-discount (:mod:`~privsim.sim.upkeep`), and bookkeeping
-(:mod:`~privsim.sim.ledger`). Every step is vectorised over member rows.
-Policies act on a read-only view of the world and return actions, which
-are carried out in the order returned.
+entries (:mod:`~privsim.sim.acquisition`), the daily actions of the policies
+of the phase active that day (:mod:`~privsim.sim.handlers`), group posts,
+shop visits and purchases (with dropout, trust gain and tier promotion;
+:mod:`~privsim.sim.purchases`), the returns due today when returns are on
+(:mod:`~privsim.sim.returns`), tier demotion, KOC upkeep, membership
+expiry, churn (lifecycle end, account deletion, account bans), the daily
+decay of fatigue, of the reference discount and (when it fades) of trust
+(:mod:`~privsim.sim.upkeep`), and bookkeeping (:mod:`~privsim.sim.ledger`).
+Every step is vectorised over member rows. Policies act on a read-only view
+of the world and return actions, which are carried out in the order
+returned.
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ def run(world: World) -> ReplicationResult:
     env = simpy.Environment()
     horizon = world.scenario.horizon_days
     events: dict[int, list[Policy]] = {}
-    for policy in world.strategy.policies:
-        for day in sorted({int(d) for d in policy.event_days(world.scenario) if 0 <= d < horizon}):
-            events.setdefault(day, []).append(policy)
+    for era in world.eras:
+        for policy in era.policies:
+            days = {int(d) for d in policy.event_days(world.scenario) if era.first_day <= d < era.end_day}
+            for day in sorted(days):
+                events.setdefault(day, []).append(policy)
     if events:
         env.process(_timed_events(world, env, events))
     env.process(_daily_ticks(world, env))
@@ -81,7 +87,7 @@ def tick(world: World, day: int) -> None:
     month = int(world.month_of_day[day])
     acquisition.acquire(world, month)
     acquisition.enter_scheduled(world, month)
-    for policy in world.strategy.policies:
+    for policy in world.policies:
         for action in policy.daily(world.view(), world.rng["policy"]):
             apply(world, action)
     purchases.group_posts(world)

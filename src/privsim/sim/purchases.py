@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 
 
 def standing_discount(world: World, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-    """Combined share off list price the strategy's policies give ``rows`` on every order:
+    """Combined share off list price the active policies (today's phase's) give ``rows`` on every order:
     ``1 - prod(1 - share)`` over the policies."""
     view = world.view()
     keep = np.ones(len(rows), dtype=np.float32)
-    for policy in world.strategy.policies:
+    for policy in world.policies:
         share = policy.standing_discount(view, rows)
         if share is not None:
             keep *= 1.0 - share

@@ -6,9 +6,28 @@ The :class:`World` holds what the stages of the daily tick
 (:mod:`privsim.sim.handlers`) read and change, and the :class:`Ledger` they
 book into; :mod:`privsim.sim.calendar` runs it. Policies never see it: they
 get a read-only :class:`~privsim.policies.view.PolicyView` (:meth:`World.view`).
+
+Strategy phases (eras, :class:`privsim.scenario.Phase`): the World follows
+the era today falls in (:meth:`World.begin_day`). What it derives from a
+strategy's policies comes from the active era's policies only, and changes
+at a switch: the daily actions, the standing discounts (asked of
+``World.policies`` every day), the timed events (:mod:`privsim.sim.calendar`
+keeps each era's events on its own days), the order in which new members
+fill the account pools, the channels' incentives and the push past the add
+caps. Everything else carries over unchanged: the members with all their
+state (trust, fatigue, tier, history, pool, group), the offers, coupons and
+paid memberships already given (they run to their own end; memberships renew
+at the last terms offered, but a membership's standing discount is given
+only while a phase with ``paid_membership`` is active), stored value, the
+groups (staff keep posting at the last rate set) and the KOCs (paid until
+they quit), the accounts and their bans. A policy sees the first day of its
+phase (``PolicyView.phase_first_day``): ``groups`` invites the existing
+customers then, as it does on day 0.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +39,7 @@ from privsim.agents.members import Members, State
 from privsim.config.incentive import Incentive
 from privsim.core.rng import MemberDayUniforms, replication_streams
 from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
+from privsim.policies.base import Policy
 from privsim.policies.view import PolicyView
 from privsim.scenario import Scenario, Strategy
 from privsim.sim import acquisition, returns
@@ -55,9 +75,9 @@ class World:
         self.groups = GroupTable()
         self.kocs = KocTable()
         self.posted = np.zeros(0, dtype=bool)  # member rows whose group posted today
-        self.placement = next(
-            (order for p in strategy.policies if (order := p.placement_order(scenario)) is not None), None
-        )
+        #: the strategy's eras (one for a strategy without phases) and the index of today's
+        self.eras = strategy.eras(scenario)
+        self.era = 0
         #: channels with addressable customers, their number, and those not yet added (inf: unlimited)
         self.finite_channels = np.flatnonzero([c.addressable_customers is not None for c in scenario.channels])
         self.addressable = np.array(
@@ -70,11 +90,11 @@ class World:
         holding = self.accounts.holding
         rate = 0.0 if holding is None else pools[holding].holding_loss_rate_per_day
         self.holding_loss_prob_per_day = -np.expm1(-rate)
-        self.incentives: list[Incentive] = [c.incentive for c in scenario.channels]
-        for policy in strategy.policies:
-            for index, incentive in policy.channel_incentives(scenario).items():
-                self.incentives[index] = incentive
-        self.over_cap_share = max((p.push_past_add_cap() for p in strategy.policies), default=0.0)
+        self.policies: tuple[Policy, ...] = ()
+        self.placement: Sequence[int] | None = None
+        self.incentives: list[Incentive] = []
+        self.over_cap_share = 0.0
+        self._follow(self.eras[0].policies)
         self.membership_terms: tuple[float, int] | None = None  # (fee_rmb, duration_days) last offered
         self.fatigue_decay_per_day = behaviour.fatigue_decay_per_day(self.behaviour)
         #: factors trust above and below the member's baseline keep each day (1: no fade)
@@ -113,6 +133,20 @@ class World:
         self.pending_returns: dict[int, list[returns.PendingReturns]] = {}
         acquisition.create_initial_base(self)
 
+    def _follow(self, policies: tuple[Policy, ...]) -> None:
+        """Make ``policies`` the active ones, and what the World derives from them: the order in which new
+        members fill the account pools (the first policy that sets one; else the scenario's), the channels'
+        incentives (a policy's replace the channel's own) and the push past the accounts' daily add caps (the
+        largest)."""
+        scenario = self.scenario
+        self.policies = policies
+        self.placement = next((order for p in policies if (order := p.placement_order(scenario)) is not None), None)
+        self.incentives = [c.incentive for c in scenario.channels]
+        for policy in policies:
+            for index, incentive in policy.channel_incentives(scenario).items():
+                self.incentives[index] = incentive
+        self.over_cap_share = max((p.push_past_add_cap() for p in policies), default=0.0)
+
     @property
     def month(self) -> int:
         """Calendar month index of the current day."""
@@ -135,10 +169,14 @@ class World:
         return alive
 
     def begin_day(self, day: int) -> None:
-        """Make ``day`` today; on its first call for a day, renew the daily capacities and add counters."""
+        """Make ``day`` today; on its first call for a day, switch to the era ``day`` falls in (if it is a new
+        one) and renew the daily capacities and add counters."""
         self.day = day
         if self._capacity_day != day:
             self._capacity_day = day
+            if self.era + 1 < len(self.eras) and day >= self.eras[self.era + 1].first_day:
+                self.era = next(i for i, era in enumerate(self.eras) if era.first_day <= day < era.end_day)
+                self._follow(self.eras[self.era].policies)
             self.personal_capacity_left = self.staff_capacity
             self.reach_left = list(self.pool_reach_per_day)
             self.accounts.new_day(day)
@@ -154,4 +192,5 @@ class World:
             kocs=self.kocs.read_only(),
             personal_capacity_left=self.personal_capacity_left,
             tier_member_discount=self.tier_member_discount,
+            phase_first_day=self.eras[self.era].first_day,
         )
