@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from privsim.agents.groups import KocStatus
 from privsim.agents.members import NEVER, ChurnReason, Members, State
-from privsim.core.units import DAYS_PER_YEAR
+from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
@@ -87,6 +87,15 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
+    PERSONAL_CONTACTS_ASKED = "personal_contacts_asked"
+    PERSONAL_CONTACTS_OVER_CAP = "personal_contacts_over_cap"
+    PERSONAL_CONTACTS_OUT_OF_TIME = "personal_contacts_out_of_time"
+    GROUP_POSTS = "group_posts"
+    GROUP_POSTS_OUT_OF_TIME = "group_posts_out_of_time"
+    STAFF_HOURS_USED = "staff_hours_used"
+    STAFF_HOURS_TOP_SEGMENT = "staff_hours_top_segment"
+    STAFF_HOURS_AVAILABLE = "staff_hours_available"
+    STAFF_OPERATOR_DAYS = "staff_operator_days"
 
 
 class Stock(StrEnum):
@@ -235,6 +244,7 @@ class Ledger:
         for tier_step, counts in self._by_tier.items():
             monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
         monthly.update(derived_flows(self._flows))
+        monthly.update(staff_productivity(self._flows))
         monthly.update(self._stocks)
         rate = (
             repurchase_rate(self.repurchase_base, members, self.repurchase_day)
@@ -257,6 +267,21 @@ def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
         "profit_rmb": gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs,
         "aov_rmb": aov,
     }
+
+
+def staff_productivity(flows: Mapping[Flow, Series]) -> dict[str, Series]:
+    """gmv_per_staff_month_rmb and personal_contacts_per_staff_day from the counted flows (arrays over
+    months; NaN without staff)."""
+    operator_days = flows[Flow.STAFF_OPERATOR_DAYS]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "gmv_per_staff_month_rmb": np.where(
+                operator_days > 0, flows[Flow.GMV_RMB] / (operator_days * MONTHS_PER_YEAR / DAYS_PER_YEAR), np.nan
+            ),
+            "personal_contacts_per_staff_day": np.where(
+                operator_days > 0, flows[Flow.PERSONAL_CONTACTS] / operator_days, np.nan
+            ),
+        }
 
 
 def active_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
