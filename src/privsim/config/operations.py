@@ -14,6 +14,7 @@ from privsim.config.base import (
     Days,
     Discount,
     Factor,
+    Minutes,
     Model,
     MoneyRmb,
     PerDay,
@@ -117,22 +118,17 @@ class Staff(Model):
         description="Hours one operator works on members per day (personal contacts and group posts), in "
         "(0, 24]; null (default) = unlimited: staff time limits nothing, only the personal-contact cap does.",
     )
-    minutes_per_personal_contact: float = Field(
-        5.0, ge=0.0, le=1440.0, description="Staff minutes one personal contact takes (a message, an offer), 0-1440."
+    minutes_per_personal_contact: Minutes = Field(
+        5.0, description="Staff minutes one personal contact takes (a message, an offer), 0-1440."
     )
-    minutes_per_service_contact: float = Field(
-        10.0,
-        ge=0.0,
-        le=1440.0,
-        description="Staff minutes one personal service contact takes (a follow-up, a fix, care advice), 0-1440.",
+    minutes_per_service_contact: Minutes = Field(
+        10.0, description="Staff minutes one personal service contact takes (a follow-up, a fix, care advice), 0-1440."
     )
-    minutes_per_group_post: float = Field(
-        15.0, ge=0.0, le=1440.0, description="Staff minutes one post in a staff-hosted group takes, 0-1440."
+    minutes_per_group_post: Minutes = Field(
+        15.0, description="Staff minutes one post in a staff-hosted group takes, 0-1440."
     )
-    minutes_saved_per_koc_post: float = Field(
+    minutes_saved_per_koc_post: Minutes = Field(
         15.0,
-        ge=0.0,
-        le=1440.0,
         description="Staff minutes a post in a KOC-hosted group saves against a staff post, 0 to "
         "minutes_per_group_post (default 15 = all of the default post: a KOC's post costs the staff nothing).",
     )
