@@ -132,8 +132,8 @@ staff_hours_top_segment
     (members on the highest ``staff.top_segment_tiers`` tier rungs on the day
     of the contact).
 staff_hours_available
-    ``staff.count x hours_per_person_per_day`` summed over the month's days;
-    NaN when ``hours_per_person_per_day`` is null (unlimited). Each day
+    ``staff_operator_days x staff.hours_per_person_per_day``; NaN when
+    ``hours_per_person_per_day`` is null (unlimited). Each day
     ``staff_hours_used <= staff_hours_available`` and, of it, at most
     ``(1 - top_segment_effort_share) x staff.count x hours_per_person_per_day``
     go to anything but top-segment contacts.

@@ -11,6 +11,7 @@ counts, and at the end of the run it returns a :class:`ReplicationResult`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -94,7 +95,6 @@ class Flow(StrEnum):
     GROUP_POSTS_OUT_OF_TIME = "group_posts_out_of_time"
     STAFF_HOURS_USED = "staff_hours_used"
     STAFF_HOURS_TOP_SEGMENT = "staff_hours_top_segment"
-    STAFF_HOURS_AVAILABLE = "staff_hours_available"
     STAFF_OPERATOR_DAYS = "staff_operator_days"
 
 
@@ -206,6 +206,7 @@ class Ledger:
         #: the repurchase base (customers) is taken at the end of this day
         self.repurchase_day = scenario.horizon_days - REPURCHASE_WINDOW_DAYS - 1
         self.repurchase_base: npt.NDArray[np.bool_] | None = None
+        self._staff_hours_per_person_per_day = scenario.staff.hours_per_person_per_day
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
@@ -244,7 +245,7 @@ class Ledger:
         for tier_step, counts in self._by_tier.items():
             monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
         monthly.update(derived_flows(self._flows))
-        monthly.update(staff_productivity(self._flows))
+        monthly.update(staff_metrics(self._flows, self._staff_hours_per_person_per_day))
         monthly.update(self._stocks)
         rate = (
             repurchase_rate(self.repurchase_base, members, self.repurchase_day)
@@ -269,12 +270,14 @@ def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
     }
 
 
-def staff_productivity(flows: Mapping[Flow, Series]) -> dict[str, Series]:
-    """gmv_per_staff_month_rmb and personal_contacts_per_staff_day from the counted flows (arrays over
-    months; NaN without staff)."""
+def staff_metrics(flows: Mapping[Flow, Series], hours_per_person_per_day: float | None) -> dict[str, Series]:
+    """staff_hours_available (NaN when time is unlimited), gmv_per_staff_month_rmb and
+    personal_contacts_per_staff_day (NaN without staff) from the counted flows (arrays over months)."""
     operator_days = flows[Flow.STAFF_OPERATOR_DAYS]
+    hours = math.nan if hours_per_person_per_day is None else hours_per_person_per_day
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
+            "staff_hours_available": operator_days * hours,
             "gmv_per_staff_month_rmb": np.where(
                 operator_days > 0, flows[Flow.GMV_RMB] / (operator_days * MONTHS_PER_YEAR / DAYS_PER_YEAR), np.nan
             ),

@@ -61,12 +61,10 @@ class StaffTime:
         self.reserve_left = self.reserve_minutes
 
     def new_day(self, ledger: Ledger, month: int) -> None:
-        """Renew today's minutes; book the operator-days and the hours available (NaN when unlimited)."""
+        """Renew today's minutes; book the operator-days (the hours available follow from them)."""
         self.shared_left = self.available_minutes - self.reserve_minutes
         self.reserve_left = self.reserve_minutes
         ledger.add(Flow.STAFF_OPERATOR_DAYS, month, self.operators)
-        available_hours = self.available_minutes / MINUTES_PER_HOUR if self.limited else math.nan
-        ledger.add(Flow.STAFF_HOURS_AVAILABLE, month, available_hours)
 
     def contacts(
         self,
