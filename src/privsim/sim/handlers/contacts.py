@@ -1,11 +1,11 @@
 """Contacts: broadcasts and personal contacts, with their offers and coupons.
 
 A batch is cut to the staff's remaining personal capacity and time
-(:mod:`privsim.sim.staff`) or to each pool's remaining broadcast reach, costs its pools' per-contact price, adds
-fatigue, moves trust (a service contact raises it, a broadcast to a
-fatigued member and a deep discount lower it), leaves an offer and/or a
-coupon, may reactivate silent members, and may get the account blocked
-(:func:`privsim.behaviour.block_probability`).
+(:mod:`privsim.sim.staff`) or to each pool's remaining broadcast reach,
+costs its pools' per-contact price, adds fatigue, moves trust (a service
+contact raises it, a broadcast to a fatigued member and a deep discount
+lower it), leaves an offer and/or a coupon, may reactivate silent members,
+and may get the account blocked (:func:`privsim.behaviour.block_probability`).
 """
 
 from __future__ import annotations
