@@ -169,6 +169,50 @@ profit_net_of_returns_rmb
     ``profit_rmb - refunds_rmb + returned_cogs_rmb``: a returned order's gross
     margin is lost, its goods are restocked (no reverse-logistics cost).
 
+Monthly flows of staff time (:mod:`privsim.sim.staff`)
+------------------------------------------------------
+personal_contacts_asked
+    Personal contacts the policies asked for, to members not churned, before
+    any limit. ``personal_contacts_asked = personal_contacts +
+    personal_contacts_over_cap + personal_contacts_out_of_time``.
+personal_contacts_over_cap
+    Of those, the contacts beyond the day's personal-contact cap
+    (``staff.count x personal_contacts_per_person_per_day``, less the contacts
+    made earlier that day).
+personal_contacts_out_of_time
+    Of those within the cap, the contacts not made because the staff's time
+    for the day had run out (0 when ``staff.hours_per_person_per_day`` is null).
+group_posts
+    Posts made in groups (staff- or KOC-hosted).
+group_posts_out_of_time
+    Posts a staff- or KOC-hosted group would have made but that found no
+    staff time left (0 when ``staff.hours_per_person_per_day`` is null).
+staff_hours_used
+    Staff time spent, hours: ``(personal contacts x minutes_per_personal_contact
+    + service contacts x minutes_per_service_contact + staff-hosted group posts x
+    minutes_per_group_post + KOC-hosted group posts x (minutes_per_group_post -
+    minutes_saved_per_koc_post)) / 60``, over the contacts and posts made.
+    Counted also when time is unlimited (the hours the strategy needed).
+staff_hours_top_segment
+    Of ``staff_hours_used``, the hours of personal contacts to the top segment
+    (members on the highest ``staff.top_segment_tiers`` tier rungs on the day
+    of the contact).
+staff_hours_available
+    ``staff_operator_days x staff.hours_per_person_per_day``; NaN when
+    ``hours_per_person_per_day`` is null (unlimited). Each day
+    ``staff_hours_used <= staff_hours_available`` and, of it, at most
+    ``(1 - top_segment_effort_share) x staff.count x hours_per_person_per_day``
+    go to anything but top-segment contacts.
+staff_operator_days
+    ``staff.count`` summed over the month's days: operator-days worked.
+gmv_per_staff_month_rmb
+    ``gmv_rmb / (staff_operator_days x 12 / 365)``: GMV per operator-month
+    (an operator-month as in ``staff_cost_rmb``); per replication, total GMV
+    over total operator-months. NaN without staff.
+personal_contacts_per_staff_day
+    ``personal_contacts / staff_operator_days``: personal contacts made per
+    operator-day; per replication, over the whole horizon. NaN without staff.
+
 Monthly flows per acquisition channel (the funnel)
 --------------------------------------------------
 leads.<channel>, added.<channel>
@@ -244,7 +288,8 @@ coverage.<channel>
 Per replication (over the whole horizon)
 ----------------------------------------
 The sum of each monthly flow above (``gmv_rmb``, ``profit_rmb``, ...),
-``aov_rmb`` as total GMV over total orders, the month-end stocks of the last
+``aov_rmb``, ``gmv_per_staff_month_rmb`` and ``personal_contacts_per_staff_day``
+as the ratios of the horizon's totals, the month-end stocks of the last
 month (``active_members``, ``members_churned``, ...), and:
 
 referral_cac_rmb
@@ -421,6 +466,17 @@ UNITS = {
     "leads_lost_in_holding": "leads",
     "leads_waiting": "leads",
     "accounts_open": "accounts",
+    "personal_contacts_asked": "contacts",
+    "personal_contacts_over_cap": "contacts",
+    "personal_contacts_out_of_time": "contacts",
+    "group_posts": "posts",
+    "group_posts_out_of_time": "posts",
+    "staff_hours_used": "hours",
+    "staff_hours_top_segment": "hours",
+    "staff_hours_available": "hours",
+    "staff_operator_days": "operator-days",
+    "gmv_per_staff_month_rmb": "RMB per operator-month",
+    "personal_contacts_per_staff_day": "contacts per operator-day",
 }
 
 

@@ -55,6 +55,7 @@ from scipy import stats
 from privsim import metrics
 from privsim.core.errors import PrivsimError
 from privsim.core.io import write_new_folder
+from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 from privsim.sim.ledger import ReplicationResult, Stock
 
 #: Version of the folder layout this privsim writes; :func:`load_results` reads it and the versions before.
@@ -80,6 +81,9 @@ def replication_figures(result: ReplicationResult) -> dict[str, float]:
     out["aov_rmb"] = _ratio(out["gmv_rmb"], out["orders"])
     out["referral_cac_rmb"] = _ratio(out["referral_reward_cost_rmb"], out["referral_joined"])
     out["viral_coefficient"] = _ratio(out["referral_joined"], out["referral_asked"])
+    staff_months = out["staff_operator_days"] * MONTHS_PER_YEAR / DAYS_PER_YEAR
+    out["gmv_per_staff_month_rmb"] = _ratio(out["gmv_rmb"], staff_months)
+    out["personal_contacts_per_staff_day"] = _ratio(out["personal_contacts"], out["staff_operator_days"])
     out["repurchase_rate"] = result.repurchase_rate
     out["repurchase_rate_all_buyers"] = result.repurchase_rate_all_buyers
     out["end_base_value_rmb"] = result.end_base_value_rmb

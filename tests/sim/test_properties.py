@@ -15,6 +15,9 @@ and checks the invariants that metrics.py defines:
   + staff + fixed) = profit, and discounts <= gmv;
 - no count or money flow is negative (profit and gross margin may be);
 - tier stocks sum to the reachable members;
+- staff time adds up: personal contacts asked = made + over the cap + out of
+  time; hours used <= hours available, and outside the top segment <= the
+  unreserved share of it;
 - every day, each account's occupancy equals its non-churned members and
   never exceeds its capacity, and it never adds more than its daily cap.
 
@@ -46,6 +49,10 @@ from privsim.sim.world import World
 REL_TOL = 1e-9
 ABS_TOL = 1e-6
 
+#: Metrics that are NaN where metrics.py says they are undefined (no orders, unlimited staff time, no staff).
+NAN_WHEN_UNDEFINED = frozenset(
+    {"aov_rmb", "staff_hours_available", "gmv_per_staff_month_rmb", "personal_contacts_per_staff_day"}
+)
 STOCKS = ("members_added", "members_customer", "members_silent", "members_churned")
 COUNT_FLOWS = tuple(name for name in Flow if not name.endswith("_rmb"))
 MONEY_FLOWS = tuple(name for name in Flow if name.endswith("_rmb"))
@@ -219,6 +226,8 @@ def scenario_strategy(draw) -> dict:
             "count": draw(st.integers(0, 4)),
             "cost_per_person_per_month_rmb": draw(_money(20000.0)),
             "personal_contacts_per_person_per_day": draw(st.integers(0, 200)),
+            "hours_per_person_per_day": (hours := draw(st.one_of(st.none(), st.floats(0.05, 8.0)))),
+            "top_segment_effort_share": 0.0 if hours is None else draw(share),
         },
         "tiers": tiers,
         "costs": {"fixed_per_month_rmb": draw(_money(20000.0))},
@@ -297,10 +306,10 @@ def check_invariants(data: dict) -> None:
     assert checked.ticks == scenario.horizon_days, "CheckedWorld.tick hook did not run every day"
     assert len(checked.rows_at_month_end) == n_months, "CheckedWorld.close_month hook did not run every month"
 
-    # every metric has one value per month, and none is NaN except aov
+    # every metric has one value per month, and none is NaN except those undefined in metrics.py
     for name, series in monthly.items():
         assert series.shape == (n_months,), name
-        if name != "aov_rmb":
+        if name not in NAN_WHEN_UNDEFINED:
             assert np.all(np.isfinite(series)), f"{name} not finite: {series}"
 
     # members are conserved
@@ -367,9 +376,24 @@ def check_invariants(data: dict) -> None:
         monthly["staff_cost_rmb"].sum(), scenario.horizon_days * daily_staff, rtol=1e-9, atol=ABS_TOL
     )
 
-    # no negative counts or money (profit and gross margin may be negative)
+    # staff time adds up, month by month
+    np.testing.assert_array_equal(
+        monthly["personal_contacts_asked"],
+        monthly["personal_contacts"] + monthly["personal_contacts_over_cap"] + monthly["personal_contacts_out_of_time"],
+    )
+    used, available = monthly["staff_hours_used"], monthly["staff_hours_available"]
+    if staff.hours_per_person_per_day is None:
+        assert np.all(np.isnan(available))
+        assert monthly["personal_contacts_out_of_time"].sum() == monthly["group_posts_out_of_time"].sum() == 0
+    else:
+        assert np.all(used <= available * (1 + REL_TOL) + ABS_TOL), f"staff hours {used} over {available}"
+        outside_top = used - monthly["staff_hours_top_segment"]
+        assert np.all(outside_top <= (1 - staff.top_segment_effort_share) * available * (1 + REL_TOL) + ABS_TOL)
+    assert np.all(np.isnan(monthly["gmv_per_staff_month_rmb"]) == (staff.count == 0))
+
+    # no negative counts or money (profit and gross margin may be negative; NaN is checked above)
     for name in (*COUNT_FLOWS, *MONEY_FLOWS, "net_sales_rmb", *STOCKS, "members_reachable", "active_members"):
-        assert np.all(monthly[name] >= 0), f"{name} negative: {monthly[name]}"
+        assert not np.any(monthly[name] < 0), f"{name} negative: {monthly[name]}"
     assert np.all(monthly["first_orders"] <= monthly["orders"])
     assert np.all(monthly["dropouts"] <= monthly["orders"])
     # first-time buyers of the run split into quick second buyers and the others; paid ones are among them

@@ -67,6 +67,8 @@ PerYear = Annotated[float, Field(le=MAX_PER_YEAR, allow_inf_nan=False)]
 Sensitivity = Annotated[float, Field(le=MAX_SENSITIVITY, allow_inf_nan=False)]
 #: A finite dimensionless multiplier or amount: at most MAX_FACTOR.
 Factor = Annotated[float, Field(le=MAX_FACTOR, allow_inf_nan=False)]
+#: A span of work time in minutes: 0 to a day's 1440.
+Minutes = Annotated[float, Field(ge=0.0, le=1440.0, allow_inf_nan=False)]
 
 
 class Model(BaseModel):

@@ -10,11 +10,13 @@ from pydantic import Field
 
 from privsim.config.base import (
     MAX_ACCOUNTS,
+    MAX_TIERS,
     Count,
     Days,
     DaysSpan,
     Discount,
     Factor,
+    Minutes,
     Model,
     MoneyRmb,
     PerDay,
@@ -164,6 +166,40 @@ class Staff(Model):
     )
     groups_per_person: Count = Field(
         20, ge=1, description="Groups one operator can host; KOC-hosted groups save staff at this rate."
+    )
+    hours_per_person_per_day: float | None = Field(
+        None,
+        gt=0.0,
+        le=24.0,
+        description="Hours one operator works on members per day (personal contacts and group posts), in "
+        "(0, 24]; null (default) = unlimited: staff time limits nothing, only the personal-contact cap does.",
+    )
+    minutes_per_personal_contact: Minutes = Field(
+        5.0, description="Staff minutes one personal contact takes (a message, an offer), 0-1440."
+    )
+    minutes_per_service_contact: Minutes = Field(
+        10.0, description="Staff minutes one personal service contact takes (a follow-up, a fix, care advice), 0-1440."
+    )
+    minutes_per_group_post: Minutes = Field(
+        15.0, description="Staff minutes one post in a staff-hosted group takes, 0-1440."
+    )
+    minutes_saved_per_koc_post: Minutes = Field(
+        15.0,
+        description="Staff minutes a post in a KOC-hosted group saves against a staff post, 0 to "
+        "minutes_per_group_post (default 15 = all of the default post: a KOC's post costs the staff nothing).",
+    )
+    top_segment_effort_share: Share = Field(
+        0.0,
+        description="Share of each day's staff time reserved for personal contacts to the top segment "
+        "(STEAK-PARETO: 80 % of the effort on the best 20 %), in [0, 1]; other work may use only the rest. "
+        "Needs hours_per_person_per_day. Default 0: nothing reserved.",
+    )
+    top_segment_tiers: int = Field(
+        1,
+        ge=1,
+        le=MAX_TIERS,
+        description="The top segment is the members on the highest this-many tier rungs (the operator's own "
+        "ranking by purchases and spend), 1 to the number of tiers; default 1 = the top tier.",
     )
 
 

@@ -110,6 +110,30 @@ class ScenarioBase(Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_staff_time(self) -> ScenarioBase:
+        staff = self.staff
+        if staff.minutes_saved_per_koc_post > staff.minutes_per_group_post:
+            raise FieldError(
+                ("staff", "minutes_saved_per_koc_post"),
+                staff.minutes_saved_per_koc_post,
+                f"must not exceed staff.minutes_per_group_post ({staff.minutes_per_group_post}): a KOC's post "
+                "cannot save more staff time than a staff post takes",
+            )
+        if staff.top_segment_effort_share > 0 and staff.hours_per_person_per_day is None:
+            raise FieldError(
+                ("staff", "top_segment_effort_share"),
+                staff.top_segment_effort_share,
+                "must be 0 unless staff.hours_per_person_per_day is set (unlimited time reserves nothing)",
+            )
+        if staff.top_segment_tiers > len(self.tiers):
+            raise FieldError(
+                ("staff", "top_segment_tiers"),
+                staff.top_segment_tiers,
+                f"must be between 1 and the number of tiers ({len(self.tiers)})",
+            )
+        return self
+
     def month_of_day(self) -> np.ndarray:
         """Calendar month index (0 = the month of day 0) of each simulated day."""
         months = self._days().astype("datetime64[M]")

@@ -19,8 +19,10 @@ class Contacts:
     """One batch of contacts made on one day, optionally carrying an offer and/or a coupon.
 
     ``members`` are unique row indices in priority order: personal contacts
-    beyond the staff's remaining capacity for the day, and broadcasts beyond
-    a pool's daily reach, are dropped from the end. Churned members are skipped.
+    beyond the staff's remaining capacity or time for the day, and broadcasts
+    beyond a pool's daily reach, are dropped from the end (a top-segment
+    member may still get the time reserved for the top segment:
+    :mod:`privsim.sim.staff`). Churned members are skipped.
     """
 
     members: np.ndarray

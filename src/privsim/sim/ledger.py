@@ -11,6 +11,7 @@ counts, and at the end of the run it returns a :class:`ReplicationResult`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from privsim import behaviour
 from privsim.agents.groups import KocStatus
 from privsim.agents.members import NEVER, ChurnReason, Members, State
-from privsim.core.units import DAYS_PER_YEAR
+from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
     from privsim.config.scenario_base import ScenarioBase
@@ -101,6 +102,14 @@ class Flow(StrEnum):
     STORED_VALUE_REFUNDED_RMB = "stored_value_refunded_rmb"
     RETURNED_COGS_RMB = "returned_cogs_rmb"
     LEADS_LOST_IN_HOLDING = "leads_lost_in_holding"
+    PERSONAL_CONTACTS_ASKED = "personal_contacts_asked"
+    PERSONAL_CONTACTS_OVER_CAP = "personal_contacts_over_cap"
+    PERSONAL_CONTACTS_OUT_OF_TIME = "personal_contacts_out_of_time"
+    GROUP_POSTS = "group_posts"
+    GROUP_POSTS_OUT_OF_TIME = "group_posts_out_of_time"
+    STAFF_HOURS_USED = "staff_hours_used"
+    STAFF_HOURS_TOP_SEGMENT = "staff_hours_top_segment"
+    STAFF_OPERATOR_DAYS = "staff_operator_days"
 
 
 class Stock(StrEnum):
@@ -225,6 +234,7 @@ class Ledger:
         self.repurchase_base: npt.NDArray[np.bool_] | None = None
         #: taken at the end of the last month (only then: it values every member)
         self.end_base_value_rmb = float("nan")
+        self._staff_hours_per_person_per_day = scenario.staff.hours_per_person_per_day
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
@@ -276,6 +286,7 @@ class Ledger:
         for tier_step, counts in self._by_tier.items():
             monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
         monthly.update(derived_flows(self._flows))
+        monthly.update(staff_metrics(self._flows, self._staff_hours_per_person_per_day))
         monthly.update(self._stocks)
         rate = (
             repurchase_rate(self.repurchase_base, members, self.repurchase_day)
@@ -310,6 +321,23 @@ def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
         "net_sales_net_of_returns_rmb": net_sales - flows[Flow.REFUNDS_RMB],
         "profit_net_of_returns_rmb": profit - flows[Flow.REFUNDS_RMB] + flows[Flow.RETURNED_COGS_RMB],
     }
+
+
+def staff_metrics(flows: Mapping[Flow, Series], hours_per_person_per_day: float | None) -> dict[str, Series]:
+    """staff_hours_available (NaN when time is unlimited), gmv_per_staff_month_rmb and
+    personal_contacts_per_staff_day (NaN without staff) from the counted flows (arrays over months)."""
+    operator_days = flows[Flow.STAFF_OPERATOR_DAYS]
+    hours = math.nan if hours_per_person_per_day is None else hours_per_person_per_day
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "staff_hours_available": operator_days * hours,
+            "gmv_per_staff_month_rmb": np.where(
+                operator_days > 0, flows[Flow.GMV_RMB] / (operator_days * MONTHS_PER_YEAR / DAYS_PER_YEAR), np.nan
+            ),
+            "personal_contacts_per_staff_day": np.where(
+                operator_days > 0, flows[Flow.PERSONAL_CONTACTS] / operator_days, np.nan
+            ),
+        }
 
 
 def active_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:

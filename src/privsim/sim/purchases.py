@@ -48,7 +48,8 @@ def group_posts(world: World) -> None:
         return
     m, g = world.members, world.behaviour.group
     activity = world.kocs.activity(world.day, world.behaviour.koc.burnout_half_life_days)
-    posted_groups = world.groups.posts(activity, world.rng["events"])
+    posting = world.groups.posts(activity, world.rng["events"])
+    posted_groups = world.staff_time.posts(posting, world.groups.host >= 0, world.ledger, world.month)
     group = m.group[: m.n]
     in_group = group >= 0
     world.posted = in_group & posted_groups[np.maximum(group, 0)]

@@ -44,6 +44,7 @@ from privsim.policies.view import PolicyView
 from privsim.scenario import Scenario, Strategy
 from privsim.sim import acquisition, returns
 from privsim.sim.ledger import Flow, Ledger
+from privsim.sim.staff import StaffTime
 
 
 class World:
@@ -107,6 +108,7 @@ class World:
         staff = scenario.staff
         self.staff_capacity = staff.count * staff.personal_contacts_per_person_per_day
         self.personal_capacity_left = self.staff_capacity
+        self.staff_time = StaffTime(staff, len(scenario.tiers))
         self.pool_reach_per_day = [p.broadcast_reach_per_day for p in pools]
         self.reach_left = list(self.pool_reach_per_day)
         self._capacity_day = -1
@@ -180,6 +182,7 @@ class World:
             self.personal_capacity_left = self.staff_capacity
             self.reach_left = list(self.pool_reach_per_day)
             self.accounts.new_day(day)
+            self.staff_time.new_day(self.ledger, self.month)
 
     def view(self) -> PolicyView:
         """What a policy sees now: the day, the scenario and read-only copies of the tables."""

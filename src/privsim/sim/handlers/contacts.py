@@ -1,11 +1,11 @@
 """Contacts: broadcasts and personal contacts, with their offers and coupons.
 
-A batch is cut to the staff's remaining personal capacity or to each
-pool's remaining broadcast reach, costs its pools' per-contact price, adds
-fatigue, moves trust (a service contact raises it, a broadcast to a
-fatigued member and a deep discount lower it), leaves an offer and/or a
-coupon, may reactivate silent members, and may get the account blocked
-(:func:`privsim.behaviour.block_probability`).
+A batch is cut to the staff's remaining personal capacity and time
+(:mod:`privsim.sim.staff`) or to each pool's remaining broadcast reach,
+costs its pools' per-contact price, adds fatigue, moves trust (a service
+contact raises it, a broadcast to a fatigued member and a deep discount
+lower it), leaves an offer and/or a coupon, may reactivate silent members,
+and may get the account blocked (:func:`privsim.behaviour.block_probability`).
 """
 
 from __future__ import annotations
@@ -34,16 +34,19 @@ def deliver(world: World, contacts: Contacts) -> None:
     the second contact blocks only if its higher fatigue raises the chance
     past it.
     """
-    m, day, month = world.members, world.day, world.month
+    m, day, month, ledger = world.members, world.day, world.month, world.ledger
     rows = world.reachable(contacts.members)
     if contacts.mode == "personal":
-        rows = rows[: world.personal_capacity_left]
+        ledger.add(Flow.PERSONAL_CONTACTS_ASKED, month, len(rows))
+        within_cap = rows[: world.personal_capacity_left]
+        ledger.add(Flow.PERSONAL_CONTACTS_OVER_CAP, month, len(rows) - len(within_cap))
+        rows = world.staff_time.contacts(within_cap, m.tier[within_cap], contacts.service, ledger, month)
         world.personal_capacity_left -= len(rows)
     else:
         rows = _within_reach(world, rows)
     if len(rows) == 0:
         return
-    ledger, b = world.ledger, world.behaviour
+    b = world.behaviour
     ledger.add(Flow.BROADCASTS if contacts.mode == "broadcast" else Flow.PERSONAL_CONTACTS, month, len(rows))
     pools = world.accounts.pool[m.account[rows]]
     ledger.add(Flow.CONTACT_COST_RMB, month, float(world.pool_cost_rmb[contacts.mode][pools].sum()))
