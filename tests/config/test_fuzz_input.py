@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+import time
 import types as types_module
 import typing
 from pathlib import Path
@@ -343,3 +344,31 @@ def test_fuzzer_holes_give_one_error_line(text: str, message: str, command: str,
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {path}: {message}"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "x: [" + "1," * 1_100_000 + "1]\n",
+            "larger than 2,097,152 bytes; a scenario file is kilobytes (at most about 1 MB)",
+            id="file-too-large",
+        ),
+        pytest.param(
+            "x: [" + "1," * 1_000_000 + "1]\n",
+            "holds more than 200,000 YAML values; a scenario needs at most about 110,000",
+            id="too-many-values",
+        ),
+    ],
+)
+def test_a_huge_file_is_refused_before_it_is_built(text: str, message: str, tmp_path: Path) -> None:
+    """A 2 MB list of a million values took PyYAML ~30 s and ~0.4 GB to build before the value limit applied;
+    refused by size or by counting parser events it takes ~0.2 s. The 3 s bound leaves room for a busy machine."""
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    result = invoke("check", path)
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {path}: {message}"
+    assert elapsed < 3.0, f"took {elapsed:.1f} s"
