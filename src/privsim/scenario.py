@@ -18,7 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from privsim.behaviour import mean_invitations
-from privsim.config.base import Model
+from privsim.config.base import Model, Name
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
 from privsim.core.errors import ScenarioError, show_value
@@ -33,7 +33,7 @@ MAX_INVITATIONS = 1000
 class Strategy(Model):
     """A named list of policies run together."""
 
-    name: str = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
+    name: Name = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
     description: str = Field("", description="Free text shown in reports.")
     policies: tuple[PolicySpec, ...] = Field((), description="Policies run together, selected by `kind:`.")
 

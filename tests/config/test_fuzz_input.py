@@ -255,6 +255,12 @@ def test_every_number_in_a_scenario_is_bounded_on_both_sides() -> None:
 # The holes the first fuzzing run found
 
 
+NAME_RULE = (
+    "must be printable text of 1 to 100 characters (Chinese is fine), not blank, without line breaks, tabs or "
+    "control characters"
+)
+
+
 def _with(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     data = tiny_scenario()
     _at(data, path[:-1])[path[-1]] = value
@@ -331,6 +337,31 @@ def _channel_with(**fields: object) -> dict[str, Any]:
             "invitations a campaign (behaviour.referral: invites_per_inviter x (value_rmb / reference_reward_rmb) ** "
             "reward_elasticity x exp(trust_sensitivity x (1 - trust.reference))); at most 1000 can be simulated",
             id="a-poisson-mean-numpy-cannot-draw",
+        ),
+        pytest.param(
+            yaml.safe_dump(_with(("accounts", 0, "member_churn_rate_per_year"), True)),
+            "accounts[0].member_churn_rate_per_year = True — must be a number, not true",
+            id="true-as-a-number",
+        ),
+        pytest.param(
+            yaml.safe_dump(_with(("strategies", 0, "name"), "")),
+            "strategies[0].name = '' — " + NAME_RULE,
+            id="empty-strategy-name",
+        ),
+        pytest.param(
+            yaml.safe_dump(_with(("accounts", 1, "name"), "  ")),
+            "accounts[1].name = '  ' — " + NAME_RULE,
+            id="blank-account-name",
+        ),
+        pytest.param(
+            yaml.safe_dump(_with(("channels", 0, "name"), "ad\x00s")),
+            "channels[0].name = 'ad\\x00s' — " + NAME_RULE,
+            id="nul-in-a-channel-name",
+        ),
+        pytest.param(
+            yaml.safe_dump(_with(("seed",), "999999999999999999999999")),
+            "seed = '999999999999999999999999' — must be an integer written without quotes, not text",
+            id="seed-as-text",
         ),
     ],
 )
