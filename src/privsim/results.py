@@ -28,10 +28,12 @@ that metric's statistics.
 
 A results folder holds ``manifest.json``, ``scenario.yaml`` (the file as
 run) and one CSV per table (or one Parquet file per table, with pyarrow:
-``pip install 'privsim[parquet]'``). It is written to a temporary folder
-beside the target and renamed into place, so a folder either is complete or
-does not exist. The manifest holds each file's SHA-256, which
-:func:`load_results` checks.
+``pip install 'privsim[parquet]'``). The folder is claimed before the run
+simulates (:func:`privsim.core.io.claim_folder`: created, checked to be
+writable, refused if another run writes it); each file is written atomically
+and ``manifest.json`` last, so a folder with a manifest is complete, and one
+without is an interrupted run's, which :func:`load_results` says. The
+manifest holds each file's SHA-256, which :func:`load_results` checks.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +55,7 @@ from scipy import stats
 
 from privsim import metrics
 from privsim.core.errors import PrivsimError
-from privsim.core.io import write_new_folder
+from privsim.core.io import claim_folder, interrupted_claim, interrupted_message, release_folder, write_files
 from privsim.sim.ledger import ReplicationResult, Stock
 
 #: Version of the folder layout this privsim writes; :func:`load_results` reads it and the versions before.
@@ -235,23 +238,19 @@ def build_tables(
     )
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse a results folder that exists and is not empty (PrivsimError)."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise PrivsimError(f"{out}: already exists and is not an empty folder; choose another --out")
-
-
 def write_folder(
     out: Path, tables: RunTables, manifest: dict, scenario_text: str, table_format: TableFormat = "csv"
 ) -> Path:
-    """Write a results folder atomically (temporary folder, then rename). Returns ``out``.
+    """Write the results folder ``out`` (absent, empty or claimed by this process): the tables and the scenario,
+    then the manifest; returns ``out``.
 
-    ``table_format``: ``csv`` or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``).
+    ``table_format``: ``csv`` or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``). If ``out``
+    cannot be written at this point (a disk full, a drive gone), the folder is written to a new folder in the
+    system's temporary folder instead and the PrivsimError raised says where.
     """
     out = Path(out)
-    check_out_dir(out)
     check_table_format(table_format)
+    claim_folder(out)
     files = {"scenario.yaml": scenario_text.encode("utf-8")}
     for name in TABLES:
         files[f"{name}.{table_format}"] = _table_bytes(getattr(tables, name), table_format)
@@ -262,7 +261,25 @@ def write_folder(
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
     manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    return write_new_folder(out, {**files, "manifest.json": manifest_text})
+    try:
+        write_files(out, files)
+        write_files(out, {"manifest.json": manifest_text})
+    except OSError as err:
+        raise PrivsimError(
+            f"{out}: cannot be written ({err.strerror or err}); {_keep_safe(files, manifest_text)}"
+        ) from None
+    release_folder(out)
+    return out
+
+
+def _keep_safe(files: dict[str, bytes], manifest_text: str) -> str:
+    """Write a results folder that could not be written where asked into a new temporary folder; say where."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="privsim-results-"))
+        write_files(folder, {**files, "manifest.json": manifest_text})
+    except OSError as err:
+        return f"nor could a copy be kept in the temporary folder ({err.strerror or err}): the results are lost"
+    return f"the results were written to {folder} instead"
 
 
 def check_table_format(table_format: str) -> None:
@@ -358,6 +375,8 @@ def load_results(path: str | Path) -> Results:
         )
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
+        if (process := interrupted_claim(path)) is not None:
+            raise PrivsimError(interrupted_message(path, process))
         raise PrivsimError(f"{path}: not a results folder (no manifest.json)")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

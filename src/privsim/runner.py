@@ -29,6 +29,7 @@ import privsim
 from privsim.config.provenance import field_sources
 from privsim.config.scenario_base import ScenarioBase
 from privsim.core.errors import OptionError
+from privsim.core.io import claim_folder, release_folder
 from privsim.core.progress import Progress
 from privsim.results import RunTables, TableFormat, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
@@ -151,6 +152,7 @@ def run_scenario(
     progress: Progress | None = None,
     source: str = "<scenario>",
     command: Sequence[str] | None = None,
+    out: str | Path | None = None,
 ) -> Run:
     """Simulate every selected strategy ``replications`` times and build the tables.
 
@@ -160,6 +162,10 @@ def run_scenario(
     An argument that cannot be used raises :class:`~privsim.core.errors.OptionError`
     named after its command-line option (``--replications``, ``--seed``,
     ``--jobs``, ``--strategy``).
+
+    ``out``: the results folder :meth:`Run.write` will write, claimed before simulating
+    (:func:`privsim.core.io.claim_folder`), so that a folder that cannot be written, or that another run writes,
+    is refused at once (PrivsimError) rather than after the simulation.
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
@@ -174,10 +180,17 @@ def run_scenario(
     if jobs < 0:
         raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
     names = select_strategies(scenario, strategies, source)
+    if out is not None:
+        claim_folder(Path(out))
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     tasks = [(name, rep) for name in names for rep in range(replications)]
-    results = _simulate_all(scenario, seed, tasks, jobs, progress)
+    try:
+        results = _simulate_all(scenario, seed, tasks, jobs, progress)
+    except BaseException:
+        if out is not None:
+            release_folder(Path(out))
+        raise
     month_starts = [str(m) for m in scenario.month_starts()]
     tables = build_tables({task: results[task] for task in tasks}, names, month_starts)
     return Run(

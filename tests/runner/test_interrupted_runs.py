@@ -1,0 +1,165 @@
+"""Runs that lose no work and leave no debris: the results folder is claimed before simulating.
+
+- an ``--out`` that cannot be created or written is refused before the simulation (exit 2, one line), and if
+  writing fails at the end the results are kept in a temporary folder, named in the error;
+- of two runs with the same ``--out`` the second exits 2 at once and the first finishes its folder.
+
+Processes are real ones (the console script), started and read line by line: the progress lines on stderr
+(one per finished replication when stderr is not a terminal) say how far a run is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers import PRIVSIM, scenario_dict
+from privsim import results as results_module
+from privsim.cli import app
+from privsim.core.errors import PrivsimError
+from privsim.core.io import CLAIM, claim_folder
+from privsim.results import load_results
+
+
+def write_scenario(folder: Path, replications: int = 2, horizon_days: int = 120) -> Path:
+    path = folder / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario_dict(horizon_days=horizon_days, replications=replications)), "utf-8")
+    return path
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def start(*args: object, cwd: Path) -> subprocess.Popen[str]:
+    """The console script in a subprocess, stderr (progress lines, errors) piped, stdout discarded."""
+    env = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.Popen(
+        [str(PRIVSIM), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def wait_for_line(proc: subprocess.Popen[str], fragment: str, timeout_s: float = 60.0) -> list[str]:
+    """Read ``proc``'s stderr until a line holds ``fragment``; return the lines read (fails on exit or timeout)."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            pytest.fail(f"process ended before {fragment!r}:\n{''.join(lines)}")
+        lines.append(line)
+        if fragment in line:
+            return lines
+    pytest.fail(f"no {fragment!r} within {timeout_s} s:\n{''.join(lines)}")
+
+
+# ---------------------------------------------------------------------------
+# 1. An --out that cannot be written
+
+
+def test_an_out_that_cannot_be_created_is_refused_before_simulating(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "file" / "sub" / "res"
+    result = invoke("run", scenario, "-j", "1", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: {out}: cannot be written (Not a directory); choose another --out"
+    assert "simulating" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "s.yaml"]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_an_out_in_a_read_only_folder_is_refused_before_simulating(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = invoke("run", scenario, "-j", "1", "--out", locked / "sub" / "res")
+    assert result.exit_code == 2, result.output
+    assert "cannot be written (Permission denied); choose another --out" in result.stderr
+    assert list(locked.iterdir()) == []
+
+
+def test_results_that_cannot_be_written_at_the_end_are_kept_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up after the simulation: the error names the temporary folder that holds the results."""
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "out"
+    write_files = results_module.write_files
+
+    def full_disk(folder: Path, files: dict) -> list[Path]:
+        if folder == out:
+            raise OSError(28, "No space left on device")
+        return write_files(folder, files)
+
+    monkeypatch.setattr(results_module, "write_files", full_disk)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = invoke("run", scenario, "-j", "1", "--out", out)
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip().splitlines()[-1]
+    prefix = f"error: {out}: cannot be written (No space left on device); the results were written to "
+    assert line.startswith(prefix) and line.endswith(" instead"), line
+    kept = load_results(line[len(prefix) : -len(" instead")])
+    assert kept.path.parent == tmp_path and kept.path.name.startswith("privsim-results-")
+    assert kept.strategies == ["none"] and set(kept.replications["replication"]) == {0, 1}
+
+
+# ---------------------------------------------------------------------------
+# 2. Two runs, one --out
+
+
+def test_a_folder_another_process_claimed_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / CLAIM).write_text(f"{os.getppid()}\n", encoding="ascii")  # a process that is running
+    with pytest.raises(PrivsimError) as err:
+        claim_folder(out)
+    assert (
+        str(err.value)
+        == f"{out}: another privsim process ({os.getppid()}) is writing this folder; choose another --out"
+    )
+    claim_folder(tmp_path / "mine")
+    claim_folder(tmp_path / "mine")  # this process's claim stays this process's
+
+
+@pytest.mark.slow
+def test_the_second_run_with_the_same_out_exits_at_once(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path, replications=6, horizon_days=365)
+    first = start("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
+    try:
+        wait_for_line(first, "simulating: 1/6")
+        begun = time.monotonic()
+        second = subprocess.run(
+            [str(PRIVSIM), "run", str(scenario), "-j", "1", "--out", "out"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+        )
+        assert second.returncode == 2, second.stderr
+        assert second.stderr.strip() == (
+            f"error: out: another privsim process ({first.pid}) is writing this folder; choose another --out"
+        )
+        assert "simulating" not in second.stderr and time.monotonic() - begun < 10
+        assert first.wait(timeout=120) == 0
+    finally:
+        first.kill()
+        first.wait()
+    assert set(load_results(tmp_path / "out").replications["replication"]) == set(range(6))
+    assert CLAIM not in os.listdir(tmp_path / "out")
