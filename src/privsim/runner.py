@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import multiprocessing
 import os
 import platform
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,22 +215,46 @@ def _simulate_all(
 ) -> dict[tuple[str, int], ReplicationResult]:
     if jobs == 0:
         jobs = os.cpu_count() or 1
-    results: dict[tuple[str, int], ReplicationResult] = {}
+    work = [(scenario, name, seed, rep) for name, rep in tasks]
     if jobs <= 1 or len(tasks) == 1:
-        for name, rep in tasks:
-            results[(name, rep)] = simulate(scenario, scenario.strategy(name), seed, rep)
-            if progress:
-                progress(len(results), len(tasks))
-        return results
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = {
-            pool.submit(simulate, scenario, scenario.strategy(name), seed, rep): (name, rep) for name, rep in tasks
-        }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(len(results), len(tasks))
+        return _collect(map(_simulate_task, work), len(tasks), progress)
+    with multiprocessing.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        return _collect(pool.imap_unordered(_simulate_task, work), len(tasks), progress)  # leaving ends the workers
+
+
+def _collect(
+    finished: Iterator[tuple[tuple[str, int], ReplicationResult]], total: int, progress: Progress | None
+) -> dict[tuple[str, int], ReplicationResult]:
+    results: dict[tuple[str, int], ReplicationResult] = {}
+    for task, result in finished:
+        results[task] = result
+        if progress:
+            progress(len(results), total)
     return results
+
+
+def _simulate_task(task: tuple[Scenario, str, int, int]) -> tuple[tuple[str, int], ReplicationResult]:
+    scenario, name, seed, rep = task
+    return (name, rep), simulate(scenario, scenario.strategy(name), seed, rep)
+
+
+#: How often a worker process checks that its parent is still running, seconds.
+PARENT_CHECK_S = 0.5
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the parent's to handle (it ends the workers), SIGTERM ends the worker,
+    and a thread ends it within PARENT_CHECK_S once its parent is gone (killed with SIGKILL: nothing else would,
+    and the worker would wait on its pipe forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="privsim-parent-watch", daemon=True).start()
 
 
 def _upper_bound(field: str) -> int:

@@ -5,7 +5,8 @@
 - of two runs with the same ``--out`` the second exits 2 at once and the first finishes its folder;
 - SIGTERM stops a run as Ctrl-C does (exit 130, no temporary file left); after SIGKILL, which nothing can catch,
   the next run and ``privsim show`` say that the folder is an interrupted run's, and claiming it removes the
-  temporary files the killed process left.
+  temporary files the killed process left;
+- the worker processes of ``--jobs 2`` end with their parent, whether it is stopped by SIGTERM or killed.
 
 Processes are real ones (the console script), started and read line by line: the progress lines on stderr
 (one per finished replication when stderr is not a terminal) say how far a run is.
@@ -239,3 +240,49 @@ def test_after_sigkill_the_next_run_and_show_say_the_folder_is_unfinished(tmp_pa
         )
         assert again.returncode == 2, again.stderr
         assert again.stderr.strip() == f"error: {message}", again.stderr
+
+
+# ---------------------------------------------------------------------------
+# 3. Worker processes die with their parent
+
+
+def children(pid: int) -> set[int]:
+    """The ids of the processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie, ended but not yet reaped, counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_with_their_parent(sig: signal.Signals, tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path, replications=40, horizon_days=365)
+    proc = start("run", scenario, "-j", "2", "--out", "out", cwd=tmp_path)
+    try:
+        wait_for_line(proc, "simulating: 1/40")
+        workers = children(proc.pid)
+        assert len(workers) >= 2, workers  # the pool's two workers (and its resource tracker, if any)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == (130 if sig == signal.SIGTERM else -signal.SIGKILL)
+        deadline = time.monotonic() + 10  # a worker checks every 0.5 s that its parent runs
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if alive(w)], "worker processes outlived their parent"
+    finally:
+        proc.kill()
+        proc.wait()
