@@ -43,11 +43,12 @@ import hashlib
 import importlib.util
 import io
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -268,6 +269,7 @@ def write_folder(
         raise PrivsimError(
             f"{out}: cannot be written ({err.strerror or err}); {_keep_safe(files, manifest_text)}"
         ) from None
+    shutil.rmtree(out / KEPT, ignore_errors=True)
     release_folder(out)
     return out
 
@@ -280,6 +282,78 @@ def _keep_safe(files: dict[str, bytes], manifest_text: str) -> str:
     except OSError as err:
         return f"nor could a copy be kept in the temporary folder ({err.strerror or err}): the results are lost"
     return f"the results were written to {folder} instead"
+
+
+#: The folder, inside a results folder being written, that keeps each finished replication until the tables are.
+KEPT = ".replications"
+
+
+@dataclass(frozen=True)
+class KeptReplications:
+    """The finished replications of a run, kept in its results folder as they finish so that an interrupted run
+    can be finished (``privsim run --resume``) with tables identical to an uninterrupted run's.
+
+    ``<results folder>/.replications/`` holds ``run.json`` (the scenario file's SHA-256 and the seed: replication
+    k of a strategy depends on nothing else) and one ``<strategy's index in the scenario>-<k>.npz`` per finished
+    replication (arrays only, no pickled objects), each written atomically. :func:`write_folder` removes it.
+    """
+
+    folder: Path
+    strategy_index: dict[str, int]
+
+    @classmethod
+    def open(cls, out: Path, scenario_sha256: str, seed: int, strategies: Sequence[str]) -> KeptReplications:
+        """The kept replications of ``out``; PrivsimError if those there are of another scenario file or seed."""
+        folder = out / KEPT
+        identity = {"scenario_sha256": scenario_sha256, "seed": seed}
+        try:
+            found = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            write_files(folder, {"run.json": json.dumps(identity) + "\n"})
+            found = identity
+        except (OSError, ValueError) as err:
+            raise PrivsimError(
+                f"{folder / 'run.json'}: cannot be read ({_one_line(err)}); choose another --out"
+            ) from None
+        if found != identity:
+            raise PrivsimError(
+                f"{out}: its finished replications are of another scenario file or seed ({found}); resume with "
+                "the same scenario file and --seed, or choose another --out"
+            )
+        return cls(folder, {name: i for i, name in enumerate(strategies)})
+
+    def _path(self, task: tuple[str, int]) -> Path:
+        return self.folder / f"{self.strategy_index[task[0]]}-{task[1]}.npz"
+
+    def keep(self, task: tuple[str, int], result: ReplicationResult) -> None:
+        """Keep the result of ``task`` (strategy, replication)."""
+        arrays: dict[str, Any] = {f"m{i}": series for i, series in enumerate(result.monthly.values())}
+        arrays |= {
+            "monthly_names": np.array(list(result.monthly), dtype=str),
+            "repurchase_rate": np.float64(result.repurchase_rate),
+            "cohort_sizes": result.cohort_sizes,
+            "cohort_active": result.cohort_active,
+            "members_simulated": np.int64(result.members_simulated),
+        }
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_files(self.folder, {self._path(task).name: buffer.getvalue()})
+
+    def load(self, tasks: Sequence[tuple[str, int]]) -> dict[tuple[str, int], ReplicationResult]:
+        """The kept results of those of ``tasks`` that finished."""
+        found = {}
+        for task in tasks:
+            if self._path(task).is_file():
+                with np.load(self._path(task), allow_pickle=False) as data:
+                    names = [str(name) for name in data["monthly_names"]]
+                    found[task] = ReplicationResult(
+                        monthly={name: data[f"m{i}"] for i, name in enumerate(names)},
+                        repurchase_rate=float(data["repurchase_rate"]),
+                        cohort_sizes=data["cohort_sizes"],
+                        cohort_active=data["cohort_active"],
+                        members_simulated=int(data["members_simulated"]),
+                    )
+        return found
 
 
 def check_table_format(table_format: str) -> None:

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import platform
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -30,10 +31,10 @@ from annotated_types import Le
 import privsim
 from privsim.config.provenance import field_sources
 from privsim.config.scenario_base import ScenarioBase
-from privsim.core.errors import OptionError
+from privsim.core.errors import Interrupted, OptionError
 from privsim.core.io import claim_folder, release_folder
 from privsim.core.progress import Progress
-from privsim.results import RunTables, TableFormat, build_tables, write_folder
+from privsim.results import KEPT, KeptReplications, RunTables, TableFormat, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
 from privsim.sim.calendar import simulate
 from privsim.sim.ledger import ReplicationResult
@@ -155,6 +156,7 @@ def run_scenario(
     source: str = "<scenario>",
     command: Sequence[str] | None = None,
     out: str | Path | None = None,
+    resume: bool = False,
 ) -> Run:
     """Simulate every selected strategy ``replications`` times and build the tables.
 
@@ -167,7 +169,11 @@ def run_scenario(
 
     ``out``: the results folder :meth:`Run.write` will write, claimed before simulating
     (:func:`privsim.core.io.claim_folder`), so that a folder that cannot be written, or that another run writes,
-    is refused at once (PrivsimError) rather than after the simulation.
+    is refused at once (PrivsimError) rather than after the simulation. Each replication is kept in it as it
+    finishes (:class:`~privsim.results.KeptReplications`); stopped by Ctrl-C or SIGTERM (KeyboardInterrupt),
+    the run raises :class:`~privsim.core.errors.Interrupted` saying how many were kept, and ``resume=True``
+    (``--resume``) with the same scenario file, seed and ``out`` simulates only the others, for tables identical
+    to an uninterrupted run's.
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
@@ -181,18 +187,16 @@ def run_scenario(
         raise OptionError("--seed", seed, f"must be at most {most} (2**128 - 1: the SeedSequence's state)")
     if jobs < 0:
         raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
+    if resume and out is None:
+        raise OptionError("--resume", True, "needs --out, the results folder of the interrupted run")
     names = select_strategies(scenario, strategies, source)
-    if out is not None:
-        claim_folder(Path(out))
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     tasks = [(name, rep) for name in names for rep in range(replications)]
-    try:
-        results = _simulate_all(scenario, seed, tasks, jobs, progress)
-    except BaseException:
-        if out is not None:
-            release_folder(Path(out))
-        raise
+    if out is None:
+        results = _simulate_all(scenario, seed, tasks, jobs, progress, {}, None)
+    else:
+        results = _simulate_into(Path(out), resume, scenario, scenario_text, seed, tasks, jobs, progress)
     month_starts = [str(m) for m in scenario.month_starts()]
     tables = build_tables({task: results[task] for task in tasks}, names, month_starts)
     return Run(
@@ -210,24 +214,70 @@ def run_scenario(
     )
 
 
+Results = dict[tuple[str, int], ReplicationResult]
+
+
+def _simulate_into(
+    out: Path,
+    resume: bool,
+    scenario: Scenario,
+    scenario_text: str,
+    seed: int,
+    tasks: list[tuple[str, int]],
+    jobs: int,
+    progress: Progress | None,
+) -> Results:
+    """Simulate ``tasks`` with ``out`` claimed, keeping each replication in it (those kept already, on resume)."""
+    claim_folder(out, take_interrupted=resume)
+    try:
+        kept = KeptReplications.open(out, scenario_hash(scenario_text), seed, [s.name for s in scenario.strategies])
+        return _simulate_all(scenario, seed, tasks, jobs, progress, kept.load(tasks), kept)
+    except BaseException as err:
+        finished = len(list((out / KEPT).glob("*.npz")))
+        if not finished:
+            shutil.rmtree(out / KEPT, ignore_errors=True)
+            release_folder(out)
+        if isinstance(err, KeyboardInterrupt):
+            raise Interrupted(
+                f"{out}: {finished} of {len(tasks)} replications finished and are kept there; finish the run with "
+                f"privsim run SCENARIO --resume --out {out}"
+                if finished
+                else "stopped before a replication finished; nothing was kept"
+            ) from None
+        raise
+
+
 def _simulate_all(
-    scenario: Scenario, seed: int, tasks: list[tuple[str, int]], jobs: int, progress: Progress | None
-) -> dict[tuple[str, int], ReplicationResult]:
+    scenario: Scenario,
+    seed: int,
+    tasks: list[tuple[str, int]],
+    jobs: int,
+    progress: Progress | None,
+    results: Results,
+    kept: KeptReplications | None,
+) -> Results:
+    """Simulate those of ``tasks`` not in ``results`` (finished already) and add them, keeping each in ``kept``."""
     if jobs == 0:
         jobs = os.cpu_count() or 1
-    work = [(scenario, name, seed, rep) for name, rep in tasks]
-    if jobs <= 1 or len(tasks) == 1:
-        return _collect(map(_simulate_task, work), len(tasks), progress)
-    with multiprocessing.Pool(min(jobs, len(tasks)), initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-        return _collect(pool.imap_unordered(_simulate_task, work), len(tasks), progress)  # leaving ends the workers
+    work = [(scenario, name, seed, rep) for name, rep in tasks if (name, rep) not in results]
+    if jobs <= 1 or len(work) <= 1:
+        return _collect(map(_simulate_task, work), results, len(tasks), progress, kept)
+    with multiprocessing.Pool(min(jobs, len(work)), initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        # leaving the block ends the workers
+        return _collect(pool.imap_unordered(_simulate_task, work), results, len(tasks), progress, kept)
 
 
 def _collect(
-    finished: Iterator[tuple[tuple[str, int], ReplicationResult]], total: int, progress: Progress | None
-) -> dict[tuple[str, int], ReplicationResult]:
-    results: dict[tuple[str, int], ReplicationResult] = {}
+    finished: Iterator[tuple[tuple[str, int], ReplicationResult]],
+    results: Results,
+    total: int,
+    progress: Progress | None,
+    kept: KeptReplications | None,
+) -> Results:
     for task, result in finished:
         results[task] = result
+        if kept is not None:
+            kept.keep(task, result)
         if progress:
             progress(len(results), total)
     return results

@@ -53,6 +53,12 @@ def run(
     table_files: Annotated[
         str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim\\[parquet]').")
     ] = "csv",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Finish the run Ctrl-C or a crash interrupted in --out: simulate only what is missing."
+        ),
+    ] = False,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
@@ -64,7 +70,8 @@ def run(
     check_table_format(table_files)
     path = scenario_path(scenario)
     loaded, text = load_scenario(path)
-    out = out or default_out_dir(Path("results"), loaded.name, dt.datetime.now(dt.UTC).isoformat())
+    if out is None and not resume:
+        out = default_out_dir(Path("results"), loaded.name, dt.datetime.now(dt.UTC).isoformat())
     with ProgressBar("simulating", "replications") as bar:
         result = run_scenario(
             loaded,
@@ -77,6 +84,7 @@ def run(
             source=str(path),
             command=["privsim", *sys.argv[1:]],
             out=out,
+            resume=resume,
         )
     folder = result.write(out, table_format=table_files)
     tables.print_comparison(tables.of_run(result), table_format, ci)
