@@ -294,10 +294,18 @@ PARENT_CHECK_S = 0.5
 
 def _start_worker(parent: int) -> None:
     """Set up a worker process: Ctrl-C is the parent's to handle (it ends the workers), SIGTERM ends the worker,
-    and a thread ends it within PARENT_CHECK_S once its parent is gone (killed with SIGKILL: nothing else would,
-    and the worker would wait on its pipe forever)."""
+    and it ends with its parent (:func:`end_with_parent`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_with_parent(parent)
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this (worker) process end within PARENT_CHECK_S once process ``parent`` is gone: a thread checks.
+
+    A worker whose parent was killed (SIGKILL, which nothing can catch) would otherwise wait on its pipe forever.
+    Use as the ``initializer`` of a process pool, with ``initargs=(os.getpid(),)``.
+    """
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -347,3 +347,33 @@ def test_resume_refuses_replications_of_another_seed_and_needs_out(tmp_path: Pat
     result = invoke("run", scenario, "-j", "1", "--resume")
     assert result.exit_code == 2, result.output
     assert result.stderr.strip() == ("error: --resume = True — needs --out, the results folder of the interrupted run")
+
+
+POOL_CHILD = """
+import os, time
+from concurrent.futures import ProcessPoolExecutor
+from privsim.runner import end_with_parent
+with ProcessPoolExecutor(1, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+    print(pool.submit(os.getpid).result(), flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_a_pool_worker_set_up_by_end_with_parent_ends_when_its_parent_is_killed() -> None:
+    """As calibrate's pool: an idle worker (waiting on its pipe) ends once its parent is killed."""
+    proc = subprocess.Popen([sys.executable, "-c", POOL_CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        assert alive(worker)
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10  # the worker checks every 0.5 s
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(worker)
+    finally:
+        proc.kill()
+        proc.wait()
