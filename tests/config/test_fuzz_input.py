@@ -343,21 +343,14 @@ def _channel_with(**fields: object) -> dict[str, Any]:
             "accounts[0].member_churn_rate_per_year = True — must be a number, not true",
             id="true-as-a-number",
         ),
-        pytest.param(
-            yaml.safe_dump(_with(("strategies", 0, "name"), "")),
-            "strategies[0].name = '' — " + NAME_RULE,
-            id="empty-strategy-name",
-        ),
-        pytest.param(
-            yaml.safe_dump(_with(("accounts", 1, "name"), "  ")),
-            "accounts[1].name = '  ' — " + NAME_RULE,
-            id="blank-account-name",
-        ),
-        pytest.param(
-            yaml.safe_dump(_with(("channels", 0, "name"), "ad\x00s")),
-            "channels[0].name = 'ad\\x00s' — " + NAME_RULE,
-            id="nul-in-a-channel-name",
-        ),
+        *[
+            pytest.param(yaml.safe_dump(_with(path, name)), f"{field} = {name!r} — {NAME_RULE}", id=case)
+            for path, field, name, case in [
+                (("strategies", 0, "name"), "strategies[0].name", "", "empty-strategy-name"),
+                (("accounts", 1, "name"), "accounts[1].name", "  ", "blank-account-name"),
+                (("channels", 0, "name"), "channels[0].name", "ad\x00s", "nul-in-a-channel-name"),
+            ]
+        ],
         pytest.param(
             yaml.safe_dump(_with(("seed",), "999999999999999999999999")),
             "seed = '999999999999999999999999' — must be an integer written without quotes, not text",

@@ -14,19 +14,21 @@ Processes are real ones (the console script), started and read line by line: the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from helpers import PRIVSIM, scenario_dict
+from helpers import PRIVSIM, privsim_subprocess, scenario_dict
 from privsim import results as results_module
 from privsim.cli import app
 from privsim.core.errors import PrivsimError
@@ -56,6 +58,22 @@ def start(*args: object, cwd: Path) -> subprocess.Popen[str]:
         text=True,
         encoding="utf-8",
     )
+
+
+def finish(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The console script run to its end."""
+    return privsim_subprocess(*args, cwd=cwd, columns=200, timeout=120)
+
+
+@contextlib.contextmanager
+def running(*args: object, cwd: Path) -> Iterator[subprocess.Popen[str]]:
+    """The console script started in a subprocess (see :func:`start`), killed on leaving if still running."""
+    proc = start(*args, cwd=cwd)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def wait_for_line(proc: subprocess.Popen[str], fragment: str, timeout_s: float = 60.0) -> list[str]:
@@ -145,17 +163,9 @@ def test_a_folder_another_process_claimed_is_refused(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_second_run_with_the_same_out_exits_at_once(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, replications=16, horizon_days=365)
-    first = start("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
-    try:
+    with running("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path) as first:
         wait_for_line(first, "simulating: 1/16")
-        second = subprocess.run(
-            [str(PRIVSIM), "run", str(scenario), "-j", "1", "--out", "out"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-        )
+        second = finish("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
         assert second.returncode == 2, second.stderr
         assert second.stderr.strip() == (
             f"error: out: another privsim process ({first.pid}) is writing this folder; choose another --out"
@@ -163,9 +173,6 @@ def test_the_second_run_with_the_same_out_exits_at_once(tmp_path: Path) -> None:
         assert "simulating" not in second.stderr
         assert first.poll() is None, "the second run should have stopped while the first simulates"
         assert first.wait(timeout=120) == 0
-    finally:
-        first.kill()
-        first.wait()
     assert set(load_results(tmp_path / "out").replications["replication"]) == set(range(16))
     assert CLAIM not in os.listdir(tmp_path / "out")
 
@@ -203,41 +210,37 @@ def test_claiming_an_interrupted_folder_removes_what_the_killed_process_left(tmp
     assert (out / CLAIM).read_text(encoding="ascii") == f"{os.getpid()}\n"
 
 
-@pytest.mark.slow
-def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path, replications=40, horizon_days=365)
-    proc = start("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
-    try:
-        wait_for_line(proc, "simulating: 1/40")
+def sigterm_after(done: int, scenario: Path, total: int) -> str:
+    """Run ``scenario`` into ``out`` beside it, send SIGTERM once ``done`` of ``total`` replications finished;
+    check that it exits with 130 and return its last line on stderr."""
+    with running("run", scenario, "-j", "1", "--out", "out", cwd=scenario.parent) as proc:
+        wait_for_line(proc, f"simulating: {done}/{total}")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 130
         assert proc.stderr is not None
-        assert proc.stderr.read().strip().splitlines()[-1].startswith("interrupted: ")
-    finally:
-        proc.kill()
-        proc.wait()
+        return proc.stderr.read().strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path, replications=40, horizon_days=365)
+    assert sigterm_after(1, scenario, 40).startswith("interrupted: ")
     assert not any(".tmp-" in name for name in files_under(tmp_path))
 
 
 @pytest.mark.slow
 def test_after_sigkill_the_next_run_and_show_say_the_folder_is_unfinished(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, replications=40, horizon_days=365)
-    proc = start("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
-    try:
+    with running("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path) as proc:
         wait_for_line(proc, "simulating: 1/40")
         proc.kill()
         proc.wait(timeout=30)
-    finally:
-        proc.kill()
-        proc.wait()
     message = (
         f"out: left unfinished by an interrupted privsim run (process {proc.pid}); finish it with "
         "privsim run SCENARIO --resume --out FOLDER, or choose another --out"
     )
     for args in (["run", scenario, "-j", "1", "--out", "out"], ["show", "out"]):
-        again = subprocess.run(
-            [str(PRIVSIM), *map(str, args)], cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=60
-        )
+        again = finish(*args, cwd=tmp_path)
         assert again.returncode == 2, again.stderr
         assert again.stderr.strip() == f"error: {message}", again.stderr
 
@@ -272,8 +275,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_end_with_their_parent(sig: signal.Signals, tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, replications=40, horizon_days=365)
-    proc = start("run", scenario, "-j", "2", "--out", "out", cwd=tmp_path)
-    try:
+    with running("run", scenario, "-j", "2", "--out", "out", cwd=tmp_path) as proc:
         wait_for_line(proc, "simulating: 1/40")
         workers = children(proc.pid)
         assert len(workers) >= 2, workers  # the pool's two workers (and its resource tracker, if any)
@@ -283,9 +285,6 @@ def test_workers_end_with_their_parent(sig: signal.Signals, tmp_path: Path) -> N
         while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not [w for w in workers if alive(w)], "worker processes outlived their parent"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 # ---------------------------------------------------------------------------
@@ -300,16 +299,7 @@ def test_an_interrupted_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     """SIGTERM after 3 of 8 replications; --resume (with 2 workers) simulates the rest; the tables are
     byte-identical to those of an uninterrupted run (replication k depends only on the file, the seed and k)."""
     scenario = write_scenario(tmp_path, replications=8, horizon_days=365)
-    proc = start("run", scenario, "-j", "1", "--out", "out", cwd=tmp_path)
-    try:
-        wait_for_line(proc, "simulating: 3/8")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 130
-        assert proc.stderr is not None
-        last = proc.stderr.read().strip().splitlines()[-1]
-    finally:
-        proc.kill()
-        proc.wait()
+    last = sigterm_after(3, scenario, 8)
     kept = len(list((tmp_path / "out" / ".replications").glob("*.npz")))
     assert kept >= 3
     assert last == (
@@ -317,14 +307,7 @@ def test_an_interrupted_run_resumes_to_identical_tables(tmp_path: Path) -> None:
         "privsim run SCENARIO --resume --out out"
     )
     assert not (tmp_path / "out" / "manifest.json").exists()
-    resumed = subprocess.run(
-        [str(PRIVSIM), "run", str(scenario), "-j", "2", "--out", "out", "--resume"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    resumed = finish("run", scenario, "-j", "2", "--out", "out", "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     progress = [line for line in resumed.stderr.splitlines() if line.startswith("simulating: ")]
     assert len(progress) == 8 - kept and progress[0].startswith(f"simulating: {kept + 1}/8 ")
