@@ -419,6 +419,40 @@ def test_validate_refuses_a_calibrated_file_the_case_or_registry_has_moved_past(
         validate(registry, ["SYNTH"], replications=2)
 
 
+def test_reapply_writes_the_fitted_values_into_the_edited_case_scenario(tmp_path):
+    registry = write_case(tmp_path, world(TRUE), [benchmark("GMV", "target", 1.0, 2.0)])
+    values = {RATE: 3.5, VALUE: 300.0}
+    old_case = yaml.safe_dump({**world(TRUE), "horizon_days": 400}, sort_keys=False)
+    calibrated = write_calibrated(registry, values, text=old_case)
+    fitted_line = calibrated.read_text(encoding="utf-8").splitlines()[0]
+    # the case scenario (366 days) moved past the calibrated file (400 days): validate refuses it ...
+    with pytest.raises(ScenarioError, match="changed outside the free parameters"):
+        validate(registry, ["SYNTH"], replications=2)
+    result = invoke("calibrate", "SYNTH", "--registry", registry, "--reapply")
+    assert result.exit_code == 0, result.output
+    assert "re-applied to synth.yaml as it is now; not refitted" in result.output
+    # ... and accepts it once the values are re-applied: same fit line, one line saying what was done, the
+    # case scenario's inputs with the fitted values
+    lines = calibrated.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == fitted_line
+    assert lines[1].startswith("# values re-applied by privsim calibrate SYNTH --reapply on ")
+    data = yaml.safe_load(calibrated.read_text(encoding="utf-8"))
+    assert data["horizon_days"] == 366 and get_path(data, RATE) == 3.5 and get_path(data, VALUE) == 300.0
+    assert validate(registry, ["SYNTH"], replications=2).runs[0].calibrated
+    # again: still one such line
+    assert invoke("calibrate", "SYNTH", "--registry", registry, "--reapply").exit_code == 0
+    assert calibrated.read_text(encoding="utf-8").count("values re-applied by") == 1
+    # nothing to re-apply: one error line
+    calibrated.unlink()
+    assert "synth.calibrated.yaml: no such file; run privsim calibrate SYNTH first" in error_line(
+        "calibrate", "SYNTH", "--registry", registry, "--reapply"
+    )
+    write_calibrated(registry, {RATE: 3.5})
+    assert "re-applying needs values fitted for the registry's free parameters" in error_line(
+        "calibrate", "SYNTH", "--registry", registry, "--reapply"
+    )
+
+
 BAD_INPUT = {
     "unknown case": (["NOPE"], None, ["cases = 'NOPE'", "no such case; the registry has SYNTH"]),
     "missing registry": ([], "missing.yaml", ["missing.yaml: no such file"]),

@@ -25,7 +25,7 @@ import yaml
 
 from privsim.calibration.measures import RunView, Window, measure
 from privsim.calibration.registry import Benchmark, Case, Registry, load_registry
-from privsim.calibration.scenario_params import first_difference, fitted_paths, get_path, set_path
+from privsim.calibration.scenario_params import calibrated_text, first_difference, fitted_paths, get_path, set_path
 from privsim.core.errors import ScenarioError
 from privsim.core.examples import default_registry
 from privsim.scenario import Scenario, load_scenario
@@ -100,6 +100,49 @@ def check_calibrated(files: CaseFiles, calibrated_text: str) -> None:
             f"{files.scenario.name} now has {_at(expected, where)} (it changed outside the free parameters since "
             f"the calibration); {again}",
         )
+
+
+#: The header line :func:`reapplied_text` adds (and replaces, when the values are re-applied again).
+REAPPLIED = "values re-applied by privsim calibrate {case} --reapply on {date} to the edited {scenario} (not refitted)"
+
+
+def reapplied_text(files: CaseFiles, date: str) -> str:
+    """The calibrated file for the case scenario as it is now, with the fitted values the calibrated file holds.
+
+    For a change to the case scenario outside its free parameters (e.g. pinning a behaviour the calibration
+    ran with, when a default changes): no refit, the same values, the same header (the fit's date, seed and
+    loss) with one line saying the values were re-applied. ScenarioError when the calibrated file has no
+    privsim calibrate header or was fitted for other free parameters than the registry's (calibrate again).
+    """
+    source, case = str(files.calibrated), files.case
+    try:
+        calibrated_text_now = files.calibrated.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, (), None, f"no such file; run privsim calibrate {case.id} first") from None
+    paths = [p.path for p in case.free_parameters]
+    fitted = fitted_paths(calibrated_text_now)
+    if fitted != set(paths):
+        raise ScenarioError(
+            source,
+            ("fitted parameters",),
+            ", ".join(sorted(fitted)) or "none",
+            f"re-applying needs values fitted for the registry's free parameters ({', '.join(paths)}); "
+            f"run privsim calibrate {case.id}",
+        )
+    calibrated = yaml.safe_load(calibrated_text_now)
+    values = {}
+    for path in paths:
+        with contextlib.suppress(KeyError):  # a value the file leaves at its default stays so
+            values[path] = float(get_path(calibrated, path))  # type: ignore[arg-type]
+    header = []
+    for line in calibrated_text_now.splitlines():
+        if line == "#":
+            break
+        header.append(line.removeprefix("# "))
+    note = REAPPLIED.format(case=case.id, date=date, scenario=files.scenario.name)
+    header = [line for line in header if not line.startswith("values re-applied by")]
+    header.insert(1, note)
+    return calibrated_text(load_scenario(files.scenario)[1], values, header)
 
 
 def _at(document: Any, loc: tuple) -> object:

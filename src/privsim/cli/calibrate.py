@@ -6,6 +6,7 @@ are reported, not counted.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from privsim.calibration import validate as validation
 from privsim.calibration.calibrate import calibrate_case
-from privsim.calibration.cases import DEFAULT_REGISTRY, band, load_cases, number, reported_range
+from privsim.calibration.cases import DEFAULT_REGISTRY, band, load_cases, number, reapplied_text, reported_range
 from privsim.cli.output import ProgressBar, exits_on_error, out_console
 from privsim.core.errors import PrivsimError
 from privsim.core.examples import is_installed
@@ -44,6 +45,14 @@ def calibrate(
         int, typer.Option("--seed", help="Seed of the optimiser (the simulations use the scenario's).")
     ] = 0,
     jobs: JobsOption = 0,
+    reapply: Annotated[
+        bool,
+        typer.Option(
+            "--reapply",
+            help="Do not fit: write the calibrated file again from the case scenario as edited, with the fitted "
+            "values it already holds (after a change outside the free parameters, e.g. pinning a behaviour).",
+        ),
+    ] = False,
 ) -> None:
     """Fit CASE's free parameters to its target figures (never its holdouts).
 
@@ -65,6 +74,15 @@ def calibrate(
             f"{files.calibrated}: inside the installed package, where calibrate does not write; copy the cases "
             f"with privsim init DIR --cases, then privsim calibrate {case} --registry DIR/cases/benchmarks.yaml"
         )
+    if reapply:
+        text = reapplied_text(files, dt.date.today().isoformat())
+        write_file(files.calibrated, text)
+        out_console.print(
+            f"Written: {files.calibrated} (the fitted values re-applied to {files.scenario.name} as it is now; "
+            f"not refitted, {files.report.name} unchanged)",
+            highlight=False,
+        )
+        return
     with ProgressBar("calibrating", "evaluations") as bar:
         result = calibrate_case(registry, case, budget=budget, seed=seed, jobs=jobs, progress=bar.update)
     table = Table(title=f"{result.case}: fitted free parameters", title_justify="left")
