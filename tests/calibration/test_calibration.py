@@ -430,7 +430,7 @@ def test_reapply_writes_the_fitted_values_into_the_edited_case_scenario(tmp_path
         validate(registry, ["SYNTH"], replications=2)
     result = invoke("calibrate", "SYNTH", "--registry", registry, "--reapply")
     assert result.exit_code == 0, result.output
-    assert "re-applied to synth.yaml as it is now; not refitted" in result.output
+    assert "re-applied to synth.yaml as it is now; not refitted" in " ".join(result.output.split())  # wrapped
     # ... and accepts it once the values are re-applied: same fit line, one line saying what was done, the
     # case scenario's inputs with the fitted values
     lines = calibrated.read_text(encoding="utf-8").splitlines()
