@@ -28,14 +28,17 @@ that metric's statistics.
 
 A results folder holds ``manifest.json``, ``scenario.yaml`` (the file as
 run) and one CSV per table (or one Parquet file per table, with pyarrow:
-``pip install 'privsim[parquet]'``). It is written to a temporary folder
-beside the target and renamed into place, so a folder either is complete or
-does not exist. The manifest holds each file's SHA-256, which
-:func:`load_results` checks.
+``pip install 'privsim[parquet]'``). The folder is claimed before the run
+simulates (:func:`privsim.core.io.claim_folder`: created, checked to be
+writable, refused if another run writes it); each file is written atomically
+and ``manifest.json`` last, so a folder with a manifest is complete, and one
+without is an interrupted run's, which :func:`load_results` says. The
+manifest holds each file's SHA-256, which :func:`load_results` checks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import glob
 import hashlib
@@ -43,10 +46,12 @@ import importlib.util
 import io
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -54,7 +59,7 @@ from scipy import stats
 
 from privsim import metrics
 from privsim.core.errors import PrivsimError
-from privsim.core.io import write_new_folder
+from privsim.core.io import claim_folder, interrupted_claim, interrupted_message, release_folder, write_files
 from privsim.core.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 from privsim.sim.ledger import ReplicationResult, Stock
 
@@ -244,23 +249,19 @@ def build_tables(
     )
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse a results folder that exists and is not empty (PrivsimError)."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise PrivsimError(f"{out}: already exists and is not an empty folder; choose another --out")
-
-
 def write_folder(
     out: Path, tables: RunTables, manifest: dict, scenario_text: str, table_format: TableFormat = "csv"
 ) -> Path:
-    """Write a results folder atomically (temporary folder, then rename). Returns ``out``.
+    """Write the results folder ``out`` (absent, empty or claimed by this process): the tables and the scenario,
+    then the manifest; returns ``out``.
 
-    ``table_format``: ``csv`` or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``).
+    ``table_format``: ``csv`` or ``parquet`` (needs pyarrow: ``pip install 'privsim[parquet]'``). If ``out``
+    cannot be written at this point (a disk full, a drive gone), the folder is written to a new folder in the
+    system's temporary folder instead and the PrivsimError raised says where.
     """
     out = Path(out)
-    check_out_dir(out)
     check_table_format(table_format)
+    claim_folder(out)
     files = {"scenario.yaml": scenario_text.encode("utf-8")}
     for name in TABLES:
         files[f"{name}.{table_format}"] = _table_bytes(getattr(tables, name), table_format)
@@ -271,7 +272,95 @@ def write_folder(
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
     manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    return write_new_folder(out, {**files, "manifest.json": manifest_text})
+    try:
+        write_files(out, files)
+        write_files(out, {"manifest.json": manifest_text})
+    except OSError as err:
+        raise PrivsimError(
+            f"{out}: cannot be written ({err.strerror or err}); {_keep_safe(files, manifest_text)}"
+        ) from None
+    shutil.rmtree(out / KEPT, ignore_errors=True)
+    release_folder(out)
+    return out
+
+
+def _keep_safe(files: dict[str, bytes], manifest_text: str) -> str:
+    """Write a results folder that could not be written where asked into a new temporary folder; say where."""
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="privsim-results-"))
+        write_files(folder, {**files, "manifest.json": manifest_text})
+    except OSError as err:
+        return f"nor could a copy be kept in the temporary folder ({err.strerror or err}): the results are lost"
+    return f"the results were written to {folder} instead"
+
+
+#: The folder, inside a results folder being written, that keeps each finished replication until the tables are.
+KEPT = ".replications"
+
+
+@dataclass(frozen=True)
+class KeptReplications:
+    """The finished replications of a run, kept in its results folder as they finish so that an interrupted run
+    can be finished (``privsim run --resume``) with tables identical to an uninterrupted run's.
+
+    ``<results folder>/.replications/`` holds ``run.json`` (the scenario file's SHA-256 and the seed: replication
+    k of a strategy depends on nothing else) and one ``<strategy's index in the scenario>-<k>.npz`` per finished
+    replication (arrays only, no pickled objects), each written atomically. :func:`write_folder` removes it.
+    """
+
+    folder: Path
+    strategy_index: dict[str, int]
+
+    @classmethod
+    def open(cls, out: Path, scenario_sha256: str, seed: int, strategies: Sequence[str]) -> KeptReplications:
+        """The kept replications of ``out``; PrivsimError if those there are of another scenario file or seed."""
+        folder = out / KEPT
+        identity = {"scenario_sha256": scenario_sha256, "seed": seed}
+        try:
+            found = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            write_files(folder, {"run.json": json.dumps(identity) + "\n"})
+            found = identity
+        except (OSError, ValueError) as err:
+            raise PrivsimError(
+                f"{folder / 'run.json'}: cannot be read ({_one_line(err)}); choose another --out"
+            ) from None
+        if found != identity:
+            raise PrivsimError(
+                f"{out}: its finished replications are of another scenario file or seed ({found}); resume with "
+                "the same scenario file and --seed, or choose another --out"
+            )
+        return cls(folder, {name: i for i, name in enumerate(strategies)})
+
+    def _path(self, task: tuple[str, int]) -> Path:
+        return self.folder / f"{self.strategy_index[task[0]]}-{task[1]}.npz"
+
+    def keep(self, task: tuple[str, int], result: ReplicationResult) -> None:
+        """Keep the result of ``task`` (strategy, replication)."""
+        arrays: dict[str, Any] = {f"m{i}": series for i, series in enumerate(result.monthly.values())}
+        arrays["monthly_names"] = np.array(list(result.monthly), dtype=str)
+        for field in dataclasses.fields(result):  # every other field, by its name
+            if field.name != "monthly":
+                arrays[field.name] = np.asarray(getattr(result, field.name))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_files(self.folder, {self._path(task).name: buffer.getvalue()})
+
+    def load(self, tasks: Sequence[tuple[str, int]]) -> dict[tuple[str, int], ReplicationResult]:
+        """The kept results of those of ``tasks`` that finished."""
+        found = {}
+        for task in tasks:
+            if self._path(task).is_file():
+                with np.load(self._path(task), allow_pickle=False) as data:
+                    names = [str(name) for name in data["monthly_names"]]
+                    others = {
+                        field.name: data[field.name].item() if data[field.name].ndim == 0 else data[field.name]
+                        for field in dataclasses.fields(ReplicationResult)
+                        if field.name != "monthly"
+                    }
+                    monthly = {name: data[f"m{i}"] for i, name in enumerate(names)}
+                    found[task] = ReplicationResult(monthly=monthly, **others)
+        return found
 
 
 def check_table_format(table_format: str) -> None:
@@ -368,6 +457,8 @@ def load_results(path: str | Path) -> Results:
         )
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
+        if (process := interrupted_claim(path)) is not None:
+            raise PrivsimError(interrupted_message(path, process))
         raise PrivsimError(f"{path}: not a results folder (no manifest.json)")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

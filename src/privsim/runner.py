@@ -13,13 +13,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import multiprocessing
 import os
 import platform
 import re
+import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +31,10 @@ from annotated_types import Le
 import privsim
 from privsim.config.provenance import field_sources
 from privsim.config.scenario_base import ScenarioBase
-from privsim.core.errors import OptionError
+from privsim.core.errors import Interrupted, OptionError
+from privsim.core.io import claim_folder, release_folder
 from privsim.core.progress import Progress
-from privsim.results import RunTables, TableFormat, build_tables, write_folder
+from privsim.results import KEPT, KeptReplications, RunTables, TableFormat, build_tables, write_folder
 from privsim.scenario import Scenario, scenario_hash
 from privsim.sim.calendar import simulate
 from privsim.sim.ledger import ReplicationResult
@@ -151,6 +155,8 @@ def run_scenario(
     progress: Progress | None = None,
     source: str = "<scenario>",
     command: Sequence[str] | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
 ) -> Run:
     """Simulate every selected strategy ``replications`` times and build the tables.
 
@@ -160,6 +166,14 @@ def run_scenario(
     An argument that cannot be used raises :class:`~privsim.core.errors.OptionError`
     named after its command-line option (``--replications``, ``--seed``,
     ``--jobs``, ``--strategy``).
+
+    ``out``: the results folder :meth:`Run.write` will write, claimed before simulating
+    (:func:`privsim.core.io.claim_folder`), so that a folder that cannot be written, or that another run writes,
+    is refused at once (PrivsimError) rather than after the simulation. Each replication is kept in it as it
+    finishes (:class:`~privsim.results.KeptReplications`); stopped by Ctrl-C or SIGTERM (KeyboardInterrupt),
+    the run raises :class:`~privsim.core.errors.Interrupted` saying how many were kept, and ``resume=True``
+    (``--resume``) with the same scenario file, seed and ``out`` simulates only the others, for tables identical
+    to an uninterrupted run's.
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
@@ -173,11 +187,16 @@ def run_scenario(
         raise OptionError("--seed", seed, f"must be at most {most} (2**128 - 1: the SeedSequence's state)")
     if jobs < 0:
         raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
+    if resume and out is None:
+        raise OptionError("--resume", True, "needs --out, the results folder of the interrupted run")
     names = select_strategies(scenario, strategies, source)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     tasks = [(name, rep) for name in names for rep in range(replications)]
-    results = _simulate_all(scenario, seed, tasks, jobs, progress)
+    if out is None:
+        results = _simulate_all(scenario, seed, tasks, jobs, progress, {}, None)
+    else:
+        results = _simulate_into(Path(out), resume, scenario, scenario_text, seed, tasks, jobs, progress)
     month_starts = [str(m) for m in scenario.month_starts()]
     tables = build_tables({task: results[task] for task in tasks}, names, month_starts)
     return Run(
@@ -195,27 +214,105 @@ def run_scenario(
     )
 
 
+Results = dict[tuple[str, int], ReplicationResult]
+
+
+def _simulate_into(
+    out: Path,
+    resume: bool,
+    scenario: Scenario,
+    scenario_text: str,
+    seed: int,
+    tasks: list[tuple[str, int]],
+    jobs: int,
+    progress: Progress | None,
+) -> Results:
+    """Simulate ``tasks`` with ``out`` claimed, keeping each replication in it (those kept already, on resume)."""
+    claim_folder(out, take_interrupted=resume)
+    try:
+        kept = KeptReplications.open(out, scenario_hash(scenario_text), seed, [s.name for s in scenario.strategies])
+        return _simulate_all(scenario, seed, tasks, jobs, progress, kept.load(tasks), kept)
+    except BaseException as err:
+        finished = len(list((out / KEPT).glob("*.npz")))
+        if not finished:
+            shutil.rmtree(out / KEPT, ignore_errors=True)
+            release_folder(out)
+        if isinstance(err, KeyboardInterrupt):
+            raise Interrupted(
+                f"{out}: {finished} of {len(tasks)} replications finished and are kept there; finish the run with "
+                f"privsim run SCENARIO --resume --out {out}"
+                if finished
+                else "stopped before a replication finished; nothing was kept"
+            ) from None
+        raise
+
+
 def _simulate_all(
-    scenario: Scenario, seed: int, tasks: list[tuple[str, int]], jobs: int, progress: Progress | None
-) -> dict[tuple[str, int], ReplicationResult]:
+    scenario: Scenario,
+    seed: int,
+    tasks: list[tuple[str, int]],
+    jobs: int,
+    progress: Progress | None,
+    results: Results,
+    kept: KeptReplications | None,
+) -> Results:
+    """Simulate those of ``tasks`` not in ``results`` (finished already) and add them, keeping each in ``kept``."""
     if jobs == 0:
         jobs = os.cpu_count() or 1
-    results: dict[tuple[str, int], ReplicationResult] = {}
-    if jobs <= 1 or len(tasks) == 1:
-        for name, rep in tasks:
-            results[(name, rep)] = simulate(scenario, scenario.strategy(name), seed, rep)
-            if progress:
-                progress(len(results), len(tasks))
-        return results
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = {
-            pool.submit(simulate, scenario, scenario.strategy(name), seed, rep): (name, rep) for name, rep in tasks
-        }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(len(results), len(tasks))
+    work = [(scenario, name, seed, rep) for name, rep in tasks if (name, rep) not in results]
+    if jobs <= 1 or len(work) <= 1:
+        return _collect(map(_simulate_task, work), results, len(tasks), progress, kept)
+    with multiprocessing.Pool(min(jobs, len(work)), initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        # leaving the block ends the workers
+        return _collect(pool.imap_unordered(_simulate_task, work), results, len(tasks), progress, kept)
+
+
+def _collect(
+    finished: Iterator[tuple[tuple[str, int], ReplicationResult]],
+    results: Results,
+    total: int,
+    progress: Progress | None,
+    kept: KeptReplications | None,
+) -> Results:
+    for task, result in finished:
+        results[task] = result
+        if kept is not None:
+            kept.keep(task, result)
+        if progress:
+            progress(len(results), total)
     return results
+
+
+def _simulate_task(task: tuple[Scenario, str, int, int]) -> tuple[tuple[str, int], ReplicationResult]:
+    scenario, name, seed, rep = task
+    return (name, rep), simulate(scenario, scenario.strategy(name), seed, rep)
+
+
+#: How often a worker process checks that its parent is still running, seconds.
+PARENT_CHECK_S = 0.5
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the parent's to handle (it ends the workers), SIGTERM ends the worker,
+    and it ends with its parent (:func:`end_with_parent`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_with_parent(parent)
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this (worker) process end within PARENT_CHECK_S once process ``parent`` is gone: a thread checks.
+
+    A worker whose parent was killed (SIGKILL, which nothing can catch) would otherwise wait on its pipe forever.
+    Use as the ``initializer`` of a process pool, with ``initargs=(os.getpid(),)``.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="privsim-parent-watch", daemon=True).start()
 
 
 def _upper_bound(field: str) -> int:

@@ -21,7 +21,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from privsim.behaviour import mean_invitations
-from privsim.config.base import Days, Model
+from privsim.config.base import Days, Model, Name
 from privsim.config.scenario_base import FieldError, ScenarioBase, unique
 from privsim.config.validation import format_validation_error
 from privsim.core.errors import ScenarioError, show_value
@@ -103,7 +103,7 @@ class Strategy(Model):
     members and everything done to them carry over.
     """
 
-    name: str = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
+    name: Name = Field(description="Unique strategy name; the first strategy is the baseline of paired differences.")
     description: str = Field("", description="Free text shown in reports.")
     policies: tuple[PolicySpec, ...] = Field(
         (), description="Policies run together over the whole horizon, selected by `kind:`; or give `phases`."
@@ -247,6 +247,12 @@ def scenario_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Largest scenario file, bytes: a scenario is kilobytes (the shipped ones under 4 kB); a 100-year run with an
+#: entry every day takes about 1 MB. Checked before the file is parsed.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+#: Most YAML nodes (mappings, lists, scalars and aliases, as written in the file) a scenario may have: the
+#: 100-year run with an entry every day has about 110,000. Counted by the parser before any node is built.
+MAX_NODES = 200_000
 #: Deepest nesting of lists and mappings a scenario may have; real ones need 8
 #: (strategies[i].policies[j].reward.steps[k].cost_rmb).
 MAX_NESTING = 32
@@ -340,21 +346,53 @@ _reporting("tag:yaml.org,2002:int", "an integer")
 _reporting("tag:yaml.org,2002:timestamp", "a date")
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, str]:
-    """Read and validate a scenario file; return the scenario and the file's text.
+def _count_nodes(text: str, source: str) -> None:
+    """Refuse ``text`` holding more than MAX_NODES YAML nodes, counted from the parser's events before any node is
+    built, with libyaml's parser where PyYAML has it (a million-value list is refused in a fraction of a second,
+    not built in minutes and gigabytes). A malformed file is left to the loader, which names the line."""
+    parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=parser):
+            nodes += isinstance(event, yaml.NodeEvent)
+            if nodes > MAX_NODES:
+                raise ScenarioError(
+                    source,
+                    (),
+                    None,
+                    f"holds more than {MAX_NODES:,} YAML values; a scenario needs at most about 110,000",
+                )
+    except yaml.YAMLError:
+        return
 
+
+def load_scenario(path: str | Path) -> tuple[Scenario, str]:
+    """Read and validate a scenario file; return the scenario and the file's text (its bytes as UTF-8, line
+    endings as in the file).
+
+    A file larger than MAX_FILE_BYTES or with more than MAX_NODES YAML nodes is refused before it is parsed.
     Raises ScenarioError (one line: file, field path, value, what is allowed).
     """
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(source, (), None, "no such file") from None
     except IsADirectoryError:
         raise ScenarioError(source, (), None, "is a directory, expected a scenario .yaml file") from None
+    except OSError as err:
+        raise ScenarioError(source, (), None, f"cannot be read ({err.strerror or err})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source, (), None, f"larger than {MAX_FILE_BYTES:,} bytes; a scenario file is kilobytes (at most about 1 MB)"
+        )
+    try:
+        text = raw.decode("utf-8")  # as is: the text run, and hashed, is the file's bytes (CRLF kept)
     except UnicodeDecodeError as err:
         raise ScenarioError(source, (), None, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    _count_nodes(text, source)
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds no Python objects
     except RecursionError:

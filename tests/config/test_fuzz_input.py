@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+import time
 import types as types_module
 import typing
 from pathlib import Path
@@ -254,6 +255,12 @@ def test_every_number_in_a_scenario_is_bounded_on_both_sides() -> None:
 # The holes the first fuzzing run found
 
 
+NAME_RULE = (
+    "must be printable text of 1 to 100 characters (Chinese is fine), not blank, without line breaks, tabs or "
+    "control characters"
+)
+
+
 def _with(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     data = tiny_scenario()
     _at(data, path[:-1])[path[-1]] = value
@@ -331,6 +338,24 @@ def _channel_with(**fields: object) -> dict[str, Any]:
             "reward_elasticity x exp(trust_sensitivity x (1 - trust.reference))); at most 1000 can be simulated",
             id="a-poisson-mean-numpy-cannot-draw",
         ),
+        pytest.param(
+            yaml.safe_dump(_with(("accounts", 0, "member_churn_rate_per_year"), True)),
+            "accounts[0].member_churn_rate_per_year = True — must be a number, not true",
+            id="true-as-a-number",
+        ),
+        *[
+            pytest.param(yaml.safe_dump(_with(path, name)), f"{field} = {name!r} — {NAME_RULE}", id=case)
+            for path, field, name, case in [
+                (("strategies", 0, "name"), "strategies[0].name", "", "empty-strategy-name"),
+                (("accounts", 1, "name"), "accounts[1].name", "  ", "blank-account-name"),
+                (("channels", 0, "name"), "channels[0].name", "ad\x00s", "nul-in-a-channel-name"),
+            ]
+        ],
+        pytest.param(
+            yaml.safe_dump(_with(("seed",), "999999999999999999999999")),
+            "seed = '999999999999999999999999' — must be an integer written without quotes, not text",
+            id="seed-as-text",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["check", "run"])
@@ -343,3 +368,31 @@ def test_fuzzer_holes_give_one_error_line(text: str, message: str, command: str,
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {path}: {message}"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "x: [" + "1," * 1_100_000 + "1]\n",
+            "larger than 2,097,152 bytes; a scenario file is kilobytes (at most about 1 MB)",
+            id="file-too-large",
+        ),
+        pytest.param(
+            "x: [" + "1," * 1_000_000 + "1]\n",
+            "holds more than 200,000 YAML values; a scenario needs at most about 110,000",
+            id="too-many-values",
+        ),
+    ],
+)
+def test_a_huge_file_is_refused_before_it_is_built(text: str, message: str, tmp_path: Path) -> None:
+    """A 2 MB list of a million values took PyYAML ~30 s and ~0.4 GB to build before the value limit applied;
+    refused by size or by counting parser events it takes ~0.2 s. The 3 s bound leaves room for a busy machine."""
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    result = invoke("check", path)
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {path}: {message}"
+    assert elapsed < 3.0, f"took {elapsed:.1f} s"

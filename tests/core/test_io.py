@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from privsim.core.errors import OptionError, PrivsimError
-from privsim.core.io import check_folder, write_file, write_files, write_new_folder
+from privsim.core.io import CLAIM, check_folder, claim_folder, release_folder, write_file, write_files
 
 
 def test_write_files_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -35,18 +35,24 @@ def test_a_failed_write_leaves_the_old_files(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
-def test_write_new_folder(tmp_path: Path) -> None:
+def test_a_claimed_folder_is_created_filled_and_released(tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()  # an empty folder is taken
-    assert write_new_folder(out, {"m.json": "{}\n", "t.csv": b"a\n"}) == out
+    claim_folder(out)
+    assert (out / CLAIM).read_text(encoding="ascii") == f"{os.getpid()}\n"
+    write_files(out, {"m.json": "{}\n", "t.csv": b"a\n"})
+    release_folder(out)
     assert sorted(p.name for p in out.iterdir()) == ["m.json", "t.csv"]
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    claim_folder(tmp_path / "new" / "deep")
+    release_folder(tmp_path / "new" / "deep")  # nothing written: the folder goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "run"] and not any((tmp_path / "new").iterdir())
 
 
-def test_a_failed_new_folder_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(TypeError):
-        write_new_folder(tmp_path / "run", {"m.json": "{}", "t.csv": None})
-    assert list(tmp_path.iterdir()) == []
+def test_a_non_empty_folder_is_not_claimed(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(PrivsimError, match="already exists and is not an empty folder; choose another --out"):
+        claim_folder(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_check_folder_refuses_a_file(tmp_path: Path) -> None:
@@ -74,7 +80,8 @@ def test_files_and_folders_get_their_mode_from_the_umask(
     try:
         write_files(tmp_path / "figures", {"a.png": b"x"})
         write_file(tmp_path / "report.html", "<p>")
-        write_new_folder(tmp_path / "run", {"manifest.json": "{}"})
+        claim_folder(tmp_path / "run")
+        write_files(tmp_path / "run", {"manifest.json": "{}"})
     finally:
         os.umask(old)
     for path in (tmp_path / "figures" / "a.png", tmp_path / "report.html", tmp_path / "run" / "manifest.json"):

@@ -6,6 +6,7 @@ The results come from the same small run as ``test_plots`` (made once for this m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -181,3 +182,17 @@ def test_cli_run_writes_parquet_tables_and_refuses_an_unknown_format(tmp_path: P
     assert proc.exit_code == 0, proc.output
     assert load_results(tmp_path / "pq").manifest["table_format"] == "parquet"
     assert (tmp_path / "pq" / "summary.parquet").is_file() and not (tmp_path / "pq" / "summary.csv").exists()
+
+
+def test_the_manifest_hashes_the_bytes_that_were_run(tmp_path: Path) -> None:
+    """A CRLF file is run and kept as it is: scenario.yaml holds its bytes and the manifest their SHA-256."""
+    data = yaml.safe_load(tiny_quickstart_text())
+    data["horizon_days"] = 30
+    raw = yaml.safe_dump(data, allow_unicode=True).replace("\n", "\r\n").encode("utf-8")
+    scenario = tmp_path / "crlf.yaml"
+    scenario.write_bytes(raw)
+    proc = invoke("run", scenario, "-n", "1", "-j", "1", "-s", "none", "--out", tmp_path / "out")
+    assert proc.exit_code == 0, proc.output
+    results = load_results(tmp_path / "out")
+    assert results.manifest["scenario"]["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert (tmp_path / "out" / "scenario.yaml").read_bytes() == raw

@@ -79,7 +79,7 @@ from privsim.calibration.scenario_params import (
 from privsim.core.errors import OptionError, ScenarioError
 from privsim.core.io import write_file
 from privsim.core.progress import Progress
-from privsim.runner import run_scenario
+from privsim.runner import end_with_parent, run_scenario
 from privsim.scenario import load_scenario
 
 #: Significant figures of the fitted values.
@@ -305,7 +305,7 @@ def calibrate_case(
     # The case's own values first, in this process: a benchmark the run cannot measure fails here, clearly.
     start_residuals = evaluator.residuals(start_scaled)
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(workers, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
             evaluator.pool = pool
             _optimise(evaluator, start_scaled, seed)
     else:

@@ -3,13 +3,16 @@
 Results go to stdout (:data:`out_console`); errors and the progress bar to
 stderr (:data:`err_console`). A :class:`~privsim.core.errors.PrivsimError`
 raised by a command prints ``error: <message>``, one line per error (a file
-with several errors lists them all), and exits with code 2
+with several errors lists them all), and exits with code 2; Ctrl-C and
+SIGTERM print ``interrupted: ...`` and exit with code 130
 (:func:`exits_on_error`).
 """
 
 from __future__ import annotations
 
 import functools
+import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import ParamSpec
@@ -18,7 +21,7 @@ import typer
 from rich import progress as rich_progress
 from rich.console import Console
 
-from privsim.core.errors import PrivsimError
+from privsim.core.errors import Interrupted, PrivsimError
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -28,18 +31,35 @@ P = ParamSpec("P")
 
 def exits_on_error(command: Callable[P, None]) -> Callable[P, None]:
     """``command``, printing a PrivsimError as ``error: ...`` lines (one per error) on stderr and exiting with
-    code 2."""
+    code 2. SIGTERM stops it as Ctrl-C does (temporary files removed, finished work kept); either prints
+    ``interrupted: ...`` and exits with code 130."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
         try:
             command(*args, **kwargs)
+        except (Interrupted, KeyboardInterrupt) as err:
+            _print("interrupted", str(err) or "stopped before finishing")
+            raise typer.Exit(code=130) from None
         except PrivsimError as err:
-            for line in str(err).splitlines() or [""]:
-                err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+            _print("error", str(err))
             raise typer.Exit(code=2) from None
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
 
     return run
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _print(label: str, message: str) -> None:
+    for line in message.splitlines() or [""]:
+        err_console.print(f"{label}: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 class ProgressBar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,8 @@ from privsim.cli.output import ProgressBar, err_console, exits_on_error, out_con
 from privsim.cli.results import write_figures
 from privsim.cli.tables import CiOption, FormatOption
 from privsim.core.errors import OptionError
-from privsim.results import TABLE_FORMATS, check_out_dir, check_table_format
-from privsim.runner import run_scenario
+from privsim.results import TABLE_FORMATS, check_table_format
+from privsim.runner import default_out_dir, run_scenario
 from privsim.scenario import load_scenario
 
 app = typer.Typer()
@@ -52,6 +53,12 @@ def run(
     table_files: Annotated[
         str, typer.Option("--tables", help="Table files: csv, or parquet (needs pip install 'privsim\\[parquet]').")
     ] = "csv",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Finish the run Ctrl-C or a crash interrupted in --out: simulate only what is missing."
+        ),
+    ] = False,
 ) -> None:
     """Run every strategy of SCENARIO and print the comparison table.
 
@@ -63,8 +70,8 @@ def run(
     check_table_format(table_files)
     path = scenario_path(scenario)
     loaded, text = load_scenario(path)
-    if out is not None:
-        check_out_dir(out)
+    if out is None and not resume:
+        out = default_out_dir(Path("results"), loaded.name, dt.datetime.now(dt.UTC).isoformat())
     with ProgressBar("simulating", "runs") as bar:
         result = run_scenario(
             loaded,
@@ -76,6 +83,8 @@ def run(
             progress=bar.update,
             source=str(path),
             command=["privsim", *sys.argv[1:]],
+            out=out,
+            resume=resume,
         )
     folder = result.write(out, table_format=table_files)
     tables.print_comparison(tables.of_run(result), table_format, ci)

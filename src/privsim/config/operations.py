@@ -19,6 +19,8 @@ from privsim.config.base import (
     Minutes,
     Model,
     MoneyRmb,
+    Name,
+    Number,
     PerDay,
     PerYear,
     Share,
@@ -40,7 +42,7 @@ class Lifecycle(Model):
 class Channel(Model):
     """An acquisition channel: where leads come from."""
 
-    name: str = Field(description="Unique channel name, used in results.")
+    name: Name = Field(description="Unique channel name, used in results.")
     kind: Literal["package_card", "sms", "store_qr", "paid_traffic", "referral", "other"] = Field(
         "other", description="What the channel is (informative; behaviour comes from the numbers below)."
     )
@@ -88,7 +90,7 @@ class AccountAddition(Model):
 class Account(Model):
     """A kind of contact account members are added to (or, with ``holding``, where leads wait)."""
 
-    name: str = Field(description="Unique account-pool name, used in results.")
+    name: Name = Field(description="Unique account-pool name, used in results.")
     kind: Literal["personal_wechat", "wecom", "phone"] = Field(description="Account technology.")
     count: Count = Field(ge=0, le=MAX_ACCOUNTS, description="Number of accounts of this kind.")
     daily_add_cap: Count = Field(ge=0, description="New members one account can add per day.")
@@ -100,7 +102,7 @@ class Account(Model):
     cost_per_personal_contact_rmb: MoneyRmb = Field(
         0.0, ge=0.0, description="Cost of one personal contact (message or call) on top of staff pay, RMB."
     )
-    trust_offset: float = Field(
+    trust_offset: Number = Field(
         0.0,
         ge=-1.0,
         le=1.0,
@@ -206,7 +208,7 @@ class Staff(Model):
 class Tier(Model):
     """A rung of the trust-tier ladder; the first tier is where added members start."""
 
-    name: str = Field(description="Unique tier name.")
+    name: Name = Field(description="Unique tier name.")
     min_purchases: Count = Field(0, ge=0, description="Purchases needed (counted since the last demotion) to reach it.")
     min_spend_rmb: MoneyRmb = Field(0.0, ge=0.0, description="List-price spend needed (since the last demotion), RMB.")
     demote_after_inactive_days: Days | None = Field(

@@ -13,9 +13,19 @@ import datetime as dt
 from typing import Protocol
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from privsim.config.base import MAX_ACCOUNTS, MAX_CHANNELS, MAX_MEMBERS, MAX_TIERS, Count, Days, Model
+from privsim.config.base import (
+    MAX_ACCOUNTS,
+    MAX_CHANNELS,
+    MAX_MEMBERS,
+    MAX_TIERS,
+    Count,
+    Days,
+    Model,
+    Name,
+    WholeNumber,
+)
 from privsim.config.behaviour import Behaviour
 from privsim.config.operations import Account, Channel, Costs, Delivery, Lifecycle, Staff, Tier
 from privsim.config.population import Population
@@ -24,15 +34,14 @@ from privsim.config.population import Population
 class ScenarioBase(Model):
     """A brand's world: its members, their behaviour, its channels, accounts, staff, tiers and costs."""
 
-    name: str = Field(
-        max_length=100,
+    name: Name = Field(
         description="Short name shown in reports and figures, Chinese welcome (e.g. 精细化运营); the results "
         "folder is named after its slug (privsim.runner.slug).",
     )
     description: str = Field("", description="Free text shown in reports.")
     horizon_days: Days = Field(ge=1, description="Days simulated.")
     start_date: dt.date = Field(dt.date(2025, 1, 1), description="Calendar date of day 0 (months are calendar months).")
-    seed: int = Field(
+    seed: WholeNumber = Field(
         0,
         ge=0,
         le=2**128 - 1,
@@ -50,16 +59,6 @@ class ScenarioBase(Model):
     tiers: tuple[Tier, ...] = Field(min_length=1, max_length=MAX_TIERS, description="Trust-tier ladder, lowest first.")
     costs: Costs = Field(Costs(), description="Other fixed costs.")
     delivery: Delivery = Field(Delivery(), description="Delivery times and the return window (behaviour.returns).")
-
-    @field_validator("name")
-    @classmethod
-    def _printable_name(cls, name: str) -> str:
-        if not name.strip() or not name.isprintable():
-            raise ValueError(
-                "must be printable text of 1 to 100 characters (Chinese is fine), not blank, "
-                "without line breaks, tabs or control characters"
-            )
-        return name
 
     @model_validator(mode="after")
     def _check_world(self) -> ScenarioBase:

@@ -69,6 +69,10 @@ class OptionError(PrivsimError):
         return (OptionError, (self.option, self.value, self.allowed))
 
 
+class Interrupted(PrivsimError):
+    """A run stopped by Ctrl-C or SIGTERM; the message says what was kept and how to finish it (exit code 130)."""
+
+
 def field_path(loc: Sequence[str | int]) -> str:
     """``('strategies', 1, 'policies', 0, 'kind')`` → ``strategies[1].policies[0].kind``."""
     out = ""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import Days, Discount, Model
+from privsim.config.base import Days, Discount, Model, Name, WholeNumber
 from privsim.core.units import DAYS_PER_YEAR
 from privsim.policies.actions import Action, Contacts, Invitations
 from privsim.policies.base import Policy, segment
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 class Sale(Model):
     """One dated sale, repeated every year of the horizon."""
 
-    name: str = Field(description="Label, e.g. '618' or '11.11'.")
-    month: int = Field(ge=1, le=12, description="Calendar month the sale starts in.")
-    day: int = Field(ge=1, le=28, description="Day of the month the sale starts on.")
+    name: Name = Field(description="Label, e.g. '618' or '11.11'.")
+    month: WholeNumber = Field(ge=1, le=12, description="Calendar month the sale starts in.")
+    day: WholeNumber = Field(ge=1, le=28, description="Day of the month the sale starts on.")
     days: Days = Field(3, ge=1, description="Length of the sale, days.")
     discount_depth: Discount = Field(0.2, description="Share off list price during the sale.")
     prewarm_days: Days = Field(3, ge=0, description="Days before the sale its offer is announced (DIAPER-PROMO: 2-3).")

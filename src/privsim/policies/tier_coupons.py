@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from privsim.config.base import Days, Model, MoneyRmb, TierRung
+from privsim.config.base import Days, Model, MoneyRmb, TierRung, WholeNumber
 from privsim.core.units import MONTHS_PER_YEAR
 from privsim.policies.actions import Action, Contacts
 from privsim.policies.base import Policy, Problem, StrategyLike, tier_rung_problem
@@ -41,7 +41,7 @@ class TierCoupons(Policy):
     behaviour_sections: ClassVar[tuple[str, ...]] = ("coupon",)
     kind: Literal["tier_coupons"] = Field(description="Policy selector.")
     coupons: tuple[TierCoupon, ...] = Field(min_length=1, description="Member-day coupon per tier.")
-    member_day: int = Field(8, ge=1, le=28, description="Day of the month of the member day.")
+    member_day: WholeNumber = Field(8, ge=1, le=28, description="Day of the month of the member day.")
     valid_days: Days = Field(3, ge=1, description="Days a member-day coupon stays valid.")
     birthday_coupon_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Birthday coupon value, RMB (0 = none).")
     birthday_threshold_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Order value the birthday coupon needs, RMB.")
