@@ -24,6 +24,7 @@ from privsim.config.base import (
     PerDay,
     PerYear,
     Share,
+    WholeNumber,
 )
 from privsim.config.incentive import Incentive
 
@@ -169,7 +170,7 @@ class Staff(Model):
     groups_per_person: Count = Field(
         20, ge=1, description="Groups one operator can host; KOC-hosted groups save staff at this rate."
     )
-    hours_per_person_per_day: float | None = Field(
+    hours_per_person_per_day: Number | None = Field(
         None,
         gt=0.0,
         le=24.0,
@@ -196,7 +197,7 @@ class Staff(Model):
         "(STEAK-PARETO: 80 % of the effort on the best 20 %), in [0, 1]; other work may use only the rest. "
         "Needs hours_per_person_per_day. Default 0: nothing reserved.",
     )
-    top_segment_tiers: int = Field(
+    top_segment_tiers: WholeNumber = Field(
         1,
         ge=1,
         le=MAX_TIERS,
