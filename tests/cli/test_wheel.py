@@ -77,7 +77,7 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     starter.write_text(small, encoding="utf-8")
     ran = run([privsim, "run", starter, "-n", 1, "-j", 1, "-s", "none", "-s", "nurture", "--out", "out"], work, env)
     assert (
-        "quickstart: 60 days, 1 replication × 3 strategies, seed" in ran.stdout
+        "demo: 60 days, 1 replication × 2 strategies, seed" in ran.stdout
         and "Results written to out" in ran.stdout
     )
     assert all(len(line) <= 80 for line in ran.stdout.splitlines())
