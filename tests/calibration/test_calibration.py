@@ -17,8 +17,12 @@ privsim.calibration.calibrate).
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import signal
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +32,7 @@ import yaml
 from typer.testing import CliRunner
 
 import privsim
-from helpers import ROOT, scenario_dict, strategy
+from helpers import PRIVSIM, ROOT, privsim_subprocess, scenario_dict, strategy
 from privsim.calibration.calibrate import calibrate_case
 from privsim.calibration.cases import band, relative_error
 from privsim.calibration.loss import PULL, target_loss
@@ -45,7 +49,7 @@ from privsim.calibration.scenario_params import (
 )
 from privsim.calibration.validate import markdown, validate
 from privsim.cli import app
-from privsim.core.errors import ScenarioError
+from privsim.core.errors import Interrupted, ScenarioError
 from privsim.runner import run_scenario
 
 RATE = "population.purchase_rate.mean_per_year"
@@ -570,3 +574,156 @@ def test_calibration_is_the_same_for_the_same_seed_whatever_the_jobs(synthetic_c
     second = yaml.safe_load((synthetic_case.parent / "synth.calibrated.yaml").read_text(encoding="utf-8"))
     assert {path: get_path(second, path) for path in TRUE} == first.values
     assert "10 evaluations of 10" in result.stdout and "synth.calibration.md" in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# Interrupted calibrations (issue 26 point 7): every evaluation is kept as it finishes; --resume answers the points
+# evaluated before from the kept file and, the optimiser being deterministic for a seed, follows the same path.
+
+#: Budget and seed of the resumed calibrations: a population of 5 and a few Gauss-Newton steps, a few seconds.
+RESUME_BUDGET, RESUME_SEED = 10, 3
+
+
+def resume_case(folder: Path) -> Path:
+    """A target away from the case scenario's values (any figure does: only the path is compared), over 61 days
+    so that an evaluation takes a fraction of a second."""
+    data = scenario_dict(horizon_days=61)
+    for path, value in START.items():
+        data = set_path(data, path, value)
+    gmv = benchmark("GMV", "target", 40_000.0, measure="gmv_per_month_rmb", months=[0, 1], tolerance=0.05)
+    return write_case(folder, data, [gmv])
+
+
+def stop_after(evaluations: int):
+    """A progress callback that stops the calibration (as Ctrl-C does) once ``evaluations`` have finished."""
+
+    def progress(done: int, total: int) -> None:
+        if done == evaluations:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> tuple[object, str]:
+    """The calibration of the resume case at RESUME_SEED, uninterrupted, and its calibrated file."""
+    registry = resume_case(tmp_path_factory.mktemp("uninterrupted"))
+    result = calibrate_case(registry, "SYNTH", budget=RESUME_BUDGET, seed=RESUME_SEED, jobs=1)
+    assert not result.files.evaluations.exists()  # removed once the files are written
+    return result, result.files.calibrated.read_text(encoding="utf-8")
+
+
+def test_an_interrupted_calibration_resumes_to_the_uninterrupted_result(uninterrupted, tmp_path, monkeypatch):
+    expected, calibrated = uninterrupted
+    registry = resume_case(tmp_path)
+    with pytest.raises(Interrupted) as err:
+        calibrate_case(registry, "SYNTH", budget=RESUME_BUDGET, seed=RESUME_SEED, progress=stop_after(4))
+    kept = tmp_path / "synth.calibration-evaluations.json"
+    assert str(err.value) == (
+        f"{kept}: 4 of {RESUME_BUDGET} evaluations finished and are kept there; finish the calibration with "
+        f"privsim calibrate SYNTH --registry {registry} --budget {RESUME_BUDGET} --seed {RESUME_SEED} --resume"
+    )
+    assert len(json.loads(kept.read_text(encoding="utf-8"))["evaluations"]) == 4
+    assert not (tmp_path / "synth.calibrated.yaml").exists()
+    seen: list[tuple[int, int]] = []
+    simulations = []
+
+    def counted(*args, **kwargs):
+        simulations.append(1)
+        return run_scenario(*args, **kwargs)
+
+    monkeypatch.setattr("privsim.calibration.calibrate.run_scenario", counted)
+    result = calibrate_case(
+        registry, "SYNTH", budget=RESUME_BUDGET, seed=RESUME_SEED, progress=lambda *p: seen.append(p), resume=True
+    )
+    assert seen[0] == (1, RESUME_BUDGET) and seen[3] == (4, RESUME_BUDGET)  # the kept four first
+    assert seen[-1] == (expected.evaluations, RESUME_BUDGET) and len(simulations) == expected.evaluations - 4
+    assert result.values == expected.values and result.loss == expected.loss
+    assert result.start_loss == expected.start_loss and result.evaluations == expected.evaluations
+    assert [t.simulated for t in result.targets] == [t.simulated for t in expected.targets]
+    assert result.files.calibrated.read_text(encoding="utf-8") == calibrated
+    assert not kept.exists()
+
+
+def test_a_calibration_interrupted_before_an_evaluation_finished_keeps_nothing(tmp_path, monkeypatch):
+    registry = resume_case(tmp_path)
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("privsim.calibration.calibrate.run_scenario", ctrl_c)  # during the first evaluation
+    with pytest.raises(Interrupted, match=r"^stopped before an evaluation finished; nothing was kept$"):
+        calibrate_case(registry, "SYNTH", budget=RESUME_BUDGET, seed=RESUME_SEED)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["benchmarks.yaml", "synth.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ("--seed", "different seed"),
+        ("--budget", "different budget"),
+        ("scenario", "different scenario_sha256"),
+        ("target", "different targets"),
+    ],
+)
+def test_resume_refuses_another_calibration_and_a_new_one_refuses_the_kept_file(change, words, tmp_path):
+    registry = resume_case(tmp_path)
+    with pytest.raises(Interrupted):
+        calibrate_case(registry, "SYNTH", budget=RESUME_BUDGET, seed=RESUME_SEED, progress=stop_after(2))
+    options = ["--budget", RESUME_BUDGET, "--seed", RESUME_SEED]
+    if change == "--seed":
+        options[3] = RESUME_SEED + 1
+    elif change == "--budget":
+        options[1] = RESUME_BUDGET + 1
+    elif change == "scenario":
+        scenario = tmp_path / "synth.yaml"
+        scenario.write_text(scenario.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    else:
+        text = registry.read_text(encoding="utf-8").replace("tolerance: 0.05", "tolerance: 0.06")
+        registry.write_text(text, encoding="utf-8")
+    line = error_line("calibrate", "SYNTH", "--registry", registry, *options, "--resume")
+    assert "kept evaluations of another calibration" in line and words in line, line
+    line = error_line("calibrate", "SYNTH", "--registry", registry, "--budget", RESUME_BUDGET, "--seed", RESUME_SEED)
+    assert line == (
+        f"error: {tmp_path / 'synth.calibration-evaluations.json'}: kept evaluations of an interrupted calibration; "
+        f"finish it with privsim calibrate SYNTH --registry {registry} --budget {RESUME_BUDGET} --seed {RESUME_SEED} "
+        "--resume, or remove the file to start again"
+    )
+    assert len(json.loads((tmp_path / "synth.calibration-evaluations.json").read_text("utf-8"))["evaluations"]) == 2
+
+
+def test_resume_without_a_kept_file_is_one_error_line(tmp_path):
+    registry = resume_case(tmp_path)
+    line = error_line("calibrate", "SYNTH", "--registry", registry, "--budget", RESUME_BUDGET, "--resume")
+    assert line == (
+        "error: --resume = True — no interrupted calibration to resume: "
+        f"{tmp_path / 'synth.calibration-evaluations.json'} does not exist"
+    )
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_calibration_and_resume_finishes_it(uninterrupted, tmp_path):
+    expected, calibrated = uninterrupted
+    registry = resume_case(tmp_path)
+    options = ["calibrate", "SYNTH", "--registry", registry, "--budget", RESUME_BUDGET, "--seed", RESUME_SEED]
+    env = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+    with subprocess.Popen(
+        [str(PRIVSIM), *map(str, [*options, "--jobs", 1])], stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # one progress line per evaluation (stderr is not a terminal)
+            if line.startswith(f"calibrating: 3/{RESUME_BUDGET} evaluations"):
+                proc.send_signal(signal.SIGTERM)
+                break
+        assert proc.wait(timeout=60) == 130
+        last = proc.stderr.read().strip().splitlines()[-1]
+    assert re.fullmatch(
+        rf"interrupted: .*synth\.calibration-evaluations\.json: [34] of {RESUME_BUDGET} evaluations finished and are "
+        rf"kept there; finish the calibration with privsim calibrate SYNTH --registry .* --resume",
+        last,
+    ), last
+    result = privsim_subprocess(*options, "--resume", cwd=tmp_path, columns=200, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"{expected.evaluations} evaluations of {RESUME_BUDGET}" in result.stdout
+    assert (tmp_path / "synth.calibrated.yaml").read_text(encoding="utf-8") == calibrated
+    assert sorted(p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or "evaluations" in p.name) == []

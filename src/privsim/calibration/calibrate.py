@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import math
 import os
 import time
@@ -60,12 +61,15 @@ import yaml
 from scipy.optimize import differential_evolution, least_squares
 
 from privsim.calibration.cases import (
+    DEFAULT_REGISTRY,
+    CaseFiles,
     benchmark_values,
     check_benchmarks,
     load_cases,
     passes,
     strategies_of,
 )
+from privsim.calibration.kept import KeptEvaluations
 from privsim.calibration.loss import target_loss, target_residuals
 from privsim.calibration.measures import RunView
 from privsim.calibration.registry import Benchmark, FreeParameter
@@ -76,11 +80,11 @@ from privsim.calibration.scenario_params import (
     parameter_value,
     with_parameters,
 )
-from privsim.core.errors import OptionError, ScenarioError
+from privsim.core.errors import Interrupted, OptionError, ScenarioError
 from privsim.core.io import write_file
 from privsim.core.progress import Progress
 from privsim.runner import end_with_parent, run_scenario
-from privsim.scenario import load_scenario
+from privsim.scenario import load_scenario, scenario_hash
 
 #: Significant figures of the fitted values.
 DIGITS = 4
@@ -153,6 +157,7 @@ class _Evaluator:
     budget: int
     progress: Progress | None
     pool: ProcessPoolExecutor | None = None
+    kept: KeptEvaluations | None = None
     simulated: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
     cache: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
     best: tuple[float, tuple[float, ...]] = (math.inf, ())
@@ -168,16 +173,23 @@ class _Evaluator:
             else:  # one point at a time, its replications spread over ``jobs`` processes
                 results = map(self.problem, scaled)
             for values, simulated in zip(new, results, strict=True):
-                self.simulated[values] = simulated
-                residuals = self.cache[values] = self.problem.residuals(simulated)
-                loss = float(residuals @ residuals)
-                if loss < self.best[0]:
-                    self.best = (loss, values)
-                if self.progress:
-                    self.progress(len(self.cache), self.budget)
+                if self.kept is not None:  # kept first: a progress callback that stops the calibration loses nothing
+                    self.kept.keep(values, simulated)
+                self.add(values, simulated)
         if any(v not in self.cache for v in keys):
             raise _BudgetSpent
         return [self.cache[v] for v in keys]
+
+    def add(self, values: tuple[float, ...], simulated: np.ndarray) -> None:
+        """Count the evaluation at ``values`` (the targets' means ``simulated``); kept ones are added in the order
+        they were evaluated, so the best is the same as if they had been evaluated now."""
+        self.simulated[values] = simulated
+        residuals = self.cache[values] = self.problem.residuals(simulated)
+        loss = float(residuals @ residuals)
+        if loss < self.best[0]:
+            self.best = (loss, values)
+        if self.progress:
+            self.progress(len(self.cache), self.budget)
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
         return self.batch([u])[0]
@@ -256,6 +268,7 @@ def calibrate_case(
     jobs: int = 1,
     progress: Progress | None = None,
     write: bool = True,
+    resume: bool = False,
 ) -> CalibrationResult:
     """Fit ``case_id``'s free parameters to its targets; write the calibrated scenario and the report.
 
@@ -266,6 +279,12 @@ def calibrate_case(
     nothing is written. Bad input raises ScenarioError (OptionError for a
     bad ``budget``, ``seed`` or ``jobs``) before the optimiser starts (the
     case's own values are evaluated first, in this process).
+
+    Each evaluation is kept as it finishes (:class:`~privsim.calibration.kept.KeptEvaluations`, beside the
+    calibrated file; removed once the files are written). Stopped by Ctrl-C or SIGTERM (KeyboardInterrupt), the
+    calibration raises :class:`~privsim.core.errors.Interrupted` saying how many were kept, and ``resume=True``
+    (``--resume``) with the same case, seed and budget answers those points from the file, for the same fitted
+    values and loss as an uninterrupted calibration.
     """
     registry = Path(registry)
     source = str(registry)
@@ -275,6 +294,8 @@ def calibrate_case(
         raise OptionError("--seed", seed, "must be a non-negative integer")
     if jobs < 0:
         raise OptionError("--jobs", jobs, "must be 0 (one per CPU) or a positive number of processes")
+    if resume and not write:
+        raise OptionError("--resume", True, "needs the calibration to write its files (write=True)")
     reg, (files,) = load_cases(registry, [case_id])
     case = files.case
     targets = [b for b in reg.benchmarks_of(case.id) if b.use == "target"]
@@ -301,15 +322,32 @@ def calibrate_case(
     clock = time.perf_counter()
     workers = (os.cpu_count() or 1) if jobs == 0 else jobs
     evaluator = _Evaluator(problem, budget, progress)
+    if write:
+        evaluator.kept = _kept_evaluations(files, problem, text, seed, budget, resume)
+        for values, simulated in evaluator.kept.evaluations:
+            evaluator.add(values, simulated)
     start_scaled = np.clip(_scaled(case.free_parameters, tuple(start.values())), 0.0, 1.0)
-    # The case's own values first, in this process: a benchmark the run cannot measure fails here, clearly.
-    start_residuals = evaluator.residuals(start_scaled)
-    if workers > 1:
-        with ProcessPoolExecutor(workers, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
-            evaluator.pool = pool
+    try:
+        # The case's own values first, in this process: a benchmark the run cannot measure fails here, clearly.
+        start_residuals = evaluator.residuals(start_scaled)
+        if workers > 1:
+            with ProcessPoolExecutor(workers, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+                evaluator.pool = pool
+                try:
+                    _optimise(evaluator, start_scaled, seed)
+                except BaseException:
+                    _end_workers(pool)  # leaving the block would wait for every point of the batch
+                    raise
+        else:
             _optimise(evaluator, start_scaled, seed)
-    else:
-        _optimise(evaluator, start_scaled, seed)
+    except KeyboardInterrupt:
+        kept = evaluator.kept
+        raise Interrupted(
+            f"{kept.path}: {len(kept.evaluations)} of {budget} evaluations finished and are kept there; finish the "
+            f"calibration with {_resume_command(files, budget, seed)}"
+            if kept is not None and kept.evaluations
+            else "stopped before an evaluation finished; nothing was kept"
+        ) from None
     best = evaluator.best[1]
     simulated = evaluator.simulated[best]
     result = CalibrationResult(
@@ -336,4 +374,39 @@ def calibrate_case(
         return result
     write_file(files.calibrated, calibrated_text(text, result.values, calibrated_header(result)))
     write_file(files.report, report_markdown(result))
+    if evaluator.kept is not None:
+        evaluator.kept.remove()
     return replace(result, written=True)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Drop the points ``pool`` has not started and kill its workers (they write nothing; what they were
+    evaluating is lost, the evaluations that finished are kept)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)  # (which forgets the processes)
+    for process in processes:
+        process.kill()
+
+
+def _kept_evaluations(
+    files: CaseFiles, problem: _Problem, scenario_text: str, seed: int, budget: int, resume: bool
+) -> KeptEvaluations:
+    """The case's kept evaluations file, holding those to resume from (``resume``); see :mod:`.kept`."""
+    identity = {
+        "case": files.case.id,
+        "free_parameters": [p.model_dump(mode="json") for p in problem.parameters],
+        "targets": [b.model_dump(mode="json") for b in problem.targets],
+        "sampling_fraction": problem.sampling_fraction,
+        "scenario_sha256": scenario_hash(scenario_text),
+        "seed": seed,
+        "budget": budget,
+        "replications": problem.replications,
+    }
+    identity = json.loads(json.dumps(identity))  # as it reads back from the file
+    return KeptEvaluations.open(files.evaluations, identity, resume, _resume_command(files, budget, seed))
+
+
+def _resume_command(files: CaseFiles, budget: int, seed: int) -> str:
+    """The command that resumes the calibration of ``files``' case with this budget and seed."""
+    registry = "" if files.registry.resolve() == DEFAULT_REGISTRY.resolve() else f" --registry {files.registry}"
+    return f"privsim calibrate {files.case.id}{registry} --budget {budget} --seed {seed} --resume"

@@ -48,6 +48,11 @@ class CaseFiles:
         """The calibration report written beside the calibrated scenario."""
         return self.calibrated.with_name(f"{self.case.id.lower()}.calibration.md")
 
+    @property
+    def evaluations(self) -> Path:
+        """The evaluations of a calibration that has not finished, kept beside the calibrated scenario."""
+        return self.calibrated.with_name(f"{self.case.id.lower()}.calibration-evaluations.json")
+
 
 def case_files(registry_path: str | Path, registry: Registry, case_id: str) -> CaseFiles:
     """The files of ``case_id``; ScenarioError listing the known cases when there is no such case."""

@@ -60,6 +60,14 @@ def calibrate(
             "values it already holds (after a change outside the free parameters, e.g. pinning a behaviour).",
         ),
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Finish the calibration Ctrl-C or a crash interrupted (same --budget and --seed): the evaluations "
+            "kept beside the calibrated file are not run again.",
+        ),
+    ] = False,
 ) -> None:
     """Fit CASE's free parameters to its target figures (never its holdouts).
 
@@ -68,7 +76,9 @@ def calibrate(
     pull towards the reported figure; every evaluation uses the same random
     numbers. Differential evolution, then least squares (Gauss-Newton), within the budget.
     Writes the calibrated scenario (the case scenario with the fitted values
-    and a comment header) and a report beside it.
+    and a comment header) and a report beside it. Each evaluation is kept
+    beside them as it finishes, so that --resume finishes an interrupted
+    calibration with the same result.
 
     Nothing is written inside an installed package: copy the cases first
     (privsim init DIR --cases) and pass --registry DIR/cases/benchmarks.yaml.
@@ -91,7 +101,7 @@ def calibrate(
         )
         return
     with ProgressBar("calibrating", "evaluations") as bar:
-        result = calibrate_case(registry, case, budget=budget, seed=seed, jobs=jobs, progress=bar.update)
+        result = calibrate_case(registry, case, budget=budget, seed=seed, jobs=jobs, progress=bar.update, resume=resume)
     table = Table(title=f"{result.case}: fitted free parameters", title_justify="left")
     for column in ("parameter", "case value", "fitted", "bounds"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
