@@ -76,10 +76,7 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     assert "count: 200}" in small  # the day-0 base, 1/50 of it
     starter.write_text(small, encoding="utf-8")
     ran = run([privsim, "run", starter, "-n", 1, "-j", 1, "-s", "none", "-s", "nurture", "--out", "out"], work, env)
-    assert (
-        "demo: 60 days, 1 replication × 2 strategies, seed" in ran.stdout
-        and "Results written to out" in ran.stdout
-    )
+    assert "demo: 60 days, 1 replication × 2 strategies, seed" in ran.stdout and "Results written to out" in ran.stdout
     assert all(len(line) <= 80 for line in ran.stdout.splitlines())
     assert (work / "out" / "manifest.json").is_file()
     csv = run([privsim, "show", "out", "--format", "csv"], work, env).stdout
