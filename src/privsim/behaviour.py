@@ -209,7 +209,11 @@ def trust_keep_per_day(behaviour: Behaviour) -> tuple[float, float]:
     """Factors by which trust above and below a member's baseline is multiplied each day:
     ``2 ** (-1 / half_life_days)`` and ``2 ** (-1 / loss_half_life_days)`` (1 when a half-life is null)."""
     t = behaviour.trust
-    return tuple(1.0 if h is None else float(2.0 ** (-1.0 / h)) for h in (t.half_life_days, t.loss_half_life_days))  # type: ignore[return-value]
+
+    def keep(half_life_days: float | None) -> float:
+        return 1.0 if half_life_days is None else float(2.0 ** (-1.0 / half_life_days))
+
+    return keep(t.half_life_days), keep(t.loss_half_life_days)
 
 
 def fatigue_decay_per_day(behaviour: Behaviour) -> float:
