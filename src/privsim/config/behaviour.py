@@ -3,6 +3,8 @@ take-up (coupons, incentives, referral, swaps, memberships, stored value, groups
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from privsim.config.base import MIN_RMB, Days, DaysSpan, Factor, Model, MoneyRmb, PerYear, Sensitivity, Share
@@ -55,6 +57,14 @@ class Trust(Model):
         gt=0.0,
         description="Days for trust below the member's own baseline to recover half way to it without new "
         "losses; null = losses never heal.",
+    )
+    effects_relative_to: Literal["reference", "baseline"] = Field(
+        "reference",
+        description="What trust's effects (purchase, dropout, blocking, take-ups, invitations) compare trust with: "
+        "`reference` = the fixed `reference` trust, so a member whose baseline differs from it (a pool's "
+        "`trust_offset`) buys and drops out differently from the start; `baseline` = the member's own baseline "
+        "(`initial` plus its pool's offset), so only trust above or below it (gains, a referred friend's bonus, "
+        "losses) moves them and, without any, members follow the population's purchase/dropout process.",
     )
 
 

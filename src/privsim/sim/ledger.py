@@ -416,7 +416,7 @@ def base_value_rmb(world: World, day: int) -> float:
     m, b = world.members, world.behaviour
     state = m.state[: m.n]
     rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
-    trust = m.trust[rows].astype(np.float64)
+    trust = world.trust_for_effects(rows).astype(np.float64)
     none = np.zeros(len(rows))
     purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, none.astype(bool), b)
     dropout = behaviour.dropout_probability(m.dropout_prob[rows], trust, b)

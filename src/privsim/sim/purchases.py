@@ -88,7 +88,7 @@ def purchases(world: World, month: int) -> None:
     extra += np.where(stocked, np.float32(np.log1p(-min(promo.stockpile_suppression, 1 - 1e-6))), np.float32(0.0))
     p = behaviour.purchase_probability(
         m.rate_per_day[rows],
-        m.trust[rows],
+        world.trust_for_effects(rows),
         behaviour.effective_discount(percent, coupon),
         m.reference_discount[rows],
         offer_valid | coupon_valid,
@@ -191,7 +191,7 @@ def record_purchases(
     promoted = qualified > m.tier[buyers]
     m.tier[buyers[promoted]] = qualified[promoted]
     m.tier_since_day[buyers[promoted]] = day
-    p_drop = behaviour.dropout_probability(m.dropout_prob[buyers], trust, b)
+    p_drop = behaviour.dropout_probability(m.dropout_prob[buyers], world.trust_for_effects(buyers, trust), b)
     p_drop = np.where(m.balance_rmb[buyers] > 0, p_drop * (1.0 - b.stored_value.dropout_reduction), p_drop)
     drop = repeat & (world.uniform("dropout", buyers) < p_drop)
     m.state[buyers[drop]] = State.SILENT

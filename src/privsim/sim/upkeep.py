@@ -84,7 +84,9 @@ def expire_memberships(world: World, month: int) -> None:
     if len(ended) == 0:
         return
     fee, duration = world.membership_terms
-    p = behaviour.membership_probability(m.paid_savings_rmb[ended], fee, m.trust[ended], world.behaviour, renewal=True)
+    p = behaviour.membership_probability(
+        m.paid_savings_rmb[ended], fee, world.trust_for_effects(ended), world.behaviour, renewal=True
+    )
     renew = ended[world.uniform("renewal", ended) < p]
     m.paid_savings_rmb[ended] = 0.0
     m.paid_until_day[renew] = world.day + duration - 1

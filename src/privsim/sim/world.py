@@ -164,6 +164,19 @@ class World:
         baseline: npt.NDArray[np.float32] = np.clip(np.float32(self.behaviour.trust.initial) + offset, 0.0, 1.0)
         return baseline
 
+    def trust_for_effects(
+        self, rows: npt.NDArray[np.int64], trust: npt.NDArray[np.float32] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """The trust that trust's effects read for ``rows`` (``trust``, default the members' current trust):
+        itself when ``behaviour.trust.effects_relative_to`` is ``reference``, else shifted so that the member's
+        own baseline (:meth:`trust_baseline`) reads as ``trust.reference``: ``trust - baseline + reference``."""
+        current = self.members.trust[rows] if trust is None else trust
+        t = self.behaviour.trust
+        if t.effects_relative_to == "reference":
+            return current
+        shifted: npt.NDArray[np.float32] = current - self.trust_baseline(rows) + np.float32(t.reference)
+        return shifted
+
     def reachable(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """``rows`` (member rows, in order) without the churned ones."""
         candidates = np.asarray(rows, dtype=np.int64)

@@ -82,7 +82,7 @@ def deliver(world: World, contacts: Contacts) -> None:
         ledger.add(Flow.REACTIVATIONS, month, len(back))
     m.trust[rows] = trust
     m.last_contact_day[rows] = day
-    p_block = behaviour.block_probability(m.fatigue[rows], trust, b)
+    p_block = behaviour.block_probability(m.fatigue[rows], world.trust_for_effects(rows, trust), b)
     churn_rows(world, rows[world.uniform("block", rows) < p_block], ChurnReason.BLOCKED, month)
 
 

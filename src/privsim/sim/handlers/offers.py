@@ -21,7 +21,7 @@ def offer_membership(world: World, offer: MembershipOffer) -> None:
     rows = np.asarray(offer.members, dtype=np.int64)
     eligible = (m.state[rows] != State.CHURNED) & (m.paid_until_day[rows] < world.day)
     rows, savings = rows[eligible], np.asarray(offer.expected_savings_rmb, dtype=float)[eligible]
-    p = behaviour.membership_probability(savings, offer.fee_rmb, m.trust[rows], world.behaviour)
+    p = behaviour.membership_probability(savings, offer.fee_rmb, world.trust_for_effects(rows), world.behaviour)
     buyers = rows[world.uniform("membership", rows) < p]
     m.paid_until_day[buyers] = world.day + offer.duration_days - 1
     m.paid_savings_rmb[buyers] = 0.0
@@ -34,7 +34,7 @@ def offer_top_up(world: World, offer: TopUpOffer) -> None:
     """Payers add ``amount + bonus`` to their balance; its cash share is the cash paid per RMB of balance."""
     m, month = world.members, world.month
     rows = world.reachable(offer.members)
-    p = behaviour.topup_probability(offer.bonus_rmb / offer.amount_rmb, m.trust[rows], world.behaviour)
+    p = behaviour.topup_probability(offer.bonus_rmb / offer.amount_rmb, world.trust_for_effects(rows), world.behaviour)
     payers = rows[world.uniform("top_up", rows) < p]
     balance, share = m.balance_rmb[payers], m.balance_cash_share[payers]
     new_balance = balance + offer.amount_rmb + offer.bonus_rmb

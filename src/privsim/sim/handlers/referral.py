@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 def invite(world: World, invitations: Invitations) -> None:
     """Asked members invite friends; accepted invitees join (some fake); inviters earn the reward steps."""
-    m, month, ledger = world.members, world.month, world.ledger
+    month, ledger = world.month, world.ledger
     rng = world.rng["events"]
     r = world.behaviour.referral
     asked = world.reachable(invitations.inviters)
     reward = invitations.reward
-    invites = rng.poisson(behaviour.mean_invitations(reward.value_rmb, m.trust[asked], world.behaviour))
+    invites = rng.poisson(behaviour.mean_invitations(reward.value_rmb, world.trust_for_effects(asked), world.behaviour))
     accepted = rng.binomial(invites, r.acceptance_rate)
     ledger.add(Flow.REFERRAL_ASKED, month, len(asked))
     ledger.add(Flow.REFERRAL_INVITERS, month, int((invites > 0).sum()))
