@@ -4,7 +4,9 @@ A synthetic BG/NBD log (4,000 customers, 78 weeks from 2024-01-01) is
 fitted with calibration to 2024-12-31, a month end. The scenario is built
 from the fit document alone (:func:`privsim.fitting.scenario_block.docking_scenario`:
 the population block, the cohort entering on its first-purchase days, and
-neutral behaviour: no trust effects, no offers, no contacts, no deletions).
+the default behaviour, which is neutral to it: trust acting only relative to
+each member's own baseline, no trust gain per purchase, no offers, no
+contacts, no deletions).
 Forty replications of the engine are compared with the analytic forecast
 ``C(D) = sum_i E[X((D - d_i) / 7)]`` (:mod:`privsim.fitting.forecast`) of
 the fitted BG/NBD: the repeat purchases over the holdout (2025-01-01 ..

@@ -205,7 +205,7 @@ def test_churned_split_into_lost_ended_and_fake() -> None:
     scenario = parse(
         horizon_days=120,
         **FIXED_BASE,
-        accounts=ROOMY_ACCOUNTS,
+        accounts=[{**a, "member_churn_rate_per_year": 0.05} for a in ROOMY_ACCOUNTS],
         lifecycle={"tenure_days": 400},
         strategies=[strategy("ecard", referral(50.0, kind="ecard"))],
     )

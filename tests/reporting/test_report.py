@@ -238,7 +238,7 @@ def test_executive_summary_names_each_winner_its_lead_and_how_sure(results: Resu
         assert means[v.winner] == best and v.winner_mean == best
         assert v.runner_up != v.winner and v.runner_up is not None
         others = means.drop(v.winner)
-        assert v.runner_up_mean == (others.min() if metric in LOWER_IS_BETTER else others.max())
+        assert v.runner_up_mean == pytest.approx(others.min() if metric in LOWER_IS_BETTER else others.max())
         paired = reps[reps["metric"] == metric].pivot_table(index="replication", columns="strategy", values="value")
         diff = paired[v.winner] - paired[v.runner_up]
         assert v.difference == pytest.approx(diff.mean()) and v.n == len(diff)

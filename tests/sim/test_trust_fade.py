@@ -42,7 +42,7 @@ def test_trust_returns_half_way_to_the_members_own_baseline_in_each_half_life() 
 
 
 def test_without_half_lives_trust_does_not_move_between_events() -> None:
-    data = scenario_dict(**FIXED_BASE)
+    data = scenario_dict(**FIXED_BASE, behaviour=fading(None, None))
     scenario = privsim.parse_scenario(data)
     world = World(scenario, scenario.strategies[0], SEED, 0)
     m, n = world.members, world.members.n

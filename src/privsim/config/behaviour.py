@@ -11,7 +11,13 @@ from privsim.config.base import MIN_RMB, Days, DaysSpan, Factor, Model, MoneyRmb
 
 
 class Trust(Model):
-    """Trust in the brand, a number in [0, 1] per member."""
+    """Trust in the brand, a number in [0, 1] per member.
+
+    The defaults are neutral to the population's purchase/dropout process: trust's effects read trust against
+    the member's own baseline, a purchase does not raise it, and what contacts add or take away fades back to
+    the baseline (half-lives 180 and 365 days). With strategy ``none`` members then buy and drop out as the
+    population block's BG/NBD process says.
+    """
 
     initial: Share = Field(0.3, description="Trust of a newly added member and of the initial base.")
     reference: Share = Field(0.3, description="Trust at which purchase and dropout are unmodulated.")
@@ -27,7 +33,10 @@ class Trust(Model):
         2.0, ge=0.0, description="Blocking chance is multiplied by exp(-block_sensitivity x (trust - reference))."
     )
     gain_per_purchase: Share = Field(
-        0.04, description="On each purchase trust moves this share of the way to 1 (a satisfying purchase)."
+        0.0,
+        description="On each purchase trust moves this share of the way to 1 (a satisfying purchase): state "
+        "dependence, each purchase making the next more likely. 0 (the default) keeps the population's "
+        "purchase/dropout process (BG/NBD) as fitted; a positive value is an explicit assumption.",
     )
     gain_per_service_contact: Share = Field(
         0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
@@ -47,19 +56,19 @@ class Trust(Model):
         "min(1, loss x (depth - threshold)) of its value.",
     )
     half_life_days: DaysSpan | None = Field(
-        None,
+        180.0,
         gt=0.0,
         description="Days for trust above the member's own baseline (`initial` plus its account pool's "
         "`trust_offset`, clipped to [0, 1]) to fall half way back to it without new gains; null = gains never fade.",
     )
     loss_half_life_days: DaysSpan | None = Field(
-        None,
+        365.0,
         gt=0.0,
         description="Days for trust below the member's own baseline to recover half way to it without new "
         "losses; null = losses never heal.",
     )
     effects_relative_to: Literal["reference", "baseline"] = Field(
-        "reference",
+        "baseline",
         description="What trust's effects (purchase, dropout, blocking, take-ups, invitations) compare trust with: "
         "`reference` = the fixed `reference` trust, so a member whose baseline differs from it (a pool's "
         "`trust_offset`) buys and drops out differently from the start; `baseline` = the member's own baseline "

@@ -97,7 +97,10 @@ class Account(Model):
     daily_add_cap: Count = Field(ge=0, description="New members one account can add per day.")
     members_per_account: Count = Field(ge=1, description="Most members one account can hold.")
     member_churn_rate_per_year: PerYear = Field(
-        0.05, ge=0.0, description="Hazard that a member deletes this kind of account, per member-year."
+        0.0,
+        ge=0.0,
+        description="Hazard that a member deletes this kind of account, per member-year; 0 (the default) = only "
+        "the population's dropout and the contacts' blocking end a membership (a case states its own rate).",
     )
     cost_per_broadcast_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Cost of one broadcast to one member, RMB.")
     cost_per_personal_contact_rmb: MoneyRmb = Field(

@@ -78,10 +78,12 @@ def docking_scenario(
     """A complete scenario (dict) in which only the fitted behaviour acts.
 
     Members' purchases and dropout are the fitted model's and nothing else:
-    trust has no effect (purchase, dropout and block sensitivities 0) and
-    does not move on purchases; no discounts, offers or contacts (strategy
-    ``none``, one tier without member discount); no acquisition channels; one
-    account pool big enough for every entry, with no deletions; no lifecycle end.
+    the default behaviour (trust's effects relative to each member's own
+    baseline, no trust gain per purchase: the BTYD-neutral default of
+    :class:`privsim.config.behaviour.Trust`); no discounts, offers or contacts
+    (strategy ``none``, one tier without member discount); no acquisition
+    channels; one account pool big enough for every entry, with no deletions
+    (the default); no lifecycle end.
     """
     members = sum(e["count"] for e in population["entries"])
     return {
@@ -92,14 +94,6 @@ def docking_scenario(
         "seed": seed,
         "replications": replications,
         "population": population,
-        "behaviour": {
-            "trust": {
-                "purchase_sensitivity": 0.0,
-                "dropout_sensitivity": 0.0,
-                "block_sensitivity": 0.0,
-                "gain_per_purchase": 0.0,
-            }
-        },
         "lifecycle": None,
         "channels": [],
         "accounts": [
@@ -109,7 +103,6 @@ def docking_scenario(
                 "count": 1,
                 "daily_add_cap": max(members, 1),
                 "members_per_account": max(members, 1),
-                "member_churn_rate_per_year": 0.0,
             }
         ],
         "tiers": [{"name": "customer"}],
