@@ -133,7 +133,8 @@ def assert_books(world: World, result: ReplicationResult) -> None:
       is the cumulative sum of the churn flows, which split into lost, ended
       and fake members (each stock the cumulative sum of its flow); the
       reachable members split into the tiers;
-    - profit: ``gmv - discounts + membership_fees - (cogs + sum of COSTS) = profit``;
+    - GMV as paid: ``gmv = gmv_list - discounts``; profit: ``gmv + membership_fees - (cogs + sum of COSTS) =
+      profit``; the repurchase rate over every buyer is at most the retained-only one;
     - no flow and no stock is negative; the breakdowns by account pool and
       by tier (where reported) add up to their totals;
     - the account and group tables agree with the member rows: each account's
@@ -167,14 +168,20 @@ def assert_books(world: World, result: ReplicationResult) -> None:
         ("by_pool.added.", mo["added"]),
         ("by_pool.churned.", churned),
         ("by_pool.first_orders.", mo["first_orders"]),
-        ("by_tier.gmv_rmb.", mo["gmv_rmb"]),
+        ("by_tier.gmv_list_rmb.", mo["gmv_list_rmb"]),
     ):
         parts = [v for k, v in mo.items() if k.startswith(prefix)]
         if parts:
             np.testing.assert_allclose(sum(parts), whole, rtol=1e-9, atol=1e-6, err_msg=prefix)
     costs = sum(mo[c] for c in COSTS)
-    profit = mo["gmv_rmb"] - mo["discounts_rmb"] + mo["membership_fees_rmb"] - (mo["cogs_rmb"] + costs)
+    np.testing.assert_allclose(mo["gmv_rmb"], mo["gmv_list_rmb"] - mo["discounts_rmb"], rtol=1e-9, atol=1e-6)
+    profit = mo["gmv_rmb"] + mo["membership_fees_rmb"] - (mo["cogs_rmb"] + costs)
     np.testing.assert_allclose(mo["profit_rmb"], profit, rtol=1e-9, atol=1e-6)
+    if not np.isnan(result.repurchase_rate):
+        assert result.repurchase_rate <= result.repurchase_rate_retained, (
+            result.repurchase_rate,
+            result.repurchase_rate_retained,
+        )
     for name in (*Flow, *Stock):
         assert np.all(mo[name] >= 0), (name, mo[name])
     n = m.n

@@ -31,24 +31,22 @@ visits, unpaid_visits
     are the visits without one. With the default behaviour only buyers
     visit (``unpaid_visits`` = 0). Orders of scheduled entries on their
     entry day are not visits.
-gmv_rmb
+gmv_list_rmb
     Value of all orders at list price, before any discount.
 discounts_rmb
     List value minus price paid: percent-off offers and the policies' standing
     discounts (tier member discounts, the paid membership's discount), coupons,
     and the bonus share of stored value spent.
-gmv_paid_rmb
-    GMV as paid (成交): each order's list value minus every discount on it
-    (percent-off offer, standing discount, coupon, stored-value bonus),
-    summed over the month's orders; so ``gmv_paid_rmb = gmv_rmb -
-    discounts_rmb`` month by month. Balance spent counts as paid at its
-    cash share (the cash came in at the top-up).
-net_sales_rmb
-    ``gmv_rmb - discounts_rmb``: what members paid.
+gmv_rmb
+    GMV as paid (成交), what customers paid: each order's list value minus
+    every discount on it (percent-off offer, standing discount, coupon,
+    stored-value bonus), so ``gmv_rmb = gmv_list_rmb - discounts_rmb`` month
+    by month. Balance spent counts as paid at its cash share (the cash came
+    in at the top-up; the bonus share is a discount).
 cogs_rmb
-    Cost of goods: ``gmv_rmb * (1 - gross_margin_share)``.
+    Cost of goods: ``gmv_list_rmb * (1 - gross_margin_share)``.
 gross_margin_rmb
-    ``net_sales_rmb - cogs_rmb``.
+    ``gmv_rmb - cogs_rmb``.
 acquisition_cost_rmb
     ``leads x cost_per_lead_rmb`` summed over channels.
 incentive_cost_rmb
@@ -116,9 +114,9 @@ fixed_cost_rmb
 profit_rmb
     ``gross_margin_rmb + membership_fees_rmb - (acquisition_cost_rmb + incentive_cost_rmb +
     contact_cost_rmb + staff_cost_rmb + fixed_cost_rmb + referral_reward_cost_rmb + koc_cost_rmb)``,
-    so ``gmv - discounts + fees - (cogs + all COSTS) = profit``.
+    so ``gmv_rmb + fees - (cogs + all COSTS) = gmv_list_rmb - discounts + fees - (cogs + all COSTS) = profit``.
 aov_rmb
-    ``gmv_rmb / orders`` (list price; NaN in a month without orders).
+    ``gmv_rmb / orders`` (as paid; NaN in a month without orders).
 broadcasts, personal_contacts
     Contacts delivered, by mode.
 dropouts
@@ -147,24 +145,24 @@ returns
     patient_days))``), booked in the month of day ``order day + ceil(d) +
     delivery.return_window_days``, so a month's returns may come from the
     previous month's orders; cumulatively, returns never exceed orders.
-    Returns due after the horizon are not booked. The orders, ``gmv_rmb``,
-    ``discounts_rmb``, ``net_sales_rmb``, ``cogs_rmb`` and ``profit_rmb`` above
+    Returns due after the horizon are not booked. The orders, ``gmv_list_rmb``,
+    ``discounts_rmb``, ``gmv_rmb``, ``cogs_rmb`` and ``profit_rmb`` above
     count every order placed, returned or not (gross of returns); a returned
     order never counts toward tier progress or paid-membership savings.
-returned_gmv_rmb
-    List value of the returned orders (``gmv_rmb`` they had added).
+returned_gmv_list_rmb
+    List value of the returned orders (``gmv_list_rmb`` they had added).
 refunds_rmb
-    What the returned orders had added to net sales, paid back: list value
+    What the returned orders had added to ``gmv_rmb``, paid back: list value
     minus their discounts (cash, and stored value at its cash share).
 stored_value_refunded_rmb
     Of the refunds, the stored value (bonus included) the orders had used,
     put back on the members' balances.
 returned_cogs_rmb
-    Cost of the returned goods, back in stock: ``returned_gmv_rmb x (1 - gross_margin_share)``.
+    Cost of the returned goods, back in stock: ``returned_gmv_list_rmb x (1 - gross_margin_share)``.
 gmv_net_of_returns_rmb
-    ``gmv_rmb - returned_gmv_rmb``.
-net_sales_net_of_returns_rmb
-    ``net_sales_rmb - refunds_rmb``.
+    ``gmv_rmb - refunds_rmb``: GMV as paid, less what was paid back for returns.
+gmv_list_net_of_returns_rmb
+    ``gmv_list_rmb - returned_gmv_list_rmb``.
 profit_net_of_returns_rmb
     ``profit_rmb - refunds_rmb + returned_cogs_rmb``: a returned order's gross
     margin is lost, its goods are restocked (no reverse-logistics cost).
@@ -206,7 +204,7 @@ staff_hours_available
 staff_operator_days
     ``staff.count`` summed over the month's days: operator-days worked.
 gmv_per_staff_month_rmb
-    ``gmv_rmb / (staff_operator_days x 12 / 365)``: GMV per operator-month
+    ``gmv_rmb / (staff_operator_days x 12 / 365)``: GMV as paid per operator-month
     (an operator-month as in ``staff_cost_rmb``); per replication, total GMV
     over total operator-months. NaN without staff.
 personal_contacts_per_staff_day
@@ -226,12 +224,13 @@ Monthly flows by account pool and by tier
 by_pool.added.<pool>, by_pool.first_orders.<pool>, by_pool.churned.<pool>
     Members placed on the pool when they joined; first orders and churn of
     members on the pool at the time.
-by_tier.gmv_rmb.<tier>
-    GMV of orders by members of the tier at the time of the order.
-by_tier.returned_gmv_rmb.<tier>
-    ``returned_gmv_rmb`` of orders by members of the tier at the time of the order.
+by_tier.gmv_list_rmb.<tier>
+    ``gmv_list_rmb`` of orders by members of the tier at the time of the order.
+by_tier.returned_gmv_list_rmb.<tier>
+    ``returned_gmv_list_rmb`` of orders by members of the tier at the time of the order.
 orders_paid_members, gmv_paid_members_rmb
-    Orders and GMV of members whose paid membership was valid that day.
+    Orders and GMV at list price (as ``gmv_list_rmb``) of members whose paid
+    membership was valid that day.
 
 Month-end stocks (at the end of the month's last simulated day)
 ----------------------------------------------------------------
@@ -331,23 +330,25 @@ profit_plus_end_base_rmb
     objective that a strategy cannot win by running the base down.
 
 repurchase_rate
+    Share of every member who had bought by the end of day
+    ``D = horizon_days - 366`` (first purchase on or before D; the day-0
+    base's history counts), churned or not, who bought again within the
+    following 365 days (days D+1 .. D+365). Members churned by day D count as
+    not repurchasing (a churned member never buys), so a strategy cannot
+    raise it by losing buyers; those who bought again and then churned count
+    as repurchasing. ``repurchase_rate = repurchase_rate_retained x
+    (customers on day D) / (buyers by day D)``, at most
+    ``repurchase_rate_retained``. NaN when ``horizon_days < 366`` or nobody
+    had bought by day D.
+repurchase_rate_retained
     The retained-only repurchase rate: share of the members who were
-    customers at the end of day ``D = horizon_days - 366`` (at least one
-    purchase, not churned) who bought again within the following 365 days
-    (days D+1 .. D+365). Its base leaves out the buyers churned by day D,
-    so a strategy that loses buyers before D can raise it (see
-    ``repurchase_rate_all_buyers``). Members who churned in the window
-    without buying again count as not repurchasing; those who bought again
-    and then churned count as repurchasing. NaN when
-    ``horizon_days < 366`` or there were no customers on day D.
-repurchase_rate_all_buyers
-    Share of every member who had bought by the end of day D (first
-    purchase on or before D; the day-0 base's history counts), churned or
-    not, who bought again in days D+1 .. D+365. Members churned by day D
-    count as not repurchasing (a churned member never buys), so
-    ``repurchase_rate_all_buyers = repurchase_rate x (customers on day D) /
-    (buyers by day D)``, at most ``repurchase_rate``. NaN as
-    ``repurchase_rate``, or with no buyers by day D.
+    customers at the end of day D (at least one purchase, not churned) who
+    bought again in days D+1 .. D+365. Its base leaves out the buyers churned
+    by day D, so a strategy that loses buyers before D can raise it. Members
+    who churned in the window without buying again count as not
+    repurchasing; those who bought again and then churned count as
+    repurchasing. NaN when ``horizon_days < 366`` or there were no
+    customers on day D.
 
 Cohort retention
 ----------------
@@ -372,19 +373,21 @@ HEADLINE = {
 }
 #: Headline metrics where less is better (for every other one, more is).
 LOWER_IS_BETTER = frozenset({"members_churned"})
-#: The shortest horizon with a repurchase rate: the customers of day ``horizon_days - 366`` (day 0 or later).
+#: The shortest horizon with a repurchase rate: the buyers by day ``horizon_days - 366`` (day 0 or later).
 REPURCHASE_MIN_HORIZON_DAYS = 366
 
 
 def why_not_available(metric: str, horizon_days: int | None) -> str:
     """Why ``metric`` has no value (NaN) in a run of ``horizon_days`` days, for a note beside its ``n/a``."""
-    if metric == "repurchase_rate":
+    if metric in ("repurchase_rate", "repurchase_rate_retained"):
+        name = "the repurchase rate" if metric == "repurchase_rate" else "the retained-only repurchase rate"
+        base = "buyers by" if metric == "repurchase_rate" else "customers on"
         if horizon_days is not None and horizon_days < REPURCHASE_MIN_HORIZON_DAYS:
             return (
-                f"the repurchase rate needs a horizon of {REPURCHASE_MIN_HORIZON_DAYS} days or more (the customers "
-                f"of one day, then the 365 days after it); this run has {horizon_days} days"
+                f"{name} needs a horizon of {REPURCHASE_MIN_HORIZON_DAYS} days or more (the {base} one day, "
+                f"then the 365 days after it); this run has {horizon_days} days"
             )
-        return "the repurchase rate has no customers on the day its 365-day window starts"
+        return f"{name} has no {base} the day its 365-day window starts"
     return f"{HEADLINE.get(metric, metric)} has no value in any replication"
 
 
@@ -409,8 +412,8 @@ BREAKDOWNS = {
     "by_pool.added.": ("added", "pool"),
     "by_pool.first_orders.": ("first_orders", "pool"),
     "by_pool.churned.": ("churned", "pool"),
-    "by_tier.gmv_rmb.": ("gmv_rmb", "tier"),
-    "by_tier.returned_gmv_rmb.": ("returned_gmv_rmb", "tier"),
+    "by_tier.gmv_list_rmb.": ("gmv_list_rmb", "tier"),
+    "by_tier.returned_gmv_list_rmb.": ("returned_gmv_list_rmb", "tier"),
     "tier.": ("members_reachable", "tier"),
     "leads.": ("leads", "channel"),
     "added.": ("added", "channel"),
@@ -436,7 +439,7 @@ UNITS = {
     "aov_rmb": "RMB per order",
     "referral_cac_rmb": "RMB per referred member",
     "repurchase_rate": "share",
-    "repurchase_rate_all_buyers": "share",
+    "repurchase_rate_retained": "share",
     "coverage": "share",
     "viral_coefficient": "members joined per member asked",
     "staff_saved_fte": "operators (FTE)",

@@ -90,7 +90,7 @@ def replication_figures(result: ReplicationResult) -> dict[str, float]:
     out["gmv_per_staff_month_rmb"] = _ratio(out["gmv_rmb"], staff_months)
     out["personal_contacts_per_staff_day"] = _ratio(out["personal_contacts"], out["staff_operator_days"])
     out["repurchase_rate"] = result.repurchase_rate
-    out["repurchase_rate_all_buyers"] = result.repurchase_rate_all_buyers
+    out["repurchase_rate_retained"] = result.repurchase_rate_retained
     out["end_base_value_rmb"] = result.end_base_value_rmb
     out["profit_plus_end_base_rmb"] = out["profit_rmb"] + result.end_base_value_rmb
     return out

@@ -125,7 +125,7 @@ def test_run_table_fits_80_columns_in_the_wide_layout(short: Ran) -> None:
     # the repurchase rate's n/a says why, in words a reader can act on (the note wraps at 80 columns)
     note = " ".join(out.split("n/a: ", 1)[1].split("Results written")[0].split())
     assert note == (
-        "the repurchase rate needs a horizon of 366 days or more (the customers of one day, then the 365 days "
+        "the repurchase rate needs a horizon of 366 days or more (the buyers by one day, then the 365 days "
         "after it); this run has 60 days"
     )
 

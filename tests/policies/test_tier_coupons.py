@@ -93,7 +93,7 @@ def test_tier_coupons_raise_orders_to_the_threshold(monkeypatch: pytest.MonkeyPa
                 column.clear()
             world, result = run_world(scenario, "coupons", rep)
             assert_books(world, result)
-            gmv[name].append(total(result, "gmv_rmb"))
+            gmv[name].append(total(result, "gmv_list_rmb"))
             valid, used = np.array(seen["valid"]), np.array(seen["used"])
             assert used.sum() == total(result, "coupons_used") > 0
             if name == "always":

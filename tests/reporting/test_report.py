@@ -315,7 +315,7 @@ def test_a_missing_repurchase_rate_says_why_and_shares_read_as_levels_in_percent
 ) -> None:
     text = " ".join("".join(page.text).split())
     assert (  # the run has 180 days: no repurchase rate, and the report says why
-        "n/a: the repurchase rate needs a horizon of 366 days or more (the customers of one day, then the 365 days "
+        "n/a: the repurchase rate needs a horizon of 366 days or more (the buyers by one day, then the 365 days "
         "after it); this run has 180 days." in text
     )
     rate = {"mean": 0.546, "ci_low": 0.534, "ci_high": 0.558}

@@ -39,14 +39,14 @@ def test_breakdowns_are_columns_not_strings_to_parse(results: Results) -> None:
     assert set(pool["pool"]) == {"personal", "wecom"}
     assert set(pool["metric"]) == {"by_pool.added.personal", "by_pool.added.wecom"}
     assert (pool[["tier", "channel"]] == "").all().all()
-    tier_gmv = summary[(summary["measure"] == "gmv_rmb") & (summary["tier"] != "")]
-    assert set(tier_gmv["metric"]) == {f"by_tier.gmv_rmb.{t}" for t in tier_gmv["tier"]}
+    tier_gmv = summary[(summary["measure"] == "gmv_list_rmb") & (summary["tier"] != "")]
+    assert set(tier_gmv["metric"]) == {f"by_tier.gmv_list_rmb.{t}" for t in tier_gmv["tier"]}
     assert (tier_gmv["unit"] == "RMB").all()
     # a breakdown adds up to its total, found by columns alone
     for strategy in results.strategies:
         reps = results.replications[results.replications["strategy"] == strategy]
-        total = reps[(reps["measure"] == "gmv_rmb") & (reps["tier"] == "") & (reps["pool"] == "")]
-        by_tier = reps[(reps["measure"] == "gmv_rmb") & (reps["tier"] != "")].groupby("replication")["value"].sum()
+        total = reps[(reps["measure"] == "gmv_list_rmb") & (reps["tier"] == "") & (reps["pool"] == "")]
+        by_tier = reps[(reps["measure"] == "gmv_list_rmb") & (reps["tier"] != "")].groupby("replication")["value"].sum()
         pd.testing.assert_series_equal(by_tier, total.set_index("replication")["value"], check_names=False, rtol=1e-9)
     channels = summary[summary["channel"] != ""]
     assert {"leads", "added", "first_orders", "repeat_orders"} <= set(channels["measure"])
@@ -61,6 +61,7 @@ def test_every_metric_has_a_unit_and_a_plain_metric_keeps_its_name(results: Resu
     row = summary.loc[(results.baseline, "profit_rmb")]
     assert (row["measure"], row["pool"], row["tier"], row["channel"], row["unit"]) == ("profit_rmb", "", "", "", "RMB")
     assert summary.loc[(results.baseline, "repurchase_rate"), "unit"] == "share"
+    assert summary.loc[(results.baseline, "repurchase_rate_retained"), "unit"] == "share"
     assert summary.loc[(results.baseline, "active_members"), "unit"] == "members"
     assert summary.loc[(results.baseline, "orders"), "unit"] == "orders"
     assert metrics.split("tier.vip") == ("members_reachable", {"tier": "vip"})

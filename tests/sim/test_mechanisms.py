@@ -205,7 +205,7 @@ def test_longer_lifecycle_raises_gmv_and_lowers_lifecycle_churn() -> None:
         return figures(privsim.parse_scenario(data), replications=4)
 
     short, long = run(365), run(1095)
-    gmv_s, gmv_l = short["gmv_rmb"]["none"], long["gmv_rmb"]["none"]
+    gmv_s, gmv_l = short["gmv_list_rmb"]["none"], long["gmv_list_rmb"]["none"]
     churn_s, churn_l = short["churned_lifecycle"]["none"], long["churned_lifecycle"]["none"]
     assert_positive(gmv_l - gmv_s, "GMV, tenure 1095 - 365 days")
     assert_positive(churn_s - churn_l, "lifecycle churn, tenure 365 - 1095 days")
@@ -271,7 +271,7 @@ def test_tier_member_discount_only_with_tier_benefits() -> None:
         strategies=[strategy("no_benefits", nurture(False)), strategy("benefits", nurture(True))],
     )
     fig = figures(privsim.parse_scenario(data), replications=3)
-    disc, gmv = fig["discounts_rmb"], fig["gmv_rmb"]
+    disc, gmv = fig["discounts_rmb"], fig["gmv_list_rmb"]
     assert np.all(disc["no_benefits"] == 0), disc["no_benefits"]
     assert np.all(disc["benefits"] > 0), disc["benefits"]
     assert np.all(disc["benefits"] <= 0.08 * gmv["benefits"] + 1e-6)
@@ -287,5 +287,5 @@ def test_tier_member_discount_only_with_tier_benefits() -> None:
         ],
     )
     fig = figures(privsim.parse_scenario(with_offer), replications=5)
-    share = {s: fig["discounts_rmb"][s] / fig["gmv_rmb"][s] for s in ("benefits", "no_benefits")}
+    share = {s: fig["discounts_rmb"][s] / fig["gmv_list_rmb"][s] for s in ("benefits", "no_benefits")}
     assert_positive(share["benefits"] - share["no_benefits"], "discount share of GMV, benefits - none")

@@ -14,12 +14,12 @@ from privsim import behaviour
 from privsim.agents.members import NEVER, NO_END, Members, State
 from privsim.results import replication_figures
 from privsim.sim.calendar import run, simulate
-from privsim.sim.ledger import Flow, base_value_rmb, buyers_mask, customers_mask, repurchase_rate
+from privsim.sim.ledger import Flow, base_value_rmb, buyers_mask, customers_mask, derived_flows, repurchase_rate
 from privsim.sim.purchases import record_purchases
 from privsim.sim.world import World
 
 
-def test_repurchase_rate_all_buyers_counts_the_churned_as_not_repurchasing() -> None:
+def test_repurchase_rate_counts_the_churned_as_not_repurchasing_the_retained_rate_leaves_them_out() -> None:
     # Reference day D = 10. Rows: 0 bought on day 3 and again on 15; 1 bought on day 5 only; 2 bought on
     # day 2 and churned on day 8; 3 bought on day 4, again on 12, then churned; 4 never bought; 5 bought
     # first on day 11. Retained base on D: rows 0, 1, 3 (2 had churned) -> 2 / 3. Every buyer by D:
@@ -42,7 +42,7 @@ def test_repurchase_rate_all_buyers_counts_the_churned_as_not_repurchasing() -> 
     assert np.isnan(repurchase_rate(buyers_mask(m, 1), m, 1))  # nobody had bought by day 1
 
 
-def test_repurchase_rate_all_buyers_in_a_run_is_the_retained_rate_times_the_retained_share() -> None:
+def test_repurchase_rate_in_a_run_is_the_retained_rate_times_the_retained_share() -> None:
     # Every buyer churned by D is a non-repurchaser, so all-buyers = retained x customers(D) / buyers(D);
     # the small scenario's WeCom pool loses 35 % a year, so some buyers churn before D and the two differ.
     scenario = small_scenario(horizon_days=400, strategies=[strategy("none", {"kind": "none"})])
@@ -53,12 +53,15 @@ def test_repurchase_rate_all_buyers_in_a_run_is_the_retained_rate_times_the_reta
     assert customers is not None
     buyers = buyers_mask(world.members, day)
     assert buyers[: len(customers)].sum() > customers.sum()
-    expected = result.repurchase_rate * customers.sum() / buyers.sum()
-    assert result.repurchase_rate_all_buyers == pytest.approx(expected, rel=1e-12)
-    assert result.repurchase_rate_all_buyers < result.repurchase_rate
+    expected = result.repurchase_rate_retained * customers.sum() / buyers.sum()
+    assert result.repurchase_rate == pytest.approx(expected, rel=1e-12)
+    assert result.repurchase_rate < result.repurchase_rate_retained
+    figures = replication_figures(result)  # the tables' names read the result's fields
+    assert figures["repurchase_rate"] == result.repurchase_rate
+    assert figures["repurchase_rate_retained"] == result.repurchase_rate_retained
 
 
-def test_gmv_paid_is_list_value_minus_every_discount_on_a_hand_computed_order() -> None:
+def test_gmv_as_paid_is_list_value_minus_every_discount_on_a_hand_computed_order() -> None:
     # One order of exactly 300 (no spread of order values) with 10 % off, a 50-off-200 coupon and a balance of
     # 100 of which 80 % was cash: 30 + 50 off, 100 of the remaining 220 from the balance, its bonus 20 a
     # discount. Paid: 300 - 30 - 50 - 20 = 200.
@@ -74,14 +77,16 @@ def test_gmv_paid_is_list_value_minus_every_discount_on_a_hand_computed_order() 
     m.balance_rmb[row], m.balance_cash_share[row] = 100.0, 0.8
     record_purchases(world, np.array([row]), np.array([0.1]), 0, coupon_valid=np.array([True]))
     ledger = world.ledger
-    assert ledger.total(Flow.GMV_RMB, 0) == pytest.approx(300.0)
+    assert ledger.total(Flow.GMV_LIST_RMB, 0) == pytest.approx(300.0)
     assert ledger.total(Flow.DISCOUNTS_RMB, 0) == pytest.approx(100.0)
-    assert ledger.total(Flow.GMV_PAID_RMB, 0) == pytest.approx(200.0)
+    flows = {flow: np.array([ledger.total(flow, 0)]) for flow in Flow}
+    assert derived_flows(flows)["gmv_rmb"][0] == pytest.approx(200.0)
 
 
-def test_gmv_paid_is_gmv_minus_discounts_every_month_with_every_kind_of_discount() -> None:
+def test_gmv_is_gmv_list_minus_discounts_every_month_with_every_kind_of_discount() -> None:
     # Percent-off sales, tier member discounts (nurture grants them), paid-membership discounts and coupons,
-    # stored-value bonuses: the per-order sum and the difference of the monthly totals agree to rounding.
+    # stored-value bonuses: GMV as paid is list GMV less the month's discounts, in the monthly table and in the
+    # per-replication figures (repurchase_rate <= repurchase_rate_retained: the 400-day test above).
     scenario = small_scenario(
         horizon_days=200,
         strategies=[
@@ -94,10 +99,16 @@ def test_gmv_paid_is_gmv_minus_discounts_every_month_with_every_kind_of_discount
             )
         ],
     )
-    monthly = simulate(scenario, scenario.strategies[0], 7, 0).monthly
-    gmv, discounts, paid = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["gmv_paid_rmb"]
-    assert np.all(discounts > 0) and np.all(paid < gmv)
-    np.testing.assert_allclose(paid, gmv - discounts, rtol=1e-9)
+    result = simulate(scenario, scenario.strategies[0], 7, 0)
+    monthly = result.monthly
+    gmv_list, discounts, gmv = monthly["gmv_list_rmb"], monthly["discounts_rmb"], monthly["gmv_rmb"]
+    assert np.all(discounts > 0) and np.all(gmv < gmv_list)
+    np.testing.assert_allclose(gmv, gmv_list - discounts, rtol=1e-9)
+    assert "gmv_paid_rmb" not in monthly and "net_sales_rmb" not in monthly  # the duplicates are gone
+    np.testing.assert_allclose(monthly["gross_margin_rmb"], gmv - monthly["cogs_rmb"], rtol=1e-9)
+    figures = replication_figures(result)
+    assert figures["gmv_rmb"] == pytest.approx(figures["gmv_list_rmb"] - figures["discounts_rmb"], rel=1e-9)
+    assert figures["aov_rmb"] == pytest.approx(figures["gmv_rmb"] / figures["orders"], rel=1e-12)
     assert monthly["stored_value_spent_rmb"].sum() > 0 and monthly["coupons_used"].sum() > 0
 
 

@@ -357,15 +357,15 @@ def check_invariants(data: dict) -> None:
     np.testing.assert_allclose(sum(monthly[f"by_pool.added.{p}"] for p in pools), monthly["added"])
     np.testing.assert_allclose(sum(monthly[f"by_pool.first_orders.{p}"] for p in pools), monthly["first_orders"])
     np.testing.assert_allclose(sum(monthly[f"by_pool.members.{p}"] for p in pools), monthly["members_reachable"])
-    gmv_by_tier = sum(monthly[f"by_tier.gmv_rmb.{t.name}"] for t in scenario.tiers)
-    np.testing.assert_allclose(gmv_by_tier, monthly["gmv_rmb"], rtol=REL_TOL, atol=ABS_TOL)
+    gmv_by_tier = sum(monthly[f"by_tier.gmv_list_rmb.{t.name}"] for t in scenario.tiers)
+    np.testing.assert_allclose(gmv_by_tier, monthly["gmv_list_rmb"], rtol=REL_TOL, atol=ABS_TOL)
 
     # money adds up, month by month
-    gmv, disc, fees = monthly["gmv_rmb"], monthly["discounts_rmb"], monthly["membership_fees_rmb"]
+    gmv, disc, fees = monthly["gmv_list_rmb"], monthly["discounts_rmb"], monthly["membership_fees_rmb"]
     costs = monthly["cogs_rmb"] + sum(monthly[k] for k in COSTS)
     scale = gmv + fees + costs + ABS_TOL
     assert np.all(np.abs(gmv - disc + fees - costs - monthly["profit_rmb"]) <= REL_TOL * scale + ABS_TOL)
-    np.testing.assert_allclose(monthly["net_sales_rmb"], gmv - disc, rtol=REL_TOL, atol=ABS_TOL)
+    np.testing.assert_allclose(monthly["gmv_rmb"], gmv - disc, rtol=REL_TOL, atol=ABS_TOL)  # GMV as paid
     np.testing.assert_allclose(
         monthly["cogs_rmb"], gmv * (1 - scenario.population.gross_margin_share), rtol=REL_TOL, atol=ABS_TOL
     )
@@ -392,7 +392,7 @@ def check_invariants(data: dict) -> None:
     assert np.all(np.isnan(monthly["gmv_per_staff_month_rmb"]) == (staff.count == 0))
 
     # no negative counts or money (profit and gross margin may be negative; NaN is checked above)
-    for name in (*COUNT_FLOWS, *MONEY_FLOWS, "net_sales_rmb", *STOCKS, "members_reachable", "active_members"):
+    for name in (*COUNT_FLOWS, *MONEY_FLOWS, "gmv_rmb", *STOCKS, "members_reachable", "active_members"):
         assert not np.any(monthly[name] < 0), f"{name} negative: {monthly[name]}"
     assert np.all(monthly["first_orders"] <= monthly["orders"])
     assert np.all(monthly["dropouts"] <= monthly["orders"])
@@ -463,7 +463,7 @@ def test_tiny_order_value_cv_is_a_point_mass(field: str, cv: float) -> None:
     except privsim.ScenarioError:
         return
     result = run(World(scenario, scenario.strategies[0], 1, 0))
-    orders, gmv = result.monthly["orders"].sum(), result.monthly["gmv_rmb"].sum()
+    orders, gmv = result.monthly["orders"].sum(), result.monthly["gmv_list_rmb"].sum()
     assert orders > 0
     np.testing.assert_allclose(gmv, 300.0 * orders, rtol=1e-9)
 

@@ -36,20 +36,20 @@ def returns_scenario(*strategies: dict, delivery: dict | None = None, tiers: lis
 
 def assert_return_books(result: ReplicationResult) -> None:
     """Returns never exceed orders (cumulatively: a return is booked after its order, possibly a month later),
-    returned GMV never exceeds GMV, refunds never exceed net sales, and the net-of-returns metrics are as
+    returned list GMV never exceeds list GMV, refunds never exceed GMV as paid, and the net-of-returns metrics are as
     defined in privsim.metrics."""
     mo = result.monthly
     assert np.all(np.cumsum(mo["returns"]) <= np.cumsum(mo["orders"]))
-    assert np.all(np.cumsum(mo["returned_gmv_rmb"]) <= np.cumsum(mo["gmv_rmb"]) + 1e-6)
-    assert np.all(np.cumsum(mo["refunds_rmb"]) <= np.cumsum(mo["net_sales_rmb"]) + 1e-6)
-    assert np.all(mo["refunds_rmb"] <= mo["returned_gmv_rmb"] + 1e-6)
-    np.testing.assert_allclose(mo["gmv_net_of_returns_rmb"], mo["gmv_rmb"] - mo["returned_gmv_rmb"])
-    np.testing.assert_allclose(mo["net_sales_net_of_returns_rmb"], mo["net_sales_rmb"] - mo["refunds_rmb"])
+    assert np.all(np.cumsum(mo["returned_gmv_list_rmb"]) <= np.cumsum(mo["gmv_list_rmb"]) + 1e-6)
+    assert np.all(np.cumsum(mo["refunds_rmb"]) <= np.cumsum(mo["gmv_rmb"]) + 1e-6)
+    assert np.all(mo["refunds_rmb"] <= mo["returned_gmv_list_rmb"] + 1e-6)
+    np.testing.assert_allclose(mo["gmv_net_of_returns_rmb"], mo["gmv_rmb"] - mo["refunds_rmb"])
+    np.testing.assert_allclose(mo["gmv_list_net_of_returns_rmb"], mo["gmv_list_rmb"] - mo["returned_gmv_list_rmb"])
     np.testing.assert_allclose(
         mo["profit_net_of_returns_rmb"], mo["profit_rmb"] - mo["refunds_rmb"] + mo["returned_cogs_rmb"]
     )
-    tiers = [v for k, v in mo.items() if k.startswith("by_tier.returned_gmv_rmb.")]
-    np.testing.assert_allclose(sum(tiers), mo["returned_gmv_rmb"], rtol=1e-9, atol=1e-6)
+    tiers = [v for k, v in mo.items() if k.startswith("by_tier.returned_gmv_list_rmb.")]
+    np.testing.assert_allclose(sum(tiers), mo["returned_gmv_list_rmb"], rtol=1e-9, atol=1e-6)
 
 
 def return_share(world, result: ReplicationResult) -> float:
@@ -63,9 +63,9 @@ def test_returns_off_by_default_book_nothing() -> None:
     scenario = parse(horizon_days=90, **FIXED_BASE)
     world, result = run_world(scenario, "none")
     assert not world.returns_on and not world.pending_returns
-    for name in ("returns", "returned_gmv_rmb", "refunds_rmb", "stored_value_refunded_rmb", "returned_cogs_rmb"):
+    for name in ("returns", "returned_gmv_list_rmb", "refunds_rmb", "stored_value_refunded_rmb", "returned_cogs_rmb"):
         assert total(result, name) == 0.0, name
-    for name in ("gmv", "net_sales", "profit"):
+    for name in ("gmv", "gmv_list", "profit"):
         np.testing.assert_array_equal(result.monthly[f"{name}_net_of_returns_rmb"], result.monthly[f"{name}_rmb"])
 
 
@@ -99,7 +99,7 @@ def test_priority_shipping_fewer_returns_for_its_tier() -> None:
 
     def vip_share(world, result) -> float:
         assert_return_books(result)
-        return total(result, "by_tier.returned_gmv_rmb.vip") / total(result, "by_tier.gmv_rmb.vip")
+        return total(result, "by_tier.returned_gmv_list_rmb.vip") / total(result, "by_tier.gmv_list_rmb.vip")
 
     shares = paired(cases, 3, vip_share)
     assert_positive(shares["standard"] - shares["priority"], "vip returned share")

@@ -50,7 +50,13 @@ def test_fewer_staff_hours_make_fewer_personal_contacts_and_less_gmv() -> None:
     # seed 12345). One hour a day allows 6 contacts. Over 180 days and 4 replications (seed 12345) the paired
     # GMV difference was 92 kRMB (sd 10 kRMB, 95 % CI [76, 108] kRMB), contacts 3,795 fewer (sd 160): the
     # intervals' lower ends are 8 and 20 standard errors above 0, far from the edge.
-    names = ("gmv_rmb", "personal_contacts", "personal_contacts_per_staff_day", "gmv_per_staff_month_rmb")
+    names = (
+        "gmv_list_rmb",
+        "gmv_rmb",
+        "personal_contacts",
+        "personal_contacts_per_staff_day",
+        "gmv_per_staff_month_rmb",
+    )
     unlimited = per_replication(nurture_scenario({}, horizon_days=180), 4, names)
     one_hour = per_replication(nurture_scenario({"hours_per_person_per_day": 1.0}, horizon_days=180), 4, names)
     for name in names:

@@ -94,9 +94,9 @@ def test_with_fading_trust_gmv_per_active_member_reaches_a_steady_state() -> Non
     )
     result = run_scenario(privsim.parse_scenario(data), replications=4, seed=SEED, jobs=1)
     ts = result.tables.timeseries
-    ts = ts[ts.metric.isin(["gmv_rmb", "active_members"])].assign(year=lambda t: t.month // 12)
+    ts = ts[ts.metric.isin(["gmv_list_rmb", "active_members"])].assign(year=lambda t: t.month // 12)
     yearly = ts.pivot_table(index=["strategy", "replication", "year"], columns="metric", values="value")
-    per_active = (yearly.gmv_rmb / yearly.active_members).unstack("strategy")
+    per_active = (yearly.gmv_list_rmb / yearly.active_members).unstack("strategy")
     ratio = (per_active["nurture"] / per_active["none"]).unstack("year")
     drift = ratio[3] / ratio[2] - 1.0
     mean, low, high, _, _ = t_interval(drift.to_numpy())

@@ -14,16 +14,20 @@ and ratios are not.
 
 Measures (the argument, if any, in brackets):
 
+The GMV measures read ``gmv_list_rmb`` (list price, before discounts) and
+the repurchase measures ``repurchase_rate_retained`` (see :data:`GMV` and
+:data:`REPURCHASE_RATE`).
+
 gmv_per_month_rmb
-    Mean monthly ``gmv_rmb`` over the window (scaled).
+    Mean monthly ``gmv_list_rmb`` over the window (scaled).
 gmv_per_member_year_rmb
-    ``gmv_rmb`` over the window x 12 / months, divided by the mean
+    ``gmv_list_rmb`` over the window x 12 / months, divided by the mean
     ``members_reachable`` (scale cancels).
 profit_share
-    ``profit_rmb / gmv_rmb`` over the window.
+    ``profit_rmb / gmv_list_rmb`` over the window.
 repurchase_rate
-    The replication's ``repurchase_rate`` (see privsim.metrics; the window
-    is not used: the reference day is ``horizon - 366``).
+    The replication's ``repurchase_rate_retained`` (see privsim.metrics; the
+    window is not used: the reference day is ``horizon - 366``).
 members_reachable_end, active_members_end, silent_members_end
     Members not churned; of them, active (bought in the last 90 days); and
     the rest (``members_reachable - active_members``), at the window's end (scaled).
@@ -51,12 +55,13 @@ referral_cac_rmb
 paid_member_share
     ``paid_members / members_reachable`` at the window's end.
 paid_spend_ratio
-    GMV per paid member-month / GMV per other member-month over the window
-    (member-months from month-end stocks).
+    GMV (list price: ``gmv_paid_members_rmb`` and the rest of
+    ``gmv_list_rmb``) per paid member-month / per other member-month over the
+    window (member-months from month-end stocks).
 paid_orders_per_month
     ``orders_paid_members`` / paid member-months over the window.
 tier_gmv_share [tier]
-    ``by_tier.gmv_rmb.<tier> / gmv_rmb`` over the window.
+    ``by_tier.gmv_list_rmb.<tier> / gmv_list_rmb`` over the window.
 gmv_per_month_ratio
     ``gmv_per_month_rmb`` of the strategy / that of the benchmark's
     ``versus`` strategy, replication by replication (paired).
@@ -75,7 +80,7 @@ paid_lift_quick_second_purchase
     again within 30 days of their first purchase (made during the run) are
     to have held a paid membership than the other first-time buyers.
 repurchase_rate_difference
-    ``repurchase_rate`` of the strategy minus that of ``versus``, paired by replication.
+    ``repurchase_rate_retained`` of the strategy minus that of ``versus``, paired by replication.
 koc_active_end
     Active KOCs at the window's end (scaled).
 """
@@ -90,6 +95,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from privsim.results import RunTables
+
+# The cases were calibrated on GMV at list price and on the retained-only repurchase rate (the metrics named
+# gmv_rmb and repurchase_rate before issue 27 made those names GMV as paid and the rate over every buyer), so
+# the measures read these metrics and every case's measured values stay as they were. A measure is re-specified
+# only by the calibration issue's rule, not by renaming a metric.
+#: The GMV every GMV measure reads: list price, before discounts.
+GMV = "gmv_list_rmb"
+#: The repurchase rate the repurchase measures read: retained-only (customers not churned on the reference day).
+REPURCHASE_RATE = "repurchase_rate_retained"
 
 
 @dataclass(frozen=True)
@@ -150,20 +164,20 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def gmv_per_month_rmb(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    return run.flow(strategy, "gmv_rmb", window) / window.months * run.scale
+    return run.flow(strategy, GMV, window) / window.months * run.scale
 
 
 def gmv_per_member_year_rmb(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    yearly = run.flow(strategy, "gmv_rmb", window) * 12.0 / window.months
+    yearly = run.flow(strategy, GMV, window) * 12.0 / window.months
     return _ratio(yearly, run.mean_stock(strategy, "members_reachable", window))
 
 
 def profit_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    return _ratio(run.flow(strategy, "profit_rmb", window), run.flow(strategy, "gmv_rmb", window))
+    return _ratio(run.flow(strategy, "profit_rmb", window), run.flow(strategy, GMV, window))
 
 
 def repurchase_rate(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    return run.replication_value(strategy, "repurchase_rate")
+    return run.replication_value(strategy, REPURCHASE_RATE)
 
 
 def members_reachable_end(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
@@ -238,7 +252,7 @@ def paid_member_share(run: RunView, strategy: str, window: Window, argument=None
 def paid_spend_ratio(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     paid_gmv = run.flow(strategy, "gmv_paid_members_rmb", window)
     paid_months = run.flow(strategy, "paid_members", window)
-    other_gmv = run.flow(strategy, "gmv_rmb", window) - paid_gmv
+    other_gmv = run.flow(strategy, GMV, window) - paid_gmv
     other_months = run.flow(strategy, "members_reachable", window) - paid_months
     return _ratio(_ratio(paid_gmv, paid_months), _ratio(other_gmv, other_months))
 
@@ -248,13 +262,13 @@ def paid_orders_per_month(run: RunView, strategy: str, window: Window, argument=
 
 
 def tier_gmv_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
-    return _ratio(run.flow(strategy, f"by_tier.gmv_rmb.{argument}", window), run.flow(strategy, "gmv_rmb", window))
+    return _ratio(run.flow(strategy, f"by_tier.{GMV}.{argument}", window), run.flow(strategy, GMV, window))
 
 
 def gmv_per_month_ratio(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     if versus is None:
         raise ValueError("gmv_per_month_ratio needs the benchmark's `versus` strategy")
-    return _ratio(run.flow(strategy, "gmv_rmb", window), run.flow(versus, "gmv_rmb", window))
+    return _ratio(run.flow(strategy, GMV, window), run.flow(versus, GMV, window))
 
 
 def members_in_groups_share(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
@@ -292,7 +306,7 @@ def paid_lift_quick_second_purchase(
 def repurchase_rate_difference(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:
     if versus is None:
         raise ValueError("repurchase_rate_difference needs the benchmark's `versus` strategy")
-    return run.replication_value(strategy, "repurchase_rate") - run.replication_value(versus, "repurchase_rate")
+    return run.replication_value(strategy, REPURCHASE_RATE) - run.replication_value(versus, REPURCHASE_RATE)
 
 
 def koc_active_end(run: RunView, strategy: str, window: Window, argument=None, versus=None) -> np.ndarray:

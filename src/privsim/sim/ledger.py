@@ -4,7 +4,7 @@ Every number is declared here once (:class:`Flow`, :class:`Stock` and the
 breakdowns :class:`ChannelStep`, :class:`PoolStep`, :class:`TierStep`); the
 enum values are the metric names of the output tables, defined exactly in
 :mod:`privsim.metrics`. The sim's stages book flows with
-``world.ledger.add(Flow.GMV_RMB, month, amount)``; at the end of each
+``world.ledger.add(Flow.GMV_LIST_RMB, month, amount)``; at the end of each
 month the ledger records the stocks (:func:`month_end_stocks`) and cohort
 counts, and at the end of the run it returns a :class:`ReplicationResult`.
 """
@@ -50,7 +50,7 @@ class Flow(StrEnum):
     FIRST_ORDERS = "first_orders"
     VISITS = "visits"
     UNPAID_VISITS = "unpaid_visits"
-    GMV_RMB = "gmv_rmb"
+    GMV_LIST_RMB = "gmv_list_rmb"
     DISCOUNTS_RMB = "discounts_rmb"
     COGS_RMB = "cogs_rmb"
     ACQUISITION_COST_RMB = "acquisition_cost_rmb"
@@ -91,13 +91,12 @@ class Flow(StrEnum):
     ACCOUNT_BANS = "account_bans"
     ORDERS_PAID_MEMBERS = "orders_paid_members"
     GMV_PAID_MEMBERS_RMB = "gmv_paid_members_rmb"
-    GMV_PAID_RMB = "gmv_paid_rmb"
     MEMBERSHIP_FEES_EARNED_RMB = "membership_fees_earned_rmb"
     CHURNED_LOST = "churned_lost"
     CHURNED_ENDED = "churned_ended"
     CHURNED_FAKE = "churned_fake"
     RETURNS = "returns"
-    RETURNED_GMV_RMB = "returned_gmv_rmb"
+    RETURNED_GMV_LIST_RMB = "returned_gmv_list_rmb"
     REFUNDS_RMB = "refunds_rmb"
     STORED_VALUE_REFUNDED_RMB = "stored_value_refunded_rmb"
     RETURNED_COGS_RMB = "returned_cogs_rmb"
@@ -164,8 +163,8 @@ class PoolStep(StrEnum):
 class TierStep(StrEnum):
     """Flows summed per tier, reported as ``by_tier.<step>.<tier>``."""
 
-    GMV_RMB = "gmv_rmb"
-    RETURNED_GMV_RMB = "returned_gmv_rmb"
+    GMV_LIST_RMB = "gmv_list_rmb"
+    RETURNED_GMV_LIST_RMB = "returned_gmv_list_rmb"
 
 
 #: Flows that are costs in the profit (besides cost of goods).
@@ -199,17 +198,17 @@ class ReplicationResult:
 
     ``monthly`` maps each metric of :mod:`privsim.metrics` (flows, derived
     flows and month-end stocks) to an array over months; ``repurchase_rate``
-    (retained-only base), ``repurchase_rate_all_buyers`` (every buyer) and
+    (every buyer), ``repurchase_rate_retained`` (retained-only base) and
     ``end_base_value_rmb`` are per-replication figures; ``cohort_sizes`` and
     ``cohort_active`` are [month-end, cohort month] matrices.
     """
 
     monthly: dict[str, Series]
-    repurchase_rate: float
+    repurchase_rate_retained: float
     cohort_sizes: npt.NDArray[np.int64]
     cohort_active: npt.NDArray[np.int64]
     members_simulated: int
-    repurchase_rate_all_buyers: float
+    repurchase_rate: float
     end_base_value_rmb: float
 
 
@@ -288,39 +287,45 @@ class Ledger:
         monthly.update(derived_flows(self._flows))
         monthly.update(staff_metrics(self._flows, self._staff_hours_per_person_per_day))
         monthly.update(self._stocks)
-        rate = (
+        rate_retained = (
             repurchase_rate(self.repurchase_base, members, self.repurchase_day)
             if self.repurchase_day >= 0
             else float("nan")
         )
-        rate_all = (
+        rate = (
             repurchase_rate(buyers_mask(members, self.repurchase_day), members, self.repurchase_day)
             if self.repurchase_day >= 0
             else float("nan")
         )
         return ReplicationResult(
-            monthly, rate, self._cohort_sizes, self._cohort_active, members.n, rate_all, self.end_base_value_rmb
+            monthly, rate_retained, self._cohort_sizes, self._cohort_active, members.n, rate, self.end_base_value_rmb
         )
 
 
 def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
-    """net_sales, gross_margin, profit, aov and the first three net of returns, from the counted flows
+    """gmv (as paid), gross_margin, profit, aov and the net-of-returns figures, from the counted flows
     (arrays over months)."""
-    net_sales = flows[Flow.GMV_RMB] - flows[Flow.DISCOUNTS_RMB]
-    gross_margin = net_sales - flows[Flow.COGS_RMB]
+    gmv = paid_gmv(flows)
+    gross_margin = gmv - flows[Flow.COGS_RMB]
     costs = sum(flows[name] for name in COSTS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        aov = np.where(flows[Flow.ORDERS] > 0, flows[Flow.GMV_RMB] / flows[Flow.ORDERS], np.nan)
+        aov = np.where(flows[Flow.ORDERS] > 0, gmv / flows[Flow.ORDERS], np.nan)
     profit = gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs
     return {
-        "net_sales_rmb": net_sales,
+        "gmv_rmb": gmv,
         "gross_margin_rmb": gross_margin,
         "profit_rmb": profit,
         "aov_rmb": aov,
-        "gmv_net_of_returns_rmb": flows[Flow.GMV_RMB] - flows[Flow.RETURNED_GMV_RMB],
-        "net_sales_net_of_returns_rmb": net_sales - flows[Flow.REFUNDS_RMB],
+        "gmv_net_of_returns_rmb": gmv - flows[Flow.REFUNDS_RMB],
+        "gmv_list_net_of_returns_rmb": flows[Flow.GMV_LIST_RMB] - flows[Flow.RETURNED_GMV_LIST_RMB],
         "profit_net_of_returns_rmb": profit - flows[Flow.REFUNDS_RMB] + flows[Flow.RETURNED_COGS_RMB],
     }
+
+
+def paid_gmv(flows: Mapping[Flow, Series]) -> Series:
+    """``gmv_rmb``, GMV as paid (成交): ``gmv_list_rmb - discounts_rmb`` (arrays over months)."""
+    gmv: Series = flows[Flow.GMV_LIST_RMB] - flows[Flow.DISCOUNTS_RMB]
+    return gmv
 
 
 def staff_metrics(flows: Mapping[Flow, Series], hours_per_person_per_day: float | None) -> dict[str, Series]:
@@ -332,7 +337,7 @@ def staff_metrics(flows: Mapping[Flow, Series], hours_per_person_per_day: float 
         return {
             "staff_hours_available": operator_days * hours,
             "gmv_per_staff_month_rmb": np.where(
-                operator_days > 0, flows[Flow.GMV_RMB] / (operator_days * MONTHS_PER_YEAR / DAYS_PER_YEAR), np.nan
+                operator_days > 0, paid_gmv(flows) / (operator_days * MONTHS_PER_YEAR / DAYS_PER_YEAR), np.nan
             ),
             "personal_contacts_per_staff_day": np.where(
                 operator_days > 0, flows[Flow.PERSONAL_CONTACTS] / operator_days, np.nan
@@ -441,8 +446,8 @@ def churned_by_kind(members: Members) -> dict[str, float]:
 
 
 def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
-    """Rows of members who have bought at least once and are not churned: the base of the retained-only
-    ``repurchase_rate``, which leaves out members churned by its reference day."""
+    """Rows of members who have bought at least once and are not churned: the base of
+    ``repurchase_rate_retained``, which leaves out members churned by its reference day."""
     n = members.n
     customers: npt.NDArray[np.bool_] = (members.purchases[:n] > 0) & (members.state[:n] != State.CHURNED)
     return customers
@@ -450,7 +455,7 @@ def customers_mask(members: Members) -> npt.NDArray[np.bool_]:
 
 def buyers_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
     """Rows of members who had bought by the end of ``day``, churned or not: the base of
-    ``repurchase_rate_all_buyers`` (a first purchase is never undone, so this is read at the end)."""
+    ``repurchase_rate`` (a first purchase is never undone, so this is read at the end)."""
     first = members.first_purchase_day[: members.n]
     buyers: npt.NDArray[np.bool_] = (first != NEVER) & (first <= day)
     return buyers
@@ -459,8 +464,8 @@ def buyers_mask(members: Members, day: int) -> npt.NDArray[np.bool_]:
 def repurchase_rate(base: npt.NDArray[np.bool_] | None, members: Members, reference_day: int) -> float:
     """Share of ``base`` rows whose last purchase is after ``reference_day``.
 
-    ``base`` is :func:`customers_mask` on ``reference_day`` for the retained-only
-    ``repurchase_rate`` and :func:`buyers_mask` for ``repurchase_rate_all_buyers``.
+    ``base`` is :func:`buyers_mask` for ``repurchase_rate`` (every buyer) and :func:`customers_mask` on
+    ``reference_day`` for the retained-only ``repurchase_rate_retained``.
 
     Called at the end of the window (see :mod:`privsim.metrics`); a member who
     bought again and then churned still counts as repurchasing, one who

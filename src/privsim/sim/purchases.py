@@ -146,9 +146,8 @@ def record_purchases(
     discount = percent_off + coupon_off + bonus_off
     gmv = float(values.sum())
     ledger.add(Flow.ORDERS, month, len(buyers))
-    ledger.add(Flow.GMV_RMB, month, gmv)
+    ledger.add(Flow.GMV_LIST_RMB, month, gmv)
     ledger.add(Flow.DISCOUNTS_RMB, month, float(discount.sum()))
-    ledger.add(Flow.GMV_PAID_RMB, month, float((values - discount).sum()))
     ledger.add(Flow.STORED_VALUE_SPENT_RMB, month, float(from_balance.sum()))
     ledger.add(Flow.COGS_RMB, month, gmv * (1.0 - population.gross_margin_share))
     kept = _book_returns(world, buyers, values, discount, from_balance)
@@ -157,7 +156,7 @@ def record_purchases(
     ledger.add(Flow.ORDERS_PAID_MEMBERS, month, int(paid.sum()))
     ledger.add(Flow.GMV_PAID_MEMBERS_RMB, month, float(values[paid].sum()))
     ledger.add_by_tier(
-        TierStep.GMV_RMB, month, np.bincount(m.tier[buyers], weights=values, minlength=len(world.tier_names))
+        TierStep.GMV_LIST_RMB, month, np.bincount(m.tier[buyers], weights=values, minlength=len(world.tier_names))
     )
     repeat = m.purchases[buyers] > 0
     first = buyers[~repeat]

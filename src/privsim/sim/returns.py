@@ -15,7 +15,7 @@ toward the buyer's tier progress or its paid membership's savings (see
 :func:`privsim.sim.purchases.record_purchases`). Its money is booked back
 on day ``order day + ceil(d) + delivery.return_window_days`` (a queue of
 pending returns, settled in that day's tick after the purchases): the
-flows ``returns``, ``returned_gmv_rmb``, ``refunds_rmb``,
+flows ``returns``, ``returned_gmv_list_rmb``, ``refunds_rmb``,
 ``stored_value_refunded_rmb`` and ``returned_cogs_rmb`` (defined in
 :mod:`privsim.metrics`), and the stored value the order used goes back to
 the member's balance. Returns falling due after the horizon are not booked.
@@ -43,8 +43,8 @@ class PendingReturns:
 
     rows: npt.NDArray[np.int64]  #: the buyers' member rows
     tier: npt.NDArray[np.int64]  #: the buyer's tier rung at the order
-    gmv_rmb: npt.NDArray[np.float64]  #: list value
-    refund_rmb: npt.NDArray[np.float64]  #: list value minus the discounts (what the order added to net sales)
+    gmv_list_rmb: npt.NDArray[np.float64]  #: list value
+    refund_rmb: npt.NDArray[np.float64]  #: list value minus the discounts (what the order added to gmv_rmb, as paid)
     from_balance_rmb: npt.NDArray[np.float64]  #: stored value the order used (goes back to the balance)
 
     def select(self, mask: npt.NDArray[np.bool_]) -> PendingReturns:
@@ -84,15 +84,15 @@ def settle(world: World, month: int) -> None:
     ledger, m = world.ledger, world.members
     cost_share = 1.0 - world.scenario.population.gross_margin_share
     for orders in due:
-        gmv = float(orders.gmv_rmb.sum())
+        gmv = float(orders.gmv_list_rmb.sum())
         ledger.add(Flow.RETURNS, month, len(orders.rows))
-        ledger.add(Flow.RETURNED_GMV_RMB, month, gmv)
+        ledger.add(Flow.RETURNED_GMV_LIST_RMB, month, gmv)
         ledger.add(Flow.REFUNDS_RMB, month, float(orders.refund_rmb.sum()))
         ledger.add(Flow.STORED_VALUE_REFUNDED_RMB, month, float(orders.from_balance_rmb.sum()))
         ledger.add(Flow.RETURNED_COGS_RMB, month, gmv * cost_share)
         ledger.add_by_tier(
-            TierStep.RETURNED_GMV_RMB,
+            TierStep.RETURNED_GMV_LIST_RMB,
             month,
-            np.bincount(orders.tier, weights=orders.gmv_rmb, minlength=len(world.tier_names)),
+            np.bincount(orders.tier, weights=orders.gmv_list_rmb, minlength=len(world.tier_names)),
         )
         m.balance_rmb[orders.rows] += orders.from_balance_rmb.astype(np.float32)  # one order per member and day
