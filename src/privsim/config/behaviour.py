@@ -103,7 +103,23 @@ class Contact(Model):
     """Reminders, fatigue and blocking."""
 
     reminder_lift: Factor = Field(
-        0.5, ge=0.0, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
+        0.5,
+        ge=0.0,
+        description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid (at most, when "
+        "`offer_lift_depth_scale` is set): the deal effect beyond the price, which `price_elasticity` carries.",
+    )
+    offer_lift_depth_scale: Share | None = Field(
+        None,
+        gt=0.0,
+        description="An offer of depth d (share off list price) lifts the hazard by "
+        "reminder_lift x (1 - exp(-d / offer_lift_depth_scale)): growing with depth, saturating; null = every "
+        "valid offer lifts by reminder_lift whatever its depth (a 1 % offer as a 30 % one).",
+    )
+    message_lift: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Purchase hazard is multiplied by (1 + message_lift) on the day of a contact (message, call) "
+        "when no offer is valid: a reminder without an offer; 0 = none.",
     )
     fatigue_per_broadcast: Factor = Field(1.0, ge=0.0, description="Fatigue added by one broadcast message (units).")
     fatigue_per_personal: Factor = Field(

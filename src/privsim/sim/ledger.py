@@ -423,7 +423,7 @@ def base_value_rmb(world: World, day: int) -> float:
     rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
     trust = world.trust_for_effects(rows).astype(np.float64)
     none = np.zeros(len(rows))
-    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, none.astype(bool), b)
+    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, 0.0, b)
     dropout = behaviour.dropout_probability(m.dropout_prob[rows], trust, b)
     leaves = np.minimum(m.lifecycle_end_day[rows], m.deletion_day[rows]).astype(np.int64)
     days = np.clip(leaves - day, 0, BASE_VALUE_HORIZON_DAYS)
