@@ -227,10 +227,11 @@ def toward_one(value: np.ndarray, share: float | np.ndarray) -> np.ndarray:
     return value + share * (1.0 - value)
 
 
-def deep_discount_trust_loss(depth: float, behaviour: Behaviour) -> float:
-    """Share of trust lost on receiving an offer of ``depth`` (0 when not deeper than the threshold)."""
+def deep_discount_trust_loss(depth: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Share of trust lost on receiving an offer of ``depth``: ``min(1, loss x max(0, depth - threshold))``."""
     t = behaviour.trust
-    return min(1.0, t.loss_per_deep_discount * max(0.0, depth - t.deep_discount_threshold))
+    loss: np.ndarray = np.minimum(1.0, t.loss_per_deep_discount * np.maximum(0.0, depth - t.deep_discount_threshold))
+    return loss
 
 
 def trust_keep_per_day(behaviour: Behaviour) -> tuple[float, float]:

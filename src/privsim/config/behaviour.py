@@ -97,6 +97,12 @@ class DiscountResponse(Model):
     reference_decay_per_day: Share = Field(
         0.005, description="Share of the reference discount forgotten per day without offers."
     )
+    coupons_count_as_discounts: bool = Field(
+        False,
+        description="Whether a coupon, at its depth for the member (value / max(threshold, the member's usual "
+        "order)), moves the reference discount and, deeper than `trust.deep_discount_threshold`, erodes trust, as "
+        "a percent-off offer of that depth does; false = only percent-off offers do.",
+    )
 
 
 class Contact(Model):

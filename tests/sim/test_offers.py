@@ -1,14 +1,19 @@
-"""The promotion lift: fixed per valid offer, or growing with the offer's depth; a message's reminder
-(behaviour.contact.reminder_lift, offer_lift_depth_scale, message_lift)."""
+"""Offers' effects: the promotion lift, fixed per valid offer or growing with the offer's depth, and a
+message's reminder (behaviour.contact.reminder_lift, offer_lift_depth_scale, message_lift); a coupon's
+habituation and trust loss (behaviour.discount.coupons_count_as_discounts)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import privsim
 from helpers import FIXED_BASE, SEED, assert_positive, scenario_dict, strategy
 from privsim import behaviour
+from privsim.policies.actions import Contacts
 from privsim.sim.calendar import simulate
+from privsim.sim.handlers import contacts
+from privsim.sim.world import World
 
 VALID = np.array([True, True, True, False, False])
 DEPTH = np.array([0.01, 0.1, 0.3, 0.0, 0.0], dtype=np.float32)
@@ -52,3 +57,33 @@ def test_with_a_depth_scale_deeper_offers_lift_orders_more() -> None:
     by_depth = {d: np.array([orders(d, rep) for rep in range(8)]) for d in (0.01, 0.1, 0.3)}
     assert_positive(by_depth[0.1] - by_depth[0.01], "orders, 10 % offers - 1 % offers")
     assert_positive(by_depth[0.3] - by_depth[0.1], "orders, 30 % offers - 10 % offers")
+
+
+def deliver_coupon(counts: bool) -> tuple[World, np.ndarray, np.ndarray]:
+    """A World of the fixed base after a broadcast of a 120-off-300 coupon to every member (trust 0.3, no
+    reference discount before), and the members' coupon depth and rows."""
+    data = scenario_dict(**FIXED_BASE, behaviour={"discount": {"coupons_count_as_discounts": counts}})
+    scenario = privsim.parse_scenario(data)
+    world = World(scenario, scenario.strategies[0], SEED, 0)
+    m = world.members
+    rows = np.arange(m.n)
+    m.fatigue[rows] = 0.0  # no spam loss, no blocking
+    contacts.deliver(
+        world,
+        Contacts(rows, "broadcast", coupon_value_rmb=120.0, coupon_threshold_rmb=300.0, coupon_window_days=7),
+    )
+    depth = behaviour.coupon_depth(np.float32(120.0), np.float32(300.0), m.order_value_mean_rmb[rows])
+    return world, depth, rows
+
+
+def test_a_coupon_habituates_and_erodes_trust_as_a_percent_off_offer_of_its_depth_when_it_counts() -> None:
+    # 120 off 300 is a 40 % discount to a member whose usual order is at most 300 RMB, less above.
+    world, depth, rows = deliver_coupon(True)
+    m = world.members
+    assert depth.max() == pytest.approx(0.4) and depth.min() < 0.25
+    np.testing.assert_allclose(m.reference_discount[rows], 0.3 * depth, rtol=1e-5)  # habituation_rate 0.3
+    loss = np.minimum(1.0, 0.3 * np.maximum(0.0, depth - 0.25))  # loss_per_deep_discount 0.3 past 0.25
+    np.testing.assert_allclose(m.trust[rows], 0.3 * (1.0 - loss), rtol=1e-5)
+    untouched, _, _ = deliver_coupon(False)
+    assert np.all(untouched.members.reference_discount[rows] == 0.0)
+    assert np.all(untouched.members.trust[rows] == np.float32(0.3))
