@@ -1,6 +1,7 @@
 """Offers' effects: the promotion lift, fixed per valid offer or growing with the offer's depth, and a
 message's reminder (behaviour.contact.reminder_lift, offer_lift_depth_scale, message_lift); a coupon's
-habituation and trust loss (behaviour.discount.coupons_count_as_discounts)."""
+habituation and trust loss (behaviour.discount.coupons_count_as_discounts); a service label on a sales
+contact (behaviour.trust.gain_from_service_with_offer)."""
 
 from __future__ import annotations
 
@@ -87,3 +88,28 @@ def test_a_coupon_habituates_and_erodes_trust_as_a_percent_off_offer_of_its_dept
     untouched, _, _ = deliver_coupon(False)
     assert np.all(untouched.members.reference_discount[rows] == 0.0)
     assert np.all(untouched.members.trust[rows] == np.float32(0.3))
+
+
+def trust_after_service_contact(coupon_rmb: float, with_offer_gains: bool) -> np.ndarray:
+    """Members' trust after a personal service contact carrying a coupon of ``coupon_rmb`` (0: none)."""
+    data = scenario_dict(
+        **FIXED_BASE,
+        behaviour={"trust": {"gain_from_service_with_offer": with_offer_gains}},
+        staff={"count": 1, "personal_contacts_per_person_per_day": 100},
+    )
+    scenario = privsim.parse_scenario(data)
+    world = World(scenario, scenario.strategies[0], SEED, 0)
+    rows = np.arange(50)
+    world.members.fatigue[rows] = 0.0
+    coupon = {"coupon_value_rmb": coupon_rmb, "coupon_threshold_rmb": 1000.0, "coupon_window_days": 7}
+    contacts.deliver(world, Contacts(rows, "personal", service=True, **(coupon if coupon_rmb else {})))
+    return world.members.trust[rows]
+
+
+def test_a_sales_contact_labelled_service_raises_trust_only_when_the_label_decides() -> None:
+    # trust 0.3 moves 0.06 of the way to 1 on a service contact: 0.342. A small coupon (10 off 1,000) has no
+    # trust loss of its own (not deep), so any gain comes from the service label alone.
+    care = trust_after_service_contact(0.0, with_offer_gains=False)
+    np.testing.assert_allclose(care, 0.342, rtol=1e-5)  # care without an offer raises trust under both rules
+    np.testing.assert_allclose(trust_after_service_contact(10.0, with_offer_gains=True), 0.342, rtol=1e-5)
+    np.testing.assert_allclose(trust_after_service_contact(10.0, with_offer_gains=False), 0.3, rtol=1e-5)

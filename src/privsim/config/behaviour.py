@@ -41,6 +41,12 @@ class Trust(Model):
     gain_per_service_contact: Share = Field(
         0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
     )
+    gain_from_service_with_offer: bool = Field(
+        True,
+        description="Whether a contact its policy marks as service raises trust even when it carries an offer or a "
+        "coupon (the policy's label decides); false = only a service contact without an offer or coupon (care, a "
+        "service fix) raises trust, the same rule for every policy.",
+    )
     loss_per_unwanted_message: Share = Field(
         0.05,
         description="On each broadcast received while fatigue is above `contact.fatigue_threshold`, "

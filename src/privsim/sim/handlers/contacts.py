@@ -54,14 +54,15 @@ def deliver(world: World, contacts: Contacts) -> None:
     pools = world.accounts.pool[m.account[rows]]
     ledger.add(Flow.CONTACT_COST_RMB, month, float(world.pool_cost_rmb[contacts.mode][pools].sum()))
     trust = m.trust[rows]
+    offered = contacts.offer_depth > 0 or contacts.coupon_value_rmb > 0
     if contacts.service:
-        trust = behaviour.toward_one(trust, b.trust.gain_per_service_contact)
+        if b.trust.gain_from_service_with_offer or not offered:
+            trust = behaviour.toward_one(trust, b.trust.gain_per_service_contact)
         m.followed_up_day[rows] = day
     if contacts.mode == "broadcast":
         spammed = m.fatigue[rows] > b.contact.fatigue_threshold
         trust = np.where(spammed, trust * (1.0 - b.trust.loss_per_unwanted_message), trust)
     m.fatigue[rows] += world.fatigue_per_contact[contacts.mode]
-    offered = contacts.offer_depth > 0 or contacts.coupon_value_rmb > 0
     if contacts.offer_depth > 0:
         depth = contacts.offer_depth
         trust = trust * (1.0 - float(behaviour.deep_discount_trust_loss(np.asarray(depth), b)))
