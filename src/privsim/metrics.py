@@ -115,6 +115,9 @@ profit_rmb
     ``gross_margin_rmb + membership_fees_rmb - (acquisition_cost_rmb + incentive_cost_rmb +
     contact_cost_rmb + staff_cost_rmb + fixed_cost_rmb + referral_reward_cost_rmb + koc_cost_rmb)``,
     so ``gmv_rmb + fees - (cogs + all COSTS) = gmv_list_rmb - discounts + fees - (cogs + all COSTS) = profit``.
+    With ``costs.membership_fee_recognition: over_term`` the fees are ``membership_fees_earned_rmb``
+    instead of ``membership_fees_rmb`` (and likewise in ``profit_net_of_returns_rmb`` and
+    ``profit_plus_end_base_rmb``).
 aov_rmb
     ``gmv_rmb / orders`` (as paid; NaN in a month without orders).
 broadcasts, personal_contacts
