@@ -31,8 +31,10 @@ the sim (:mod:`privsim.sim`) decides which rows and when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from privsim.config.behaviour import Behaviour, ReturnResponse
 from privsim.config.incentive import Incentive
@@ -201,6 +203,18 @@ def mean_invitations(reward_value_rmb: float, trust: np.ndarray, behaviour: Beha
     pull = (reward_value_rmb / r.reference_reward_rmb) ** r.reward_elasticity
     mean: np.ndarray = r.invites_per_inviter * pull * trust_factor(trust, r.trust_sensitivity, behaviour)
     return mean
+
+
+def ladder_reach_share(steps: Sequence[tuple[int, float]], behaviour: Behaviour) -> float:
+    """Share of a reward ladder's cost an inviter can expect to reach: ``sum_k cost_k P(A >= needed_k) /
+    sum_k cost_k`` (equal weights when every step costs 0), ``A ~ Poisson(invites_per_inviter x
+    acceptance_rate)`` the accepted invitations of an inviter at the reference reward."""
+    r = behaviour.referral
+    needed = np.array([n for n, _ in steps], dtype=float)
+    cost = np.array([c for _, c in steps], dtype=float)
+    reach = stats.poisson.sf(needed - 1.0, r.invites_per_inviter * r.acceptance_rate)
+    weights = cost if cost.sum() > 0 else np.ones_like(cost)
+    return float(np.dot(weights, reach) / weights.sum())
 
 
 def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:

@@ -71,7 +71,9 @@ referral_joined, referral_fake
     Genuine and fake invitees who joined (fakes never buy and delete the
     account after ``behaviour.referral.fake_stay_days``).
 referral_reward_cost_rmb
-    Reward steps reached by inviters (fakes count: that is the fraud).
+    Reward steps reached by inviters (fakes count: that is the fraud), each step paid once per
+    campaign, counting every accepted invitation or, with
+    ``behaviour.referral.reward_joined_only``, only the invitees added (not those lost for lack of room).
 swap_contacts, swap_joined, swap_fake
     New contacts received in brand swaps; genuine and fake ones who joined
     (lottery or fission task; the friends fission joiners invite count as referrals).

@@ -194,6 +194,18 @@ class ReferralResponse(Model):
     )
     quality: Factor = Field(1.0, gt=0.0, description="Purchase-rate multiplier of genuine referred members.")
     fake_stay_days: Days = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+    invitation_value: Literal["declared", "ladder"] = Field(
+        "declared",
+        description="The reward value that drives invitations: `declared` = the reward's value_rmb whatever its "
+        "ladder; `ladder` = value_rmb x the share of the ladder's cost an inviter can expect to reach, "
+        "sum_k cost_k P(A >= invites_k) / sum_k cost_k with A ~ Poisson(invites_per_inviter x acceptance_rate) "
+        "(equal weights when every step costs 0): a ladder out of reach draws no invitations.",
+    )
+    reward_joined_only: bool = Field(
+        False,
+        description="Whether reward steps count only the invitees who were added (fakes included), not those "
+        "lost for lack of account room (leads_over_capacity); false = every accepted invitation counts.",
+    )
     quality_physical: Factor = Field(
         1.0,
         gt=0.0,
