@@ -15,11 +15,13 @@ The operator's actions modulate it. On a day, member i's purchase hazard is
           * exp(s_T * (trust_i - T_ref))                     trust
           * (1 - e_i) ** (-elasticity)                       price of the offer
           * exp(-s_H * max(0, reference_i - e_i))            habituation
-          * (1 + reminder_lift if an offer is valid)         reminder
+          * promotion lift                                   offer or message today
 
 where ``e_i`` is the effective discount today (a valid offer combined with
-the tier's member discount when the strategy grants it), and the purchase
-probability is ``1 - exp(-h_i)``. Trust also scales dropout (down) and
+the tier's member discount when the strategy grants it), the promotion lift
+is :func:`promotion_log_lift`'s (an offer's lift, fixed or growing with its
+depth, or a message's reminder), and the purchase probability is
+``1 - exp(-h_i)``. Trust also scales dropout (down) and
 blocking (down). Trust gains move a share of the way to 1 (:func:`toward_one`),
 so each gain is smaller near 1; between events trust may fade toward the
 member's own baseline (:func:`trust_keep_per_day`, applied in
@@ -29,8 +31,10 @@ the sim (:mod:`privsim.sim`) decides which rows and when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from privsim.config.behaviour import Behaviour, ReturnResponse
 from privsim.config.incentive import Incentive
@@ -89,24 +93,50 @@ def purchase_probability(
     trust: np.ndarray,
     discount: np.ndarray,
     reference_discount: np.ndarray,
-    offer_valid: np.ndarray,
+    promotion_log_lift: np.ndarray | float,
     behaviour: Behaviour,
     extra_log_hazard: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Chance to buy today, ``1 - exp(-h)`` with ``h`` as in the module docstring.
 
+    ``promotion_log_lift`` is the log of today's promotion lift (:func:`promotion_log_lift`).
+
     ``extra_log_hazard`` adds the world's other effects on the log hazard: a
     group post (+log(1 + lift)), waiting for an announced sale or having
     stocked up in one (+log(1 - suppression)).
     """
-    t, dr, c = behaviour.trust, behaviour.discount, behaviour.contact
+    t, dr = behaviour.trust, behaviour.discount
     log_h = t.purchase_sensitivity * (trust - t.reference) + extra_log_hazard
     if dr.price_elasticity:
         log_h -= dr.price_elasticity * np.log1p(-discount)
     log_h -= dr.habituation_sensitivity * np.maximum(reference_discount - discount, 0.0)
-    log_h += np.where(offer_valid, np.float32(np.log1p(c.reminder_lift)), np.float32(0.0))
+    log_h += promotion_log_lift
     probability: np.ndarray = -np.expm1(-rate_per_day * np.exp(log_h))
     return probability
+
+
+def promotion_log_lift(
+    offer_valid: np.ndarray, offer_depth: np.ndarray, contacted_today: np.ndarray, behaviour: Behaviour
+) -> np.ndarray:
+    """Log of the promotion's multiplier on today's purchase hazard (``behaviour.contact``):
+
+    - an offer or coupon valid today, of depth ``d`` (its share off list price): ``log(1 + L)`` with
+      ``L = reminder_lift`` when ``offer_lift_depth_scale`` is null (every offer alike), else
+      ``L = reminder_lift x (1 - exp(-d / offer_lift_depth_scale))``, which grows with the depth and
+      saturates at ``reminder_lift`` (the deal effect beyond the price itself, which the price elasticity
+      carries: promotion lifts rise with depth at a falling rate, Blattberg, Briesch & Fox 1995);
+    - no valid offer but a contact today (a message or call without an offer): ``log(1 + message_lift)``;
+    - else 0.
+    """
+    c = behaviour.contact
+    if c.offer_lift_depth_scale is None:
+        lift = np.where(offer_valid, np.float32(np.log1p(c.reminder_lift)), np.float32(0.0))
+    else:
+        by_depth = np.log1p(-c.reminder_lift * np.expm1(-offer_depth / c.offer_lift_depth_scale)).astype(np.float32)
+        lift = np.where(offer_valid, by_depth, np.float32(0.0))
+    if c.message_lift:
+        lift = lift + np.where(~offer_valid & contacted_today, np.float32(np.log1p(c.message_lift)), np.float32(0.0))
+    return lift
 
 
 def visit_probability(purchase_prob: np.ndarray, prompted: np.ndarray, behaviour: Behaviour) -> np.ndarray:
@@ -175,6 +205,18 @@ def mean_invitations(reward_value_rmb: float, trust: np.ndarray, behaviour: Beha
     return mean
 
 
+def ladder_reach_share(steps: Sequence[tuple[int, float]], behaviour: Behaviour) -> float:
+    """Share of a reward ladder's cost an inviter can expect to reach: ``sum_k cost_k P(A >= needed_k) /
+    sum_k cost_k`` (equal weights when every step costs 0), ``A ~ Poisson(invites_per_inviter x
+    acceptance_rate)`` the accepted invitations of an inviter at the reference reward."""
+    r = behaviour.referral
+    needed = np.array([n for n, _ in steps], dtype=float)
+    cost = np.array([c for _, c in steps], dtype=float)
+    reach = stats.poisson.sf(needed - 1.0, r.invites_per_inviter * r.acceptance_rate)
+    weights = cost if cost.sum() > 0 else np.ones_like(cost)
+    return float(np.dot(weights, reach) / weights.sum())
+
+
 def dropout_probability(dropout_prob: np.ndarray, trust: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """Chance to turn silent after a repeat purchase: p * exp(-s_D (trust - T_ref)), capped at 1."""
     t = behaviour.trust
@@ -199,10 +241,11 @@ def toward_one(value: np.ndarray, share: float | np.ndarray) -> np.ndarray:
     return value + share * (1.0 - value)
 
 
-def deep_discount_trust_loss(depth: float, behaviour: Behaviour) -> float:
-    """Share of trust lost on receiving an offer of ``depth`` (0 when not deeper than the threshold)."""
+def deep_discount_trust_loss(depth: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Share of trust lost on receiving an offer of ``depth``: ``min(1, loss x max(0, depth - threshold))``."""
     t = behaviour.trust
-    return min(1.0, t.loss_per_deep_discount * max(0.0, depth - t.deep_discount_threshold))
+    loss: np.ndarray = np.minimum(1.0, t.loss_per_deep_discount * np.maximum(0.0, depth - t.deep_discount_threshold))
+    return loss
 
 
 def trust_keep_per_day(behaviour: Behaviour) -> tuple[float, float]:

@@ -71,7 +71,9 @@ referral_joined, referral_fake
     Genuine and fake invitees who joined (fakes never buy and delete the
     account after ``behaviour.referral.fake_stay_days``).
 referral_reward_cost_rmb
-    Reward steps reached by inviters (fakes count: that is the fraud).
+    Reward steps reached by inviters (fakes count: that is the fraud), each step paid once per
+    campaign, counting every accepted invitation or, with
+    ``behaviour.referral.reward_joined_only``, only the invitees added (not those lost for lack of room).
 swap_contacts, swap_joined, swap_fake
     New contacts received in brand swaps; genuine and fake ones who joined
     (lottery or fission task; the friends fission joiners invite count as referrals).
@@ -115,6 +117,9 @@ profit_rmb
     ``gross_margin_rmb + membership_fees_rmb - (acquisition_cost_rmb + incentive_cost_rmb +
     contact_cost_rmb + staff_cost_rmb + fixed_cost_rmb + referral_reward_cost_rmb + koc_cost_rmb)``,
     so ``gmv_rmb + fees - (cogs + all COSTS) = gmv_list_rmb - discounts + fees - (cogs + all COSTS) = profit``.
+    With ``costs.membership_fee_recognition: over_term`` the fees are ``membership_fees_earned_rmb``
+    instead of ``membership_fees_rmb`` (and likewise in ``profit_net_of_returns_rmb`` and
+    ``profit_plus_end_base_rmb``).
 aov_rmb
     ``gmv_rmb / orders`` (as paid; NaN in a month without orders).
 broadcasts, personal_contacts

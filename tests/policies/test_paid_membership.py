@@ -143,3 +143,23 @@ def test_paid_membership_renewals_when_savings_are_high() -> None:
         world, result = run_world(never, "paid", rep)
         assert_books(world, result)
         assert total(result, "membership_renewals") == 0 < total(result, "membership_signups")
+
+
+def test_fees_recognised_over_the_term_move_profit_by_the_deferred_fees_exactly() -> None:
+    # costs.membership_fee_recognition: over_term counts the fees earned instead of received, nothing else
+    # (same random numbers): profit differs month by month by received - earned, and by the fees of the
+    # memberships still running at the end over the whole horizon (90-day terms over 240 days).
+    def run(recognition: str):
+        scenario = parse(
+            horizon_days=240,
+            **FIXED_BASE,
+            costs={"fixed_per_month_rmb": 5000, "membership_fee_recognition": recognition},
+            strategies=[strategy("paid", paid_membership())],
+        )
+        return run_world(scenario, "paid")[1].monthly
+
+    at_sale, over_term = run("at_sale"), run("over_term")
+    deferred = at_sale["membership_fees_rmb"] - at_sale["membership_fees_earned_rmb"]
+    np.testing.assert_allclose(at_sale["profit_rmb"] - over_term["profit_rmb"], deferred, atol=1e-6)
+    np.testing.assert_array_equal(at_sale["gmv_rmb"], over_term["gmv_rmb"])
+    assert deferred.sum() > 0 and np.all(np.cumsum(deferred) >= -1e-9)

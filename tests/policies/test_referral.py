@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from helpers import FIXED_BASE, assert_positive, strategy
+import privsim
+from helpers import FIXED_BASE, assert_positive, scenario_dict, strategy
 from levers import (
     ROOMY_ACCOUNTS,
     assert_binomial,
@@ -17,6 +18,7 @@ from levers import (
     run_world,
     total,
 )
+from privsim import behaviour
 from privsim.agents.members import REFERRAL_CHANNEL, ChurnReason, State
 from privsim.results import replication_figures
 from privsim.scenario import Scenario
@@ -222,3 +224,59 @@ def test_churned_split_into_lost_ended_and_fake() -> None:
     genuine = churned & (m.rate_per_day[: m.n] > 0)
     assert result.monthly["members_lost"][-1] == (genuine & (m.churn_reason[: m.n] != ChurnReason.LIFECYCLE)).sum()
     assert result.monthly["members_fake_gone"][-1] == (churned & (m.rate_per_day[: m.n] == 0)).sum()
+
+
+def test_ladder_reach_share_is_the_cost_weighted_chance_to_reach_each_step() -> None:
+    # A ~ Poisson(1 x 0.25) accepted invitations at the defaults: P(A >= 1) = 1 - exp(-0.25) = 0.2212,
+    # P(A >= 2) = 0.2212 - 0.25 exp(-0.25) = 0.0265.
+    b = privsim.parse_scenario(scenario_dict()).behaviour
+    p1, p2 = 1 - np.exp(-0.25), 1 - np.exp(-0.25) * 1.25
+    assert behaviour.ladder_reach_share(((1, 10.0), (2, 30.0)), b) == pytest.approx((10 * p1 + 30 * p2) / 40)
+    assert behaviour.ladder_reach_share(((1, 0.0), (2, 0.0)), b) == pytest.approx((p1 + p2) / 2)
+    assert behaviour.ladder_reach_share(((200, 50.0),), b) < 1e-12
+
+
+def test_an_unreachable_ladder_draws_invitations_only_when_the_declared_value_drives_them() -> None:
+    # A ladder nobody can climb (200 accepted invitations for its only step) pays nothing. With the declared
+    # value driving invitations, members still invite and friends join for free (issue 27.4's free lunch);
+    # with the ladder's reachable value, nobody invites.
+    unreachable = referral(100.0, steps=((200, 50.0),))
+
+    def run(value: str):
+        scenario = referral_scenario(
+            strategy("referral", unreachable), horizon=90, behaviour={"referral": {"invitation_value": value}}
+        )
+        return run_world(scenario, "referral")
+
+    for value, invites in (("declared", True), ("ladder", False)):
+        world, result = run(value)
+        assert_books(world, result)
+        assert total(result, "referral_reward_cost_rmb") == 0
+        assert (total(result, "referral_invitations") > 0) == invites
+        assert (total(result, "referral_joined") > 0) == invites
+
+
+def test_rewards_for_joined_invitees_only_leave_out_those_lost_for_lack_of_room() -> None:
+    # Accounts with room for 100 newcomers: most accepted invitees are lost over capacity. Counting every
+    # accepted invitation pays steps for them; counting only the added ones pays less (same draws up to the
+    # campaign's admission), and never more than the steps the added invitees alone can reach.
+    tight = [{**ROOMY_ACCOUNTS[0], "count": 2, "members_per_account": 1550}]  # the base is 3,000: room for 100
+    steps = ((1, 5.0), (2, 20.0))
+
+    def run(joined_only: bool):
+        scenario = parse(
+            horizon_days=20,
+            **FIXED_BASE,
+            accounts=tight,
+            behaviour={"referral": {"acceptance_rate": 0.8, "reward_joined_only": joined_only}},
+            strategies=[strategy("referral", referral(100.0, steps=steps))],
+        )
+        return run_world(scenario, "referral")
+
+    (w_all, every), (w_joined, joined) = run(False), run(True)
+    assert_books(w_all, every)
+    assert_books(w_joined, joined)
+    assert total(every, "leads_over_capacity") > 1000
+    added = total(joined, "referral_joined") + total(joined, "referral_fake")
+    assert added <= 100
+    assert 0 < total(joined, "referral_reward_cost_rmb") <= 25.0 * added < total(every, "referral_reward_cost_rmb")

@@ -80,7 +80,7 @@ def test_gmv_as_paid_is_list_value_minus_every_discount_on_a_hand_computed_order
     assert ledger.total(Flow.GMV_LIST_RMB, 0) == pytest.approx(300.0)
     assert ledger.total(Flow.DISCOUNTS_RMB, 0) == pytest.approx(100.0)
     flows = {flow: np.array([ledger.total(flow, 0)]) for flow in Flow}
-    assert derived_flows(flows)["gmv_rmb"][0] == pytest.approx(200.0)
+    assert derived_flows(flows, Flow.MEMBERSHIP_FEES_RMB)["gmv_rmb"][0] == pytest.approx(200.0)
 
 
 def test_gmv_is_gmv_list_minus_discounts_every_month_with_every_kind_of_discount() -> None:

@@ -41,6 +41,12 @@ class Trust(Model):
     gain_per_service_contact: Share = Field(
         0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
     )
+    gain_from_service_with_offer: bool = Field(
+        True,
+        description="Whether a contact its policy marks as service raises trust even when it carries an offer or a "
+        "coupon (the policy's label decides); false = only a service contact without an offer or coupon (care, a "
+        "service fix) raises trust, the same rule for every policy.",
+    )
     loss_per_unwanted_message: Share = Field(
         0.05,
         description="On each broadcast received while fatigue is above `contact.fatigue_threshold`, "
@@ -97,13 +103,35 @@ class DiscountResponse(Model):
     reference_decay_per_day: Share = Field(
         0.005, description="Share of the reference discount forgotten per day without offers."
     )
+    coupons_count_as_discounts: bool = Field(
+        False,
+        description="Whether a coupon, at its depth for the member (value / max(threshold, the member's usual "
+        "order)), moves the reference discount and, deeper than `trust.deep_discount_threshold`, erodes trust, as "
+        "a percent-off offer of that depth does; false = only percent-off offers do.",
+    )
 
 
 class Contact(Model):
     """Reminders, fatigue and blocking."""
 
     reminder_lift: Factor = Field(
-        0.5, ge=0.0, description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid."
+        0.5,
+        ge=0.0,
+        description="Purchase hazard is multiplied by (1 + reminder_lift) while an offer is valid (at most, when "
+        "`offer_lift_depth_scale` is set): the deal effect beyond the price, which `price_elasticity` carries.",
+    )
+    offer_lift_depth_scale: Share | None = Field(
+        None,
+        gt=0.0,
+        description="An offer of depth d (share off list price) lifts the hazard by "
+        "reminder_lift x (1 - exp(-d / offer_lift_depth_scale)): growing with depth, saturating; null = every "
+        "valid offer lifts by reminder_lift whatever its depth (a 1 % offer as a 30 % one).",
+    )
+    message_lift: Factor = Field(
+        0.0,
+        ge=0.0,
+        description="Purchase hazard is multiplied by (1 + message_lift) on the day of a contact (message, call) "
+        "when no offer is valid: a reminder without an offer; 0 = none.",
     )
     fatigue_per_broadcast: Factor = Field(1.0, ge=0.0, description="Fatigue added by one broadcast message (units).")
     fatigue_per_personal: Factor = Field(
@@ -166,6 +194,18 @@ class ReferralResponse(Model):
     )
     quality: Factor = Field(1.0, gt=0.0, description="Purchase-rate multiplier of genuine referred members.")
     fake_stay_days: Days = Field(7, ge=1, description="Days after which a fake invitee deletes the account.")
+    invitation_value: Literal["declared", "ladder"] = Field(
+        "declared",
+        description="The reward value that drives invitations: `declared` = the reward's value_rmb whatever its "
+        "ladder; `ladder` = value_rmb x the share of the ladder's cost an inviter can expect to reach, "
+        "sum_k cost_k P(A >= invites_k) / sum_k cost_k with A ~ Poisson(invites_per_inviter x acceptance_rate) "
+        "(equal weights when every step costs 0): a ladder out of reach draws no invitations.",
+    )
+    reward_joined_only: bool = Field(
+        False,
+        description="Whether reward steps count only the invitees who were added (fakes included), not those "
+        "lost for lack of account room (leads_over_capacity); false = every accepted invitation counts.",
+    )
     quality_physical: Factor = Field(
         1.0,
         gt=0.0,

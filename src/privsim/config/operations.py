@@ -232,6 +232,12 @@ class Costs(Model):
     """Costs not tied to members."""
 
     fixed_per_month_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Other fixed costs (tools, rent), RMB/month.")
+    membership_fee_recognition: Literal["at_sale", "over_term"] = Field(
+        "at_sale",
+        description="Which paid-membership fees the profit counts: `at_sale` = received (membership_fees_rmb, in "
+        "full on the day of sale or renewal); `over_term` = earned over each membership's life "
+        "(membership_fees_earned_rmb; the part of a term past the horizon is not profit within it).",
+    )
 
 
 class Delivery(Model):

@@ -234,6 +234,12 @@ class Ledger:
         #: taken at the end of the last month (only then: it values every member)
         self.end_base_value_rmb = float("nan")
         self._staff_hours_per_person_per_day = scenario.staff.hours_per_person_per_day
+        #: the membership fees the profit counts (costs.membership_fee_recognition)
+        self._profit_fees = (
+            Flow.MEMBERSHIP_FEES_EARNED_RMB
+            if scenario.costs.membership_fee_recognition == "over_term"
+            else Flow.MEMBERSHIP_FEES_RMB
+        )
 
     def add(self, flow: Flow, month: int, amount: float) -> None:
         """Add ``amount`` to ``flow`` in ``month``."""
@@ -284,7 +290,7 @@ class Ledger:
             monthly.update({f"by_pool.{pool_step}.{name}": counts[i] for i, name in enumerate(self._pool_names)})
         for tier_step, counts in self._by_tier.items():
             monthly.update({f"by_tier.{tier_step}.{name}": counts[i] for i, name in enumerate(self._tier_names)})
-        monthly.update(derived_flows(self._flows))
+        monthly.update(derived_flows(self._flows, self._profit_fees))
         monthly.update(staff_metrics(self._flows, self._staff_hours_per_person_per_day))
         monthly.update(self._stocks)
         rate_retained = (
@@ -302,15 +308,15 @@ class Ledger:
         )
 
 
-def derived_flows(flows: Mapping[Flow, Series]) -> dict[str, Series]:
+def derived_flows(flows: Mapping[Flow, Series], profit_fees: Flow) -> dict[str, Series]:
     """gmv (as paid), gross_margin, profit, aov and the net-of-returns figures, from the counted flows
-    (arrays over months)."""
+    (arrays over months); the profit counts the membership fees of ``profit_fees`` (received or earned)."""
     gmv = paid_gmv(flows)
     gross_margin = gmv - flows[Flow.COGS_RMB]
     costs = sum(flows[name] for name in COSTS)
     with np.errstate(invalid="ignore", divide="ignore"):
         aov = np.where(flows[Flow.ORDERS] > 0, gmv / flows[Flow.ORDERS], np.nan)
-    profit = gross_margin + flows[Flow.MEMBERSHIP_FEES_RMB] - costs
+    profit = gross_margin + flows[profit_fees] - costs
     return {
         "gmv_rmb": gmv,
         "gross_margin_rmb": gross_margin,
@@ -423,7 +429,7 @@ def base_value_rmb(world: World, day: int) -> float:
     rows = np.flatnonzero((state == State.ADDED) | (state == State.CUSTOMER))
     trust = world.trust_for_effects(rows).astype(np.float64)
     none = np.zeros(len(rows))
-    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, none.astype(bool), b)
+    purchase = behaviour.purchase_probability(m.rate_per_day[rows], trust, none, none, 0.0, b)
     dropout = behaviour.dropout_probability(m.dropout_prob[rows], trust, b)
     leaves = np.minimum(m.lifecycle_end_day[rows], m.deletion_day[rows]).astype(np.int64)
     days = np.clip(leaves - day, 0, BASE_VALUE_HORIZON_DAYS)

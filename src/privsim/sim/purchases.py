@@ -86,18 +86,21 @@ def purchases(world: World, month: int) -> None:
     extra += np.where(waiting, np.float32(np.log1p(-min(promo.anticipation_suppression, 1 - 1e-6))), np.float32(0.0))
     stocked = m.stockpile_until_day[rows] >= day
     extra += np.where(stocked, np.float32(np.log1p(-min(promo.stockpile_suppression, 1 - 1e-6))), np.float32(0.0))
+    prompted = m.last_contact_day[rows] == day
+    promotion = behaviour.promotion_log_lift(
+        offer_valid | coupon_valid, behaviour.effective_discount(offer, coupon), prompted, b
+    )
     p = behaviour.purchase_probability(
         m.rate_per_day[rows],
         world.trust_for_effects(rows),
         behaviour.effective_discount(percent, coupon),
         m.reference_discount[rows],
-        offer_valid | coupon_valid,
+        promotion,
         b,
         extra,
     )
     u = world.uniform("purchase", rows)
     buy = u < p
-    prompted = m.last_contact_day[rows] == day
     if len(posted):
         prompted |= posted[rows]
     visits = int((u < behaviour.visit_probability(p, prompted, b)).sum())

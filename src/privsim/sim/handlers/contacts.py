@@ -4,8 +4,11 @@ A batch is cut to the staff's remaining personal capacity and time
 (:mod:`privsim.sim.staff`) or to each pool's remaining broadcast reach,
 costs its pools' per-contact price, adds fatigue, moves trust (a service
 contact raises it, a broadcast to a fatigued member and a deep discount
-lower it), leaves an offer and/or a coupon, may reactivate silent members,
-and may get the account blocked (:func:`privsim.behaviour.block_probability`).
+lower it), leaves an offer and/or a coupon (an offer moves the member's
+reference discount; a coupon, at its depth for the member, does so and
+erodes trust as an offer of that depth when
+``behaviour.discount.coupons_count_as_discounts``), may reactivate silent
+members, and may get the account blocked (:func:`privsim.behaviour.block_probability`).
 """
 
 from __future__ import annotations
@@ -51,17 +54,18 @@ def deliver(world: World, contacts: Contacts) -> None:
     pools = world.accounts.pool[m.account[rows]]
     ledger.add(Flow.CONTACT_COST_RMB, month, float(world.pool_cost_rmb[contacts.mode][pools].sum()))
     trust = m.trust[rows]
+    offered = contacts.offer_depth > 0 or contacts.coupon_value_rmb > 0
     if contacts.service:
-        trust = behaviour.toward_one(trust, b.trust.gain_per_service_contact)
+        if b.trust.gain_from_service_with_offer or not offered:
+            trust = behaviour.toward_one(trust, b.trust.gain_per_service_contact)
         m.followed_up_day[rows] = day
     if contacts.mode == "broadcast":
         spammed = m.fatigue[rows] > b.contact.fatigue_threshold
         trust = np.where(spammed, trust * (1.0 - b.trust.loss_per_unwanted_message), trust)
     m.fatigue[rows] += world.fatigue_per_contact[contacts.mode]
-    offered = contacts.offer_depth > 0 or contacts.coupon_value_rmb > 0
     if contacts.offer_depth > 0:
         depth = contacts.offer_depth
-        trust = trust * (1.0 - behaviour.deep_discount_trust_loss(depth, b))
+        trust = trust * (1.0 - float(behaviour.deep_discount_trust_loss(np.asarray(depth), b)))
         start = day + contacts.offer_starts_in_days
         m.offer_depth[rows] = depth
         m.offer_from_day[rows] = start
@@ -75,6 +79,13 @@ def deliver(world: World, contacts: Contacts) -> None:
         m.coupon_value_rmb[rows] = contacts.coupon_value_rmb
         m.coupon_threshold_rmb[rows] = contacts.coupon_threshold_rmb
         m.coupon_until_day[rows] = day + contacts.coupon_window_days - 1
+        if b.discount.coupons_count_as_discounts:
+            coupon_share = behaviour.coupon_depth(
+                m.coupon_value_rmb[rows], m.coupon_threshold_rmb[rows], m.order_value_mean_rmb[rows]
+            )
+            trust = (trust * (1.0 - behaviour.deep_discount_trust_loss(coupon_share, b))).astype(np.float32)
+            ref = m.reference_discount[rows]
+            m.reference_discount[rows] = ref + b.discount.habituation_rate * (coupon_share - ref)
     if offered:
         silent = rows[m.state[rows] == State.SILENT]
         back = silent[world.uniform("reactivation", silent) < b.silent_reactivation_prob_per_offer]

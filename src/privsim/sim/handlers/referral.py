@@ -26,22 +26,32 @@ def invite(world: World, invitations: Invitations) -> None:
     r = world.behaviour.referral
     asked = world.reachable(invitations.inviters)
     reward = invitations.reward
-    invites = rng.poisson(behaviour.mean_invitations(reward.value_rmb, world.trust_for_effects(asked), world.behaviour))
+    value_rmb = reward.value_rmb
+    if r.invitation_value == "ladder":
+        value_rmb *= behaviour.ladder_reach_share(reward.steps, world.behaviour)
+    invites = rng.poisson(behaviour.mean_invitations(value_rmb, world.trust_for_effects(asked), world.behaviour))
     accepted = rng.binomial(invites, r.acceptance_rate)
     ledger.add(Flow.REFERRAL_ASKED, month, len(asked))
     ledger.add(Flow.REFERRAL_INVITERS, month, int((invites > 0).sum()))
     ledger.add(Flow.REFERRAL_INVITATIONS, month, int(invites.sum()))
-    ledger.add(Flow.REFERRAL_REWARD_COST_RMB, month, _reward_cost(reward, accepted))
-    _referred_join(world, int(accepted.sum()), reward)
+    if not r.reward_joined_only:
+        ledger.add(Flow.REFERRAL_REWARD_COST_RMB, month, _reward_cost(reward, accepted))
+    added = _referred_join(world, int(accepted.sum()), reward)
+    if r.reward_joined_only:
+        # which inviters' friends were added: the added invitees drawn at random among the accepted ones
+        added_by_inviter = rng.multivariate_hypergeometric(accepted, added) if added else np.zeros_like(accepted)
+        ledger.add(Flow.REFERRAL_REWARD_COST_RMB, month, _reward_cost(reward, added_by_inviter))
 
 
-def _referred_join(world: World, accepted: int, reward: Reward) -> None:
-    """``accepted`` invitees join (a share fake, behaviour.referral) with a friend's trust bonus."""
+def _referred_join(world: World, accepted: int, reward: Reward) -> int:
+    """``accepted`` invitees join (a share fake, behaviour.referral) with a friend's trust bonus, as far as
+    accounts have room; returns how many were added (genuine and fake)."""
     r, month = world.behaviour.referral, world.month
     fraud_share, quality = _reward_terms(reward, r)
     genuine, fake = admit(world, accepted, fraud_share, r.quality * quality, r.trust_bonus, REFERRAL_CHANNEL)
     world.ledger.add(Flow.REFERRAL_JOINED, month, len(genuine))
     world.ledger.add(Flow.REFERRAL_FAKE, month, fake)
+    return len(genuine) + fake
 
 
 def swap(world: World, swap: SwapPool) -> None:
