@@ -10,6 +10,8 @@ replication tables for strategies that use no such lever.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pandas as pd
 import pytest
 
@@ -20,12 +22,18 @@ from privsim.policies import LEVER_SECTIONS, POLICY_CLASSES, REGISTRY, behaviour
 
 
 def changed_section(section: str) -> dict:
-    """Every value of behaviour.<section> moved off its default (halved, or one more day), within its bounds."""
+    """Every value of behaviour.<section> moved off its default (halved, one more day, the other switch or
+    choice), within its bounds."""
     model = type(getattr(Behaviour(), section))
-    out: dict[str, float | int] = {}
+    out: dict[str, float | int | str] = {}
     for name, field in model.model_fields.items():
         default = field.default
-        out[name] = default + 1 if isinstance(default, int) else default * 0.5
+        if isinstance(default, bool):
+            out[name] = not default
+        elif isinstance(default, str):
+            out[name] = next(choice for choice in get_args(field.annotation) if choice != default)
+        else:
+            out[name] = default + 1 if isinstance(default, int) else default * 0.5
     return out
 
 
