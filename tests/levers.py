@@ -133,7 +133,8 @@ def assert_books(world: World, result: ReplicationResult) -> None:
       is the cumulative sum of the churn flows, which split into lost, ended
       and fake members (each stock the cumulative sum of its flow); the
       reachable members split into the tiers;
-    - GMV as paid: ``gmv = gmv_list - discounts``; profit: ``gmv + membership_fees - (cogs + sum of COSTS) =
+    - GMV as paid: ``gmv = gmv_list - discounts``; profit: ``gmv + membership fees (received or earned, as
+      costs.membership_fee_recognition says) - (cogs + sum of COSTS) =
       profit``; the repurchase rate over every buyer is at most the retained-only one;
     - no flow and no stock is negative; the breakdowns by account pool and
       by tier (where reported) add up to their totals;
@@ -175,7 +176,12 @@ def assert_books(world: World, result: ReplicationResult) -> None:
             np.testing.assert_allclose(sum(parts), whole, rtol=1e-9, atol=1e-6, err_msg=prefix)
     costs = sum(mo[c] for c in COSTS)
     np.testing.assert_allclose(mo["gmv_rmb"], mo["gmv_list_rmb"] - mo["discounts_rmb"], rtol=1e-9, atol=1e-6)
-    profit = mo["gmv_rmb"] + mo["membership_fees_rmb"] - (mo["cogs_rmb"] + costs)
+    fees = (
+        "membership_fees_earned_rmb"
+        if scenario.costs.membership_fee_recognition == "over_term"
+        else "membership_fees_rmb"
+    )
+    profit = mo["gmv_rmb"] + mo[fees] - (mo["cogs_rmb"] + costs)
     np.testing.assert_allclose(mo["profit_rmb"], profit, rtol=1e-9, atol=1e-6)
     if not np.isnan(result.repurchase_rate):
         assert result.repurchase_rate <= result.repurchase_rate_retained, (

@@ -27,7 +27,9 @@ def lifts(**contact: object) -> np.ndarray:
 
 
 def test_without_a_depth_scale_every_valid_offer_lifts_alike_and_a_message_alone_does_nothing() -> None:
-    np.testing.assert_allclose(lifts(), [0.5, 0.5, 0.5, 0.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        lifts(offer_lift_depth_scale=None, message_lift=0.0), [0.5, 0.5, 0.5, 0.0, 0.0], rtol=1e-6
+    )
 
 
 def test_with_a_depth_scale_the_lift_grows_with_depth_and_saturates_at_the_reminder_lift() -> None:

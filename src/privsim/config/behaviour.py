@@ -42,7 +42,7 @@ class Trust(Model):
         0.06, description="On each personal service contact (follow-up, care) trust moves this share of the way to 1."
     )
     gain_from_service_with_offer: bool = Field(
-        True,
+        False,
         description="Whether a contact its policy marks as service raises trust even when it carries an offer or a "
         "coupon (the policy's label decides); false = only a service contact without an offer or coupon (care, a "
         "service fix) raises trust, the same rule for every policy.",
@@ -104,7 +104,7 @@ class DiscountResponse(Model):
         0.005, description="Share of the reference discount forgotten per day without offers."
     )
     coupons_count_as_discounts: bool = Field(
-        False,
+        True,
         description="Whether a coupon, at its depth for the member (value / max(threshold, the member's usual "
         "order)), moves the reference discount and, deeper than `trust.deep_discount_threshold`, erodes trust, as "
         "a percent-off offer of that depth does; false = only percent-off offers do.",
@@ -121,17 +121,19 @@ class Contact(Model):
         "`offer_lift_depth_scale` is set): the deal effect beyond the price, which `price_elasticity` carries.",
     )
     offer_lift_depth_scale: Share | None = Field(
-        None,
+        0.1,
         gt=0.0,
         description="An offer of depth d (share off list price) lifts the hazard by "
         "reminder_lift x (1 - exp(-d / offer_lift_depth_scale)): growing with depth, saturating; null = every "
-        "valid offer lifts by reminder_lift whatever its depth (a 1 % offer as a 30 % one).",
+        "valid offer lifts by reminder_lift whatever its depth (a 1 % offer as a 30 % one). Default 0.1 "
+        "(assumption): half the deal effect at 7 % off, 95 % of it at 30 %.",
     )
     message_lift: Factor = Field(
-        0.0,
+        0.05,
         ge=0.0,
         description="Purchase hazard is multiplied by (1 + message_lift) on the day of a contact (message, call) "
-        "when no offer is valid: a reminder without an offer; 0 = none.",
+        "when no offer is valid: a reminder without an offer; 0 = none. Default 0.05 (assumption: small beside "
+        "an offer's reminder_lift).",
     )
     fatigue_per_broadcast: Factor = Field(1.0, ge=0.0, description="Fatigue added by one broadcast message (units).")
     fatigue_per_personal: Factor = Field(
@@ -202,7 +204,7 @@ class ReferralResponse(Model):
         "(equal weights when every step costs 0): a ladder out of reach draws no invitations.",
     )
     reward_joined_only: bool = Field(
-        False,
+        True,
         description="Whether reward steps count only the invitees who were added (fakes included), not those "
         "lost for lack of account room (leads_over_capacity); false = every accepted invitation counts.",
     )

@@ -233,10 +233,11 @@ class Costs(Model):
 
     fixed_per_month_rmb: MoneyRmb = Field(0.0, ge=0.0, description="Other fixed costs (tools, rent), RMB/month.")
     membership_fee_recognition: Literal["at_sale", "over_term"] = Field(
-        "at_sale",
+        "over_term",
         description="Which paid-membership fees the profit counts: `at_sale` = received (membership_fees_rmb, in "
         "full on the day of sale or renewal); `over_term` = earned over each membership's life "
-        "(membership_fees_earned_rmb; the part of a term past the horizon is not profit within it).",
+        "(membership_fees_earned_rmb; the part of a term past the horizon is not profit within it), the default: "
+        "revenue recognised as the service is delivered (IFRS 15).",
     )
 
 
