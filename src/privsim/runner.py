@@ -157,6 +157,7 @@ def run_scenario(
     command: Sequence[str] | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    started: dt.datetime | None = None,
 ) -> Run:
     """Simulate every selected strategy ``replications`` times and build the tables.
 
@@ -174,6 +175,9 @@ def run_scenario(
     the run raises :class:`~privsim.core.errors.Interrupted` saying how many were kept, and ``resume=True``
     (``--resume``) with the same scenario file, seed and ``out`` simulates only the others, for tables identical
     to an uninterrupted run's.
+
+    ``started``: the run's start time for its manifest (default: now, UTC), e.g. the time a caller named
+    ``out`` after (:func:`default_out_dir`), so that the folder's name and ``started_at`` agree.
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
@@ -190,7 +194,7 @@ def run_scenario(
     if resume and out is None:
         raise OptionError("--resume", True, "needs --out, the results folder of the interrupted run")
     names = select_strategies(scenario, strategies, source)
-    started = dt.datetime.now(dt.UTC)
+    started = dt.datetime.now(dt.UTC) if started is None else started
     clock = time.perf_counter()
     tasks = [(name, rep) for name in names for rep in range(replications)]
     if out is None:

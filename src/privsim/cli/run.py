@@ -70,8 +70,9 @@ def run(
     check_table_format(table_files)
     path = scenario_path(scenario)
     loaded, text = load_scenario(path)
+    started = dt.datetime.now(dt.UTC)
     if out is None and not resume:
-        out = default_out_dir(Path("results"), loaded.name, dt.datetime.now(dt.UTC).isoformat())
+        out = default_out_dir(Path("results"), loaded.name, started.isoformat())
     with ProgressBar("simulating", "runs") as bar:
         result = run_scenario(
             loaded,
@@ -85,6 +86,7 @@ def run(
             command=["privsim", *sys.argv[1:]],
             out=out,
             resume=resume,
+            started=started,
         )
     folder = result.write(out, table_format=table_files)
     tables.print_comparison(tables.of_run(result), table_format, ci)
